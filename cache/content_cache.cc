@@ -1,0 +1,209 @@
+#include "cache/content_cache.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "cache/freshness.h"
+
+namespace clustercache {
+
+const char* FetchOutcomeName(FetchOutcome outcome) {
+  switch (outcome) {
+    case FetchOutcome::kHit:
+      return "HIT";
+    case FetchOutcome::kStale:
+      return "STALE";
+    case FetchOutcome::kMissLease:
+      return "MISS_LEASE";
+    case FetchOutcome::kStaleLease:
+      return "STALE_LEASE";
+    case FetchOutcome::kTimeout:
+      return "TIMEOUT";
+    case FetchOutcome::kUnavailable:
+      return "UNAVAILABLE";
+  }
+  return "?";
+}
+
+ContentCache::ContentCache(clustercache::Store* store,
+                           ContentCacheOptions options)
+    : store_(store), options_(std::move(options)) {}
+
+absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
+  const Key& key = request.key;
+  ScopeCounters* c = stats_.For(key.scope());
+  if (request.newer_than < 0 || request.max_age < absl::ZeroDuration() ||
+      request.wait < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "newer_than, max_age and wait must not be negative");
+  }
+  const FreshnessBounds bounds{request.newer_than,
+                               absl::ToInt64Microseconds(request.max_age)};
+  const absl::Time deadline = absl::Now() + request.wait;
+  std::unique_ptr<KeyWatch> watch;
+  absl::Time wait_started;
+  FetchResult result;
+  for (;;) {
+    absl::StatusOr<Lookup> read = store_->Read(key);
+    if (!read.ok()) {
+      Bump(c->store_errors);
+      if (!absl::IsUnavailable(read.status())) return read.status();
+      result.outcome = FetchOutcome::kUnavailable;
+      break;
+    }
+    Lookup& lookup = *read;
+    if (lookup.entry &&
+        IsFresh(lookup.entry->meta, lookup.expiry, bounds, lookup.now)) {
+      Bump(c->hits);
+      result.outcome = FetchOutcome::kHit;
+      result.entry = std::move(lookup.entry);
+      break;
+    }
+    int64_t seen_mtime = lookup.entry ? lookup.entry->meta.mtime : 0;
+    EntryRef stale = UsableStaleCopy(lookup, &seen_mtime);
+    if (!lookup.lease || lookup.lease->expires_at <= lookup.now) {
+      absl::StatusOr<Grant> grant = store_->AcquireLease(
+          key, seen_mtime, options_.policy.LeaseTime(key.scope()));
+      if (!grant.ok()) {
+        Bump(c->store_errors);
+        if (!absl::IsUnavailable(grant.status())) return grant.status();
+        result.outcome = FetchOutcome::kUnavailable;
+        break;
+      }
+      if (grant->outcome == GrantOutcome::kChanged) continue;
+      if (grant->outcome == GrantOutcome::kGranted) {
+        Bump(c->leases_granted);
+        if (grant->takeover) Bump(c->takeovers);
+        Bump(stale ? c->stale_serves : c->misses);
+        result.outcome =
+            stale ? FetchOutcome::kStaleLease : FetchOutcome::kMissLease;
+        result.entry = std::move(stale);
+        result.lease = grant->lease;
+        break;
+      }
+      lookup.lease = grant->lease;  // kHeld
+    }
+    if (stale) {
+      Bump(c->stale_serves);
+      result.outcome = FetchOutcome::kStale;
+      result.entry = std::move(stale);
+      break;
+    }
+    absl::Time now = absl::Now();
+    if (now >= deadline) {
+      Bump(c->misses);
+      Bump(c->timeouts);
+      result.outcome = FetchOutcome::kTimeout;
+      break;
+    }
+    if (!watch) {
+      // Watch first, then look again: a store landing in between still wakes
+      // us.
+      watch = store_->Watch(key);
+      Bump(c->waits);
+      wait_started = now;
+      continue;
+    }
+    absl::Time lease_end =
+        now + absl::Microseconds(lookup.lease->expires_at - lookup.now);
+    watch->WaitUntil(std::min(deadline, lease_end));
+  }
+  if (watch) {
+    Bump(c->wait_time_us,
+         absl::ToInt64Microseconds(absl::Now() - wait_started));
+  }
+  return result;
+}
+
+EntryRef ContentCache::UsableStaleCopy(const Lookup& lookup,
+                                       int64_t* seen_mtime) {
+  if (!lookup.entry) return nullptr;
+  const EntryMeta& meta = lookup.entry->meta;
+  absl::Duration keep = options_.policy.Keep(meta.key.scope());
+  int64_t stale_for = lookup.now - StaleSince(meta, lookup.expiry, lookup.now);
+  if (stale_for < absl::ToInt64Microseconds(keep)) return lookup.entry;
+  absl::StatusOr<Removed> removed =
+      store_->RemoveIfUnchanged({KeyVersion{meta.key, meta.mtime}});
+  if (removed.ok() && removed->count == 1) *seen_mtime = 0;
+  return nullptr;
+}
+
+absl::Status ContentCache::ValidateWrite(const EntryWrite& write) const {
+  int64_t size =
+      write.payload ? static_cast<int64_t>(write.payload->size()) : 0;
+  if (size > options_.max_payload_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("payload: ", size, " bytes exceeds the limit of ",
+                     options_.max_payload_bytes, " bytes"));
+  }
+  if (write.ttl_us < 0) {
+    return absl::InvalidArgumentError("ttl: must not be negative");
+  }
+  if (write.tags.size() > kMaxTags) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tags: ", write.tags.size(), " tags, at most ", kMaxTags, " allowed"));
+  }
+  for (const std::string& tag : write.tags) {
+    if (absl::Status s = ValidateTag(tag); !s.ok()) return s;
+  }
+  if (write.content_type.size() > kMaxContentTypeBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "content_type: longer than ", kMaxContentTypeBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Commit> ContentCache::Store(const EntryWrite& write,
+                                           absl::string_view lease_token) {
+  if (absl::Status s = ValidateWrite(write); !s.ok()) return s;
+  ScopeCounters* c = stats_.For(write.key.scope());
+  if (lease_token.empty()) {
+    absl::StatusOr<int64_t> mtime = store_->Put(write);
+    if (!mtime.ok()) {
+      Bump(c->store_errors);
+      return mtime.status();
+    }
+    Bump(c->stores);
+    return Commit{CommitOutcome::kStored, *mtime};
+  }
+  if (!IsWellFormedLeaseToken(lease_token)) {
+    return absl::InvalidArgumentError(
+        "lease_token: not a lease token (32 hex digits)");
+  }
+  absl::StatusOr<Commit> commit = store_->CommitLeased(write, lease_token);
+  if (!commit.ok()) {
+    Bump(c->store_errors);
+    return commit.status();
+  }
+  switch (commit->outcome) {
+    case CommitOutcome::kStored:
+      Bump(c->stores);
+      break;
+    case CommitOutcome::kSuperseded:
+      Bump(c->superseded);
+      break;
+    case CommitOutcome::kLeaseLost:
+      Bump(c->lease_lost);
+      break;
+  }
+  return commit;
+}
+
+absl::StatusOr<bool> ContentCache::Release(const Key& key,
+                                           absl::string_view lease_token) {
+  if (!IsWellFormedLeaseToken(lease_token)) {
+    return absl::InvalidArgumentError(
+        "lease_token: not a lease token (32 hex digits)");
+  }
+  ScopeCounters* c = stats_.For(key.scope());
+  absl::StatusOr<bool> released = store_->Release(key, lease_token);
+  if (!released.ok()) {
+    Bump(c->store_errors);
+  } else if (*released) {
+    Bump(c->releases);
+  }
+  return released;
+}
+
+}  // namespace clustercache

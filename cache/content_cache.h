@@ -1,0 +1,119 @@
+// ContentCache: the engine. Implements every operation of DESIGN §3 over one
+// Store: the freshness rule, the lease policy (one winner per key, stale
+// serving, event-driven waiting, takeover), validation, and stats. The store
+// below provides only atomic steps; the gRPC service above only translates.
+// Thread-safe; blocking calls (Fetch with a wait, Purge) block only the
+// calling thread.
+#ifndef CLUSTERCACHE_CACHE_CONTENT_CACHE_H_
+#define CLUSTERCACHE_CACHE_CONTENT_CACHE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cache/entry.h"
+#include "cache/scope_policy.h"
+#include "cache/stats.h"
+#include "cache/store/store.h"
+
+namespace clustercache {
+
+struct ContentCacheOptions {
+  ScopePolicy policy;
+  int64_t max_payload_bytes = int64_t{8} << 20;
+};
+
+enum class FetchOutcome {
+  kHit,         // fresh entry
+  kStale,       // stale copy; another caller holds the lease
+  kMissLease,   // no usable copy; the caller holds the lease
+  kStaleLease,  // stale copy; the caller holds the lease
+  kTimeout,     // waited for another holder without result
+  kUnavailable  // the store cannot be reached: render, do not store
+};
+const char* FetchOutcomeName(FetchOutcome outcome);
+
+struct FetchRequest {
+  Key key;
+  int64_t newer_than = 0;  // cluster time; 0 = no bound
+  absl::Duration max_age;  // zero = no bound
+  absl::Duration wait;     // zero = do not wait
+};
+
+struct FetchResult {
+  FetchOutcome outcome = FetchOutcome::kTimeout;
+  EntryRef entry;  // kHit, kStale, kStaleLease
+  Lease lease;     // kMissLease, kStaleLease
+};
+
+struct PurgeRequest {
+  std::string scope;  // "" = every scope
+  std::string prefix;
+  absl::Duration older_than;  // zero = any age
+  bool only_not_fresh = false;
+  bool dry_run = false;
+  int batch = 1000;
+  absl::Duration pause;
+};
+
+struct PurgeProgress {
+  int64_t examined = 0;
+  int64_t purged = 0;  // or "would purge" on a dry run
+  int64_t bytes = 0;
+  bool done = false;
+};
+
+struct ListRequest {
+  std::string scope;  // "" = every scope
+  std::string prefix;
+  int64_t limit = 0;  // 0 = no limit
+};
+
+class ContentCache {
+ public:
+  // REQUIRES: options.policy.Validate().ok(); `store` outlives this object.
+  ContentCache(clustercache::Store* store, ContentCacheOptions options);
+
+  absl::StatusOr<FetchResult> Fetch(const FetchRequest& request);
+  // With a lease token: the rechecked commit. Without: unconditional write.
+  absl::StatusOr<Commit> Store(const EntryWrite& write,
+                               absl::string_view lease_token);
+  absl::StatusOr<bool> Release(const Key& key, absl::string_view lease_token);
+
+  absl::StatusOr<int64_t> Expire(const Selector& selector);
+  absl::StatusOr<int64_t> Delete(const Selector& selector);
+  absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
+                                     int64_t at = 0);
+  absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys();
+  // Calls `progress` after each batch; stops early (Cancelled) when it
+  // returns false.
+  absl::Status Purge(const PurgeRequest& request,
+                     const std::function<bool(const PurgeProgress&)>& progress);
+  // Calls `emit(meta, fresh)` per entry in key order; stops when it returns
+  // false.
+  absl::Status List(
+      const ListRequest& request,
+      const std::function<bool(const EntryMeta&, bool fresh)>& emit);
+
+  const Stats& stats() const { return stats_; }
+  absl::StatusOr<StoreUsage> Usage() { return store_->Usage(); }
+  const ContentCacheOptions& options() const { return options_; }
+
+ private:
+  // The stale copy in `lookup` if it is still within its scope's keep time;
+  // otherwise null, and a too-old copy is removed (then *seen_mtime = 0).
+  EntryRef UsableStaleCopy(const Lookup& lookup, int64_t* seen_mtime);
+  absl::Status ValidateWrite(const EntryWrite& write) const;
+  absl::Status ValidateSelector(const Selector& selector) const;
+
+  clustercache::Store* const store_;
+  const ContentCacheOptions options_;
+  Stats stats_;
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_CACHE_CONTENT_CACHE_H_

@@ -1,0 +1,133 @@
+// ContentCache: the admin operations (Expire, Delete, Invalidate, Purge,
+// List).
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "cache/content_cache.h"
+#include "cache/freshness.h"
+
+namespace clustercache {
+namespace {
+
+absl::Status ValidateScan(absl::string_view scope, absl::string_view prefix) {
+  if (!scope.empty()) {
+    if (absl::Status s = ValidateScope(scope); !s.ok()) return s;
+  } else if (!prefix.empty()) {
+    return absl::InvalidArgumentError("prefix: requires a scope");
+  }
+  return ValidatePrefix(prefix);
+}
+
+constexpr int kMaxBatch = 100000;
+
+}  // namespace
+
+absl::Status ContentCache::ValidateSelector(const Selector& selector) const {
+  if (absl::Status s = ValidateScope(selector.scope); !s.ok()) return s;
+  if (selector.name.has_value()) return ValidateName(*selector.name);
+  return ValidatePrefix(selector.prefix);
+}
+
+absl::StatusOr<int64_t> ContentCache::Expire(const Selector& selector) {
+  if (absl::Status s = ValidateSelector(selector); !s.ok()) return s;
+  return store_->Expire(selector);
+}
+
+absl::StatusOr<int64_t> ContentCache::Delete(const Selector& selector) {
+  if (absl::Status s = ValidateSelector(selector); !s.ok()) return s;
+  return store_->Delete(selector);
+}
+
+absl::StatusOr<int64_t> ContentCache::Invalidate(absl::string_view expiry_key,
+                                                 int64_t at) {
+  if (absl::Status s = ValidateExpiryKey(expiry_key); !s.ok()) return s;
+  if (at < 0) return absl::InvalidArgumentError("at: must not be negative");
+  return store_->Invalidate(expiry_key, at);
+}
+
+absl::StatusOr<std::vector<ExpiryKeyValue>> ContentCache::ListExpiryKeys() {
+  return store_->ListExpiryKeys();
+}
+
+absl::Status ContentCache::Purge(
+    const PurgeRequest& request,
+    const std::function<bool(const PurgeProgress&)>& progress) {
+  if (absl::Status s = ValidateScan(request.scope, request.prefix); !s.ok()) {
+    return s;
+  }
+  if (request.batch < 1 || request.batch > kMaxBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch: must be 1 to ", kMaxBatch));
+  }
+  if (request.older_than < absl::ZeroDuration() ||
+      request.pause < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "older_than and pause must not be negative");
+  }
+  const int64_t older_than_us = absl::ToInt64Microseconds(request.older_than);
+  ScanRequest scan{request.scope, request.prefix, "", request.batch};
+  PurgeProgress total;
+  for (;;) {
+    absl::StatusOr<ScanPage> page = store_->Scan(scan);
+    if (!page.ok()) return page.status();
+    std::vector<KeyVersion> victims;
+    int64_t victim_bytes = 0;
+    for (const ScannedEntry& e : page->entries) {
+      ++total.examined;
+      // Age is the entry's real age: a future mtime is age < 0, never old.
+      int64_t age = page->now - e.meta.mtime;
+      if (older_than_us > 0 && age < older_than_us) continue;
+      if (request.only_not_fresh && IsFresh(e.meta, e.expiry, {}, page->now)) {
+        continue;
+      }
+      victims.push_back({e.meta.key, e.meta.mtime});
+      victim_bytes += e.meta.size;
+    }
+    if (request.dry_run) {
+      total.purged += victims.size();
+      total.bytes += victim_bytes;
+    } else if (!victims.empty()) {
+      absl::StatusOr<Removed> removed = store_->RemoveIfUnchanged(victims);
+      if (!removed.ok()) return removed.status();
+      total.purged += removed->count;
+      total.bytes += removed->bytes;
+    }
+    if (!page->entries.empty()) {
+      scan.after = page->entries.back().meta.key.encoded();
+    }
+    total.done = page->done;
+    if (!progress(total)) return absl::CancelledError("purge cancelled");
+    if (total.done) return absl::OkStatus();
+    if (request.pause > absl::ZeroDuration()) absl::SleepFor(request.pause);
+  }
+}
+
+absl::Status ContentCache::List(
+    const ListRequest& request,
+    const std::function<bool(const EntryMeta&, bool fresh)>& emit) {
+  if (absl::Status s = ValidateScan(request.scope, request.prefix); !s.ok()) {
+    return s;
+  }
+  if (request.limit < 0) {
+    return absl::InvalidArgumentError("limit: must not be negative");
+  }
+  constexpr int kPage = 1000;
+  int64_t left = request.limit == 0 ? INT64_MAX : request.limit;
+  ScanRequest scan{request.scope, request.prefix, "", kPage};
+  while (left > 0) {
+    scan.limit = static_cast<int>(std::min<int64_t>(kPage, left));
+    absl::StatusOr<ScanPage> page = store_->Scan(scan);
+    if (!page.ok()) return page.status();
+    for (const ScannedEntry& e : page->entries) {
+      if (!emit(e.meta, IsFresh(e.meta, e.expiry, {}, page->now))) {
+        return absl::OkStatus();
+      }
+      --left;
+    }
+    if (page->done || page->entries.empty()) break;
+    scan.after = page->entries.back().meta.key.encoded();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace clustercache

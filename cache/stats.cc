@@ -1,0 +1,43 @@
+#include "cache/stats.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace clustercache {
+
+void ScopeCounters::Visit(
+    const std::function<void(absl::string_view, absl::string_view, int64_t)>&
+        visit) const {
+#define CLUSTERCACHE_VISIT_COUNTER(name, help) \
+  visit(#name, help, name.load(std::memory_order_relaxed));
+  CLUSTERCACHE_SCOPE_COUNTERS(CLUSTERCACHE_VISIT_COUNTER)
+#undef CLUSTERCACHE_VISIT_COUNTER
+}
+
+ScopeCounters* Stats::For(absl::string_view scope) {
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    auto it = scopes_.find(scope);
+    if (it != scopes_.end()) return it->second.get();
+  }
+  absl::MutexLock lock(&mu_);
+  auto& slot = scopes_[scope];
+  if (!slot) slot = std::make_unique<ScopeCounters>();
+  return slot.get();
+}
+
+void Stats::VisitScopes(
+    const std::function<void(const std::string&, const ScopeCounters&)>& visit)
+    const {
+  std::vector<std::pair<std::string, const ScopeCounters*>> sorted;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const auto& [scope, counters] : scopes_) {
+      sorted.emplace_back(scope, counters.get());
+    }
+  }
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [scope, counters] : sorted) visit(scope, *counters);
+}
+
+}  // namespace clustercache

@@ -1,0 +1,61 @@
+#include "cache/store/expiry_table.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace clustercache {
+namespace {
+
+int64_t ValueIn(const absl::flat_hash_map<std::string, int64_t>& map,
+                absl::string_view name) {
+  auto it = map.find(name);
+  return it == map.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+ExpiryTimes ExpiryTable::TimesFor(const EntryMeta& meta) const {
+  ExpiryTimes times;
+  absl::ReaderMutexLock lock(&mu_);
+  times.all = all_;
+  times.scope = ValueIn(scopes_, meta.key.scope());
+  times.tags.reserve(meta.tags.size());
+  for (const std::string& tag : meta.tags) {
+    times.tags.push_back(ValueIn(tags_, tag));
+  }
+  return times;
+}
+
+int64_t ExpiryTable::Advance(absl::string_view name, int64_t at) {
+  absl::MutexLock lock(&mu_);
+  int64_t* slot;
+  if (name == kExpiryAll) {
+    slot = &all_;
+  } else if (absl::ConsumePrefix(&name, "scope:")) {
+    slot = &scopes_[name];
+  } else {
+    slot = &tags_[name];
+  }
+  *slot = std::max(*slot, at);
+  return *slot;
+}
+
+std::vector<ExpiryKeyValue> ExpiryTable::List() const {
+  std::vector<ExpiryKeyValue> out;
+  absl::ReaderMutexLock lock(&mu_);
+  if (all_ != 0) out.push_back({std::string(kExpiryAll), all_});
+  for (const auto& [scope, value] : scopes_) {
+    out.push_back({ScopeExpiryKey(scope), value});
+  }
+  for (const auto& [tag, value] : tags_) out.push_back({tag, value});
+  std::sort(out.begin(), out.end(),
+            [](const ExpiryKeyValue& a, const ExpiryKeyValue& b) {
+              return a.name < b.name;
+            });
+  return out;
+}
+
+}  // namespace clustercache

@@ -1,0 +1,170 @@
+// Store: where entries, leases and expiry keys live, shared by every
+// clustercached process that uses it.
+//
+// A store offers the atomic steps of the protocol, not get/set: each method
+// below is one atomic step in the store itself (a mutex in memory, a script in
+// Redis, CAS in Memcached, a transaction in MySQL), because several server
+// processes may share one store. Policy (freshness, stale handling, waiting,
+// stats) lives in ContentCache, above every store.
+//
+// Time: every timestamp a store writes (mtime, lease grants, expiry keys) is
+// cluster time, taken from the store's own clock, never from the caller.
+//
+// Errors: absl::UnavailableError when the store cannot be reached; the engine
+// turns that into "render, do not store". Implementations are thread-safe.
+// The contract is executable: tests/cache/store/store_conformance_test.cc.
+#ifndef CLUSTERCACHE_CACHE_STORE_STORE_H_
+#define CLUSTERCACHE_CACHE_STORE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cache/entry.h"
+
+namespace clustercache {
+
+// Everything the engine needs to answer a Fetch, read in one round trip.
+struct Lookup {
+  EntryRef entry;              // the stored entry, fresh or not; or null
+  ExpiryTimes expiry;          // the expiry keys `entry` depends on
+  std::optional<Lease> lease;  // the lease record, lapsed or not
+  int64_t now = 0;             // cluster time of the read
+};
+
+enum class GrantOutcome {
+  kGranted,  // the caller holds the lease now
+  kHeld,     // someone else holds an unexpired lease
+  kChanged,  // the entry changed since the caller's Lookup: look again
+};
+
+struct Grant {
+  GrantOutcome outcome = GrantOutcome::kChanged;
+  Lease lease;            // kGranted: the new lease; kHeld: the holder's
+  bool takeover = false;  // kGranted over a lapsed lease
+};
+
+enum class CommitOutcome { kStored, kSuperseded, kLeaseLost };
+
+struct Commit {
+  CommitOutcome outcome = CommitOutcome::kLeaseLost;
+  int64_t mtime = 0;  // kStored: the stored entry's mtime (the grant time)
+};
+
+// One key, or every key of a scope whose name starts with a prefix.
+struct Selector {
+  std::string scope;
+  std::optional<std::string> name;  // set: exactly this key
+  std::string prefix;               // otherwise: names starting with this
+};
+
+// A page of entry metadata in key order.
+struct ScanRequest {
+  std::string scope;   // "" = every scope
+  std::string prefix;  // names starting with this (requires scope)
+  std::string after;   // encoded Key to continue after; "" = from the start
+  int limit = 1000;
+};
+
+struct ScannedEntry {
+  EntryMeta meta;
+  ExpiryTimes expiry;
+};
+
+struct ScanPage {
+  std::vector<ScannedEntry> entries;
+  bool done = false;  // no entries after these
+  int64_t now = 0;
+};
+
+// A key and the mtime it was seen with: removal only if still that version.
+struct KeyVersion {
+  Key key;
+  int64_t mtime;
+};
+
+struct Removed {
+  int64_t count = 0;
+  int64_t bytes = 0;
+};
+
+struct ExpiryKeyValue {
+  std::string name;
+  int64_t value = 0;
+};
+
+struct StoreUsage {
+  int64_t entries = 0;
+  int64_t bytes = 0;
+};
+
+// A registration of interest in one key. Every change to the key's entry or
+// lease after Watch() returned wakes the watcher.
+class KeyWatch {
+ public:
+  virtual ~KeyWatch() = default;
+  // Blocks until the key changed since the watch began (or since the last
+  // call returned true), or until `deadline`. Returns whether it changed.
+  virtual bool WaitUntil(absl::Time deadline) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // What this store is, for logs ("memory (16 shards, limit 1GiB)").
+  virtual std::string Describe() const = 0;
+  // Cluster time now.
+  virtual absl::StatusOr<int64_t> Now() = 0;
+
+  // The entry, its expiry-key values and the lease record: one round trip.
+  virtual absl::StatusOr<Lookup> Read(const Key& key) = 0;
+
+  // Grants the lease for `lease_time` if no unexpired lease exists and the
+  // entry's mtime still equals `seen_mtime` (0 = the caller saw no entry).
+  virtual absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,
+                                             absl::Duration lease_time) = 0;
+
+  // Writes `write` under the lease `token`, atomically rechecked:
+  // kLeaseLost if the lease record no longer has this token (taken over, or
+  // never granted); kSuperseded if the stored entry's mtime is newer than
+  // the grant (nothing is written); otherwise kStored with mtime = the
+  // lease's grant time. Ends the lease unless kLeaseLost.
+  virtual absl::StatusOr<Commit> CommitLeased(const EntryWrite& write,
+                                              absl::string_view token) = 0;
+
+  // Unconditional write with mtime = now. Returns the mtime.
+  virtual absl::StatusOr<int64_t> Put(const EntryWrite& write) = 0;
+
+  // Ends the lease if `token` holds it. Returns whether it did.
+  virtual absl::StatusOr<bool> Release(const Key& key,
+                                       absl::string_view token) = 0;
+
+  virtual std::unique_ptr<KeyWatch> Watch(const Key& key) = 0;
+
+  // Soft-expires (marks) or physically deletes the selected entries.
+  // Returns how many were affected.
+  virtual absl::StatusOr<int64_t> Expire(const Selector& selector) = 0;
+  virtual absl::StatusOr<int64_t> Delete(const Selector& selector) = 0;
+
+  // Removes each entry only if its mtime is still the one given.
+  virtual absl::StatusOr<Removed> RemoveIfUnchanged(
+      const std::vector<KeyVersion>& keys) = 0;
+
+  // T(expiry_key) = max(T, at); at = 0 means now. Returns the value after.
+  virtual absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
+                                             int64_t at) = 0;
+  virtual absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() = 0;
+
+  virtual absl::StatusOr<ScanPage> Scan(const ScanRequest& request) = 0;
+  virtual absl::StatusOr<StoreUsage> Usage() = 0;
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_CACHE_STORE_STORE_H_
