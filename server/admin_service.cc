@@ -1,0 +1,132 @@
+#include "absl/time/time.h"
+#include "server/cache_service.h"
+#include "server/proto_convert.h"
+
+namespace clustercache {
+
+grpc::Status AdminService::Expire(grpc::ServerContext* context,
+                                  const v1::ExpireRequest* request,
+                                  v1::CountResponse* response) {
+  response->set_served_by(node_name_);
+  absl::StatusOr<int64_t> n =
+      cache_->Expire(SelectorFromProto(request->selector()));
+  if (!n.ok()) return ToGrpcStatus(n.status());
+  response->set_count(*n);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Delete(grpc::ServerContext* context,
+                                  const v1::DeleteRequest* request,
+                                  v1::CountResponse* response) {
+  response->set_served_by(node_name_);
+  absl::StatusOr<int64_t> n =
+      cache_->Delete(SelectorFromProto(request->selector()));
+  if (!n.ok()) return ToGrpcStatus(n.status());
+  response->set_count(*n);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Invalidate(grpc::ServerContext* context,
+                                      const v1::InvalidateRequest* request,
+                                      v1::InvalidateResponse* response) {
+  response->set_served_by(node_name_);
+  std::string expiry_key;
+  switch (request->target_case()) {
+    case v1::InvalidateRequest::kScope:
+      if (absl::Status s = ValidateScope(request->scope()); !s.ok()) {
+        return ToGrpcStatus(s);
+      }
+      expiry_key = ScopeExpiryKey(request->scope());
+      break;
+    case v1::InvalidateRequest::kAll:
+      expiry_key = std::string(kExpiryAll);
+      break;
+    case v1::InvalidateRequest::kTag:
+      expiry_key = request->tag();
+      if (absl::Status s = ValidateTag(expiry_key); !s.ok()) {
+        return ToGrpcStatus(s);
+      }
+      break;
+    default:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "target: set one of scope, all, tag");
+  }
+  absl::StatusOr<int64_t> value =
+      cache_->Invalidate(expiry_key, request->at_us());
+  if (!value.ok()) return ToGrpcStatus(value.status());
+  response->set_expiry_key(expiry_key);
+  response->set_value_us(*value);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListExpiryKeys(
+    grpc::ServerContext* context, const v1::ListExpiryKeysRequest* request,
+    v1::ListExpiryKeysResponse* response) {
+  response->set_served_by(node_name_);
+  absl::StatusOr<std::vector<ExpiryKeyValue>> keys = cache_->ListExpiryKeys();
+  if (!keys.ok()) return ToGrpcStatus(keys.status());
+  for (const ExpiryKeyValue& k : *keys) {
+    v1::ExpiryKeyValue* out = response->add_keys();
+    out->set_name(k.name);
+    out->set_value_us(k.value);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Purge(
+    grpc::ServerContext* context, const v1::PurgeRequest* request,
+    grpc::ServerWriter<v1::PurgeProgress>* writer) {
+  PurgeRequest purge;
+  purge.scope = request->scope();
+  purge.prefix = request->prefix();
+  purge.older_than = absl::Milliseconds(request->older_than_ms());
+  purge.only_not_fresh = request->only_not_fresh();
+  purge.dry_run = request->dry_run();
+  if (request->batch() != 0) purge.batch = request->batch();
+  purge.pause = absl::Milliseconds(request->pause_ms());
+  absl::Status s = cache_->Purge(purge, [&](const PurgeProgress& p) {
+    v1::PurgeProgress out;
+    out.set_examined(p.examined);
+    out.set_purged(p.purged);
+    out.set_bytes(p.bytes);
+    out.set_done(p.done);
+    out.set_served_by(node_name_);
+    return !context->IsCancelled() && writer->Write(out);
+  });
+  return ToGrpcStatus(s);
+}
+
+grpc::Status AdminService::List(grpc::ServerContext* context,
+                                const v1::ListRequest* request,
+                                grpc::ServerWriter<v1::ListResponse>* writer) {
+  ListRequest list{request->scope(), request->prefix(), request->limit()};
+  absl::Status s = cache_->List(list, [&](const EntryMeta& meta, bool fresh) {
+    v1::ListResponse out;
+    MetaToProto(meta, fresh, out.mutable_meta());
+    out.set_served_by(node_name_);
+    return !context->IsCancelled() && writer->Write(out);
+  });
+  return ToGrpcStatus(s);
+}
+
+grpc::Status AdminService::Stats(grpc::ServerContext* context,
+                                 const v1::StatsRequest* request,
+                                 v1::StatsResponse* response) {
+  response->set_served_by(node_name_);
+  cache_->stats().VisitScopes(
+      [&](const std::string& scope, const ScopeCounters& counters) {
+        v1::ScopeStats* out = response->add_scopes();
+        out->set_scope(scope);
+        counters.Visit(
+            [&](absl::string_view name, absl::string_view help, int64_t value) {
+              (*out->mutable_counters())[std::string(name)] = value;
+            });
+      });
+  absl::StatusOr<StoreUsage> usage = cache_->Usage();
+  if (!usage.ok()) return ToGrpcStatus(usage.status());
+  response->set_entries(usage->entries);
+  response->set_bytes(usage->bytes);
+  return grpc::Status::OK;
+}
+
+}  // namespace clustercache

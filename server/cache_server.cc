@@ -1,0 +1,51 @@
+#include "server/cache_server.h"
+
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+
+namespace clustercache {
+
+CacheServer::CacheServer(ContentCache* cache, std::string node_name,
+                         int64_t max_payload_bytes)
+    : cache_service_(cache, node_name),
+      admin_service_(cache, node_name),
+      max_payload_bytes_(max_payload_bytes) {}
+
+CacheServer::~CacheServer() { Shutdown(absl::ZeroDuration()); }
+
+absl::Status CacheServer::Start(const std::string& listen) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&cache_service_);
+  builder.RegisterService(&admin_service_);
+  // Room for the largest payload plus its metadata; larger messages are
+  // refused by gRPC before they reach the cache.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(max_payload_bytes_ + (64 << 10)));
+  builder.SetMaxSendMessageSize(
+      static_cast<int>(max_payload_bytes_ + (64 << 10)));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", listen,
+                     " (address in use, or not a local address?)"));
+  }
+  return absl::OkStatus();
+}
+
+void CacheServer::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMicroseconds(grace));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace clustercache

@@ -1,0 +1,44 @@
+// CacheServer: owns the gRPC server's lifecycle: builds it over a
+// ContentCache, binds (port 0 picks a free port, for tests), serves the Cache,
+// Admin and grpc.health.v1 services, and shuts down gracefully.
+#ifndef CLUSTERCACHE_SERVER_CACHE_SERVER_H_
+#define CLUSTERCACHE_SERVER_CACHE_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "cache/content_cache.h"
+#include "server/cache_service.h"
+
+namespace clustercache {
+
+class CacheServer {
+ public:
+  // REQUIRES: `cache` outlives this object.
+  CacheServer(ContentCache* cache, std::string node_name,
+              int64_t max_payload_bytes);
+  ~CacheServer();
+
+  // Binds `listen` (HOST:PORT) and starts serving.
+  absl::Status Start(const std::string& listen);
+  // The bound port (after Start).
+  int port() const { return port_; }
+  // Stops accepting calls; running calls get `grace` to finish.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  CacheService cache_service_;
+  AdminService admin_service_;
+  const int64_t max_payload_bytes_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_SERVER_CACHE_SERVER_H_

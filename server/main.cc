@@ -1,0 +1,92 @@
+// clustercached: parses flags, opens the store, and serves until SIGTERM or
+// SIGINT. Wiring only.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "cache/content_cache.h"
+#include "cache/duration.h"
+#include "cache/store/open_store.h"
+#include "cache/util/log.h"
+#include "server/cache_server.h"
+#include "server/server_config.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "clustercached: a cluster-wide content cache with global expiry.\n"
+    "Serves clustercache.v1.Cache (app nodes) and clustercache.v1.Admin\n"
+    "(clustercachectl) over gRPC, plus grpc.health.v1.\n\n"
+    "usage: clustercached [--flag=value ...] [--flagfile=FILE]\n\n"
+    "Durations: 500ms, 90s, 15m, 2h, 2d. Sizes: 4096, 64KiB, 512MiB, 1GiB.\n\n"
+    "flags:\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace clustercache;
+  ServerConfig config;
+  FlagTable flags;
+  config.Register(&flags);
+  std::vector<std::string> args(argv + 1, argv + argc), positional;
+  bool help = false;
+  absl::Status parsed = flags.Parse(args, &positional, nullptr, &help);
+  if (help) {
+    std::cout << kUsage << flags.Help();
+    return 0;
+  }
+  if (parsed.ok() && !positional.empty()) {
+    parsed = absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument \"", positional[0], "\""));
+  }
+  config.Finish();
+  if (parsed.ok()) parsed = config.Validate();
+  if (!parsed.ok()) {
+    std::cerr << "clustercached: " << parsed.message() << "\n";
+    return 2;
+  }
+
+  // Signals are taken by sigwait below, not by a handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  LogInfo("clustercached starting; effective configuration: ",
+          absl::StrReplaceAll(flags.Show(), {{"\n", " "}}));
+  StoreSettings settings;
+  settings.memory_limit = config.memory_limit;
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      OpenStore(config.store, settings);
+  if (!store.ok()) {
+    LogError("cannot open store: ", store.status().message());
+    return 1;
+  }
+  LogInfo("store: ", (*store)->Describe());
+  ContentCacheOptions options;
+  options.policy = config.policy;
+  options.max_payload_bytes = config.max_payload;
+  ContentCache cache(store->get(), options);
+  CacheServer server(&cache, config.node_name, config.max_payload);
+  if (absl::Status s = server.Start(config.listen); !s.ok()) {
+    LogError(s.message());
+    return 1;
+  }
+  std::string address = config.listen.substr(0, config.listen.rfind(':'));
+  LogInfo("serving on ", address, ":", server.port(), " as node \"",
+          config.node_name, "\"");
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LogInfo("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+          "; shutting down (running calls get 5s)");
+  server.Shutdown(absl::Seconds(5));
+  LogInfo("stopped");
+  return 0;
+}

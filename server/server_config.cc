@@ -1,0 +1,48 @@
+#include "server/server_config.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace clustercache {
+
+void ServerConfig::Register(FlagTable* t) {
+  t->AddString("listen", &listen,
+               "address to serve gRPC on, HOST:PORT (port 0 picks one)");
+  t->AddString("store", &store, "where entries live: memory");
+  t->AddByteSize("memory-limit", &memory_limit,
+                 "memory store: bytes kept before LRU eviction");
+  t->AddString("node-name", &node_name,
+               "name reported as served_by (default: the host name)");
+  t->AddByteSize("max-payload", &max_payload, "largest payload accepted");
+  t->AddDuration("lease-time", &policy.lease_time,
+                 "how long a lease lasts before others may take it over");
+  t->AddDuration("keep", &policy.keep,
+                 "how long a stale copy is kept and served after it stops "
+                 "being fresh");
+  t->AddScopeDurations("scope-lease-time", &policy.lease_time_by_scope,
+                       "lease time per scope, e.g. content-view=30s,rss=10s");
+  t->AddScopeDurations("scope-keep", &policy.keep_by_scope,
+                       "keep time per scope, e.g. url-alias=1d");
+}
+
+void ServerConfig::Finish() {
+  if (node_name.empty()) {
+    char host[256] = {0};
+    if (gethostname(host, sizeof(host) - 1) == 0) node_name = host;
+    if (node_name.empty()) node_name = "clustercached";
+  }
+}
+
+absl::Status ServerConfig::Validate() const {
+  if (listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen=", listen, ": want HOST:PORT"));
+  }
+  if (max_payload < 1 || max_payload > (int64_t{1} << 30)) {
+    return absl::InvalidArgumentError("--max-payload: want 1 byte to 1GiB");
+  }
+  return policy.Validate();
+}
+
+}  // namespace clustercache

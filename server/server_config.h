@@ -1,0 +1,33 @@
+// ServerConfig: every setting of clustercached, registered as rows of a
+// FlagTable (name, help, default in one place), validated as a whole, and
+// printable so the effective configuration appears in the start-up log.
+#ifndef CLUSTERCACHE_SERVER_SERVER_CONFIG_H_
+#define CLUSTERCACHE_SERVER_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "cache/scope_policy.h"
+#include "cache/util/flag_table.h"
+
+namespace clustercache {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:7411";
+  std::string store = "memory";
+  int64_t memory_limit = int64_t{1} << 30;
+  std::string node_name;  // empty = the host name
+  int64_t max_payload = int64_t{8} << 20;
+  ScopePolicy policy;
+
+  // Adds one row per field to `table`; parsing sets the fields.
+  void Register(FlagTable* table);
+  // Fills defaults that depend on the machine (node name).
+  void Finish();
+  absl::Status Validate() const;
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_SERVER_SERVER_CONFIG_H_
