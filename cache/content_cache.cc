@@ -22,6 +22,8 @@ const char* FetchOutcomeName(FetchOutcome outcome) {
       return "TIMEOUT";
     case FetchOutcome::kUnavailable:
       return "UNAVAILABLE";
+    case FetchOutcome::kMiss:
+      return "MISS";
   }
   return "?";
 }
@@ -62,6 +64,12 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
     }
     int64_t seen_mtime = lookup.entry ? lookup.entry->meta.mtime : 0;
     EntryRef stale = UsableStaleCopy(lookup, &seen_mtime);
+    if (request.peek) {
+      Bump(stale ? c->stale_serves : c->misses);
+      result.outcome = stale ? FetchOutcome::kStale : FetchOutcome::kMiss;
+      result.entry = std::move(stale);
+      break;
+    }
     if (!lookup.lease || lookup.lease->expires_at <= lookup.now) {
       absl::StatusOr<Grant> grant = store_->AcquireLease(
           key, seen_mtime, options_.policy.LeaseTime(key.scope()));

@@ -27,12 +27,13 @@ struct ContentCacheOptions {
 };
 
 enum class FetchOutcome {
-  kHit,         // fresh entry
-  kStale,       // stale copy; another caller holds the lease
-  kMissLease,   // no usable copy; the caller holds the lease
-  kStaleLease,  // stale copy; the caller holds the lease
-  kTimeout,     // waited for another holder without result
-  kUnavailable  // the store cannot be reached: render, do not store
+  kHit,          // fresh entry
+  kStale,        // stale copy; another caller holds the lease
+  kMissLease,    // no usable copy; the caller holds the lease
+  kStaleLease,   // stale copy; the caller holds the lease
+  kTimeout,      // waited for another holder without result
+  kUnavailable,  // the store cannot be reached: render, do not store
+  kMiss,         // peek only: no usable copy
 };
 const char* FetchOutcomeName(FetchOutcome outcome);
 
@@ -41,6 +42,7 @@ struct FetchRequest {
   int64_t newer_than = 0;  // cluster time; 0 = no bound
   absl::Duration max_age;  // zero = no bound
   absl::Duration wait;     // zero = do not wait
+  bool peek = false;       // look only: HIT, STALE or MISS; no lease, no wait
 };
 
 struct FetchResult {

@@ -13,7 +13,7 @@ grpc::Status CacheService::Fetch(grpc::ServerContext* context,
   if (!key.ok()) return ToGrpcStatus(key.status());
   FetchRequest fetch{*std::move(key), request->newer_than_us(),
                      absl::Milliseconds(request->max_age_ms()),
-                     absl::Milliseconds(request->wait_ms())};
+                     absl::Milliseconds(request->wait_ms()), request->peek()};
   absl::StatusOr<FetchResult> result = cache_->Fetch(fetch);
   if (!result.ok()) return ToGrpcStatus(result.status());
   response->set_outcome(FetchOutcomeToProto(result->outcome));

@@ -70,6 +70,8 @@ v1::FetchOutcome FetchOutcomeToProto(FetchOutcome outcome) {
       return v1::TIMEOUT;
     case FetchOutcome::kUnavailable:
       return v1::UNAVAILABLE;
+    case FetchOutcome::kMiss:
+      return v1::MISS;
   }
   return v1::FETCH_OUTCOME_UNSPECIFIED;
 }

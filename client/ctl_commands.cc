@@ -1,0 +1,350 @@
+#include "client/ctl_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "cache/key.h"
+#include "client/get_or_generate.h"
+#include "client/run_command.h"
+
+namespace clustercache {
+
+int Fail(int code, absl::string_view message) {
+  std::cerr << "clustercachectl: " << message << "\n";
+  return code;
+}
+
+namespace {
+
+std::string Iso(int64_t us) {
+  if (us == 0) return "-";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(us),
+                          absl::UTCTimeZone());
+}
+
+void WriteOut(absl::string_view bytes) {
+  std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  std::fflush(stdout);
+}
+
+// Validates SCOPE NAME locally: a bad key is a usage error.
+bool ToKey(const std::vector<std::string>& args, v1::Key* key, int* code) {
+  absl::StatusOr<Key> k = Key::Make(args[0], args[1]);
+  if (!k.ok()) {
+    *code = Fail(kExitUsage, k.status().message());
+    return false;
+  }
+  key->set_scope(args[0]);
+  key->set_name(args[1]);
+  return true;
+}
+
+int ErrorCode(const absl::Status& s) {
+  return absl::IsInvalidArgument(s) ? kExitUsage : kExitError;
+}
+
+int Get(const CtlCall& call) {
+  v1::FetchRequest request;
+  int code;
+  if (!ToKey(call.args, request.mutable_key(), &code)) return code;
+  request.set_peek(true);
+  absl::StatusOr<v1::FetchResponse> r = call.client->Fetch(request);
+  if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  if (r->outcome() == v1::HIT ||
+      (r->outcome() == v1::STALE && call.options.allow_stale)) {
+    WriteOut(r->payload());
+    return kExitOk;
+  }
+  if (r->outcome() == v1::UNAVAILABLE) {
+    return Fail(kExitError, "the server's store is unavailable");
+  }
+  return Fail(
+      kExitNoFresh,
+      absl::StrCat("no fresh entry for ", call.args[0], "/", call.args[1],
+                   r->outcome() == v1::STALE
+                       ? " (a stale copy exists: --allow-stale)"
+                       : ""));
+}
+
+int Put(const CtlCall& call) {
+  v1::StoreRequest request;
+  int code;
+  if (!ToKey(call.args, request.mutable_key(), &code)) return code;
+  std::string payload(std::istreambuf_iterator<char>(std::cin), {});
+  request.set_payload(payload);
+  request.set_ttl_ms(absl::ToInt64Milliseconds(call.options.ttl));
+  for (const std::string& t : call.options.tags) request.add_tags(t);
+  request.set_content_type(call.options.content_type);
+  absl::StatusOr<v1::StoreResponse> r = call.client->Store(request);
+  if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  std::cout << "stored " << call.args[0] << "/" << call.args[1] << " ("
+            << payload.size() << " bytes, mtime " << Iso(r->mtime_us())
+            << ")\n";
+  return kExitOk;
+}
+
+int FetchOrGenerate(const CtlCall& call) {
+  v1::Key key;
+  int code;
+  if (!ToKey(call.args, &key, &code)) return code;
+  if (call.rest.empty()) {
+    return Fail(kExitUsage, "fetch-or-generate: missing -- CMD [ARG...]");
+  }
+  GenerateOptions options;
+  options.wait = call.options.wait;
+  options.ttl = call.options.ttl;
+  options.tags = call.options.tags;
+  options.content_type = call.options.content_type;
+  int generator_exit = 0;
+  absl::StatusOr<Generated> result = GetOrGenerate(
+      *call.client, key, options, [&]() -> absl::StatusOr<std::string> {
+        absl::StatusOr<CommandResult> run = RunCommand(call.rest);
+        if (!run.ok()) return run.status();
+        if (run->exit_code != 0) {
+          generator_exit = run->exit_code;
+          return absl::AbortedError(absl::StrCat(
+              "generator exited with ", run->exit_code, "; nothing stored"));
+        }
+        return std::move(run->out);
+      });
+  if (generator_exit != 0) {
+    Fail(generator_exit, result.status().message());
+    return generator_exit;
+  }
+  if (!result.ok()) {
+    return Fail(ErrorCode(result.status()), result.status().message());
+  }
+  WriteOut(result->payload);
+  return kExitOk;
+}
+
+// expire / delete: SCOPE [NAME | --prefix P]
+bool ToSelector(const CtlCall& call, v1::Selector* selector, int* code) {
+  selector->set_scope(call.args[0]);
+  if (call.args.size() == 2 && call.options.has_prefix) {
+    *code = Fail(kExitUsage, "give NAME or --prefix, not both");
+    return false;
+  }
+  if (call.args.size() == 2) {
+    selector->set_name(call.args[1]);
+  } else {
+    selector->set_prefix(call.options.prefix);
+  }
+  return true;
+}
+
+int Expire(const CtlCall& call) {
+  v1::ExpireRequest request;
+  int code;
+  if (!ToSelector(call, request.mutable_selector(), &code)) return code;
+  absl::StatusOr<v1::CountResponse> r = call.client->Expire(request);
+  if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  std::cout << "expired " << r->count() << " entries\n";
+  return kExitOk;
+}
+
+int Delete(const CtlCall& call) {
+  v1::DeleteRequest request;
+  int code;
+  if (!ToSelector(call, request.mutable_selector(), &code)) return code;
+  absl::StatusOr<v1::CountResponse> r = call.client->Delete(request);
+  if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  std::cout << "deleted " << r->count() << " entries\n";
+  return kExitOk;
+}
+
+int Invalidate(const CtlCall& call) {
+  const CtlOptions& o = call.options;
+  int chosen = !o.scope.empty() + o.all + !o.tag.empty();
+  if (chosen != 1) {
+    return Fail(kExitUsage,
+                "invalidate: give exactly one of --scope S, "
+                "--all, --tag T");
+  }
+  v1::InvalidateRequest request;
+  if (!o.scope.empty()) request.set_scope(o.scope);
+  if (o.all) request.set_all(true);
+  if (!o.tag.empty()) request.set_tag(o.tag);
+  absl::StatusOr<v1::InvalidateResponse> r = call.client->Invalidate(request);
+  if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  std::cout << r->value_us() << "\n";
+  std::cerr << "invalidated " << r->expiry_key() << " at " << Iso(r->value_us())
+            << " (via " << r->served_by() << ")\n";
+  return kExitOk;
+}
+
+int ExpiryKeys(const CtlCall& call) {
+  absl::StatusOr<v1::ListExpiryKeysResponse> r = call.client->ListExpiryKeys();
+  if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  for (const v1::ExpiryKeyValue& k : r->keys()) {
+    std::cout << k.name() << "\t" << k.value_us() << "\t" << Iso(k.value_us())
+              << "\n";
+  }
+  return kExitOk;
+}
+
+int List(const CtlCall& call) {
+  v1::ListRequest request;
+  request.set_scope(call.options.scope);
+  request.set_prefix(call.options.prefix);
+  request.set_limit(static_cast<int32_t>(call.options.limit));
+  absl::Status s = call.client->List(request, [](const v1::ListResponse& item) {
+    const v1::EntryMeta& m = item.meta();
+    const char* state = m.fresh() ? "fresh" : m.expired() ? "expired" : "stale";
+    std::cout << m.key().scope() << "\t" << m.key().name() << "\t" << m.size()
+              << "\t" << Iso(m.mtime_us()) << "\t" << state << "\t"
+              << (m.content_type().empty() ? "-" : m.content_type()) << "\t"
+              << (m.tags().empty() ? "-" : absl::StrJoin(m.tags(), ","))
+              << "\n";
+    return true;
+  });
+  if (!s.ok()) return Fail(ErrorCode(s), s.message());
+  return kExitOk;
+}
+
+int Stats(const CtlCall& call) {
+  absl::StatusOr<v1::StatsResponse> r = call.client->Stats();
+  if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  std::cout << "node\t" << r->served_by() << "\nentries\t" << r->entries()
+            << "\nbytes\t" << r->bytes() << "\n";
+  for (const v1::ScopeStats& scope : r->scopes()) {
+    std::vector<std::pair<std::string, int64_t>> counters(
+        scope.counters().begin(), scope.counters().end());
+    std::sort(counters.begin(), counters.end());
+    for (const auto& [name, value] : counters) {
+      std::cout << scope.scope() << "\t" << name << "\t" << value << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+int Purge(const CtlCall& call) {
+  const CtlOptions& o = call.options;
+  v1::PurgeRequest request;
+  request.set_scope(o.scope);
+  request.set_prefix(o.prefix);
+  request.set_older_than_ms(absl::ToInt64Milliseconds(o.older_than));
+  request.set_only_not_fresh(o.not_fresh_only);
+  request.set_dry_run(o.dry_run);
+  request.set_batch(static_cast<int32_t>(o.batch));
+  request.set_pause_ms(absl::ToInt64Milliseconds(o.pause));
+  const bool tty = isatty(STDERR_FILENO);
+  v1::PurgeProgress last;
+  absl::Status s = call.client->Purge(request, [&](const v1::PurgeProgress& p) {
+    last = p;
+    std::cerr << (tty ? "\r" : "") << "examined " << p.examined() << ", "
+              << (o.dry_run ? "would purge " : "purged ") << p.purged() << " ("
+              << p.bytes() << " bytes)" << (tty ? "" : "\n");
+    return true;
+  });
+  if (tty) std::cerr << "\n";
+  if (!s.ok()) return Fail(ErrorCode(s), s.message());
+  std::cout << (o.dry_run ? "would purge " : "purged ") << last.purged()
+            << " entries, " << last.bytes() << " bytes\n";
+  return kExitOk;
+}
+
+void NoFlags(FlagTable*, CtlOptions*) {}
+
+void WriteFlags(FlagTable* t, CtlOptions* o) {
+  t->AddDuration("ttl", &o->ttl, "per-entry time to live (0 = none)");
+  t->AddList("tag", &o->tags, "expiry tag to attach (repeatable)");
+  t->AddString("content-type", &o->content_type, "content type to record");
+}
+
+void SelectorFlags(FlagTable* t, CtlOptions* o) {
+  t->Add(
+      "prefix", "P", "every name starting with P (default: whole scope)",
+      [o](absl::string_view v) {
+        o->prefix = std::string(v);
+        o->has_prefix = true;
+        return absl::OkStatus();
+      },
+      [o] { return o->prefix; });
+}
+
+void ScanFlags(FlagTable* t, CtlOptions* o) {
+  t->AddString("scope", &o->scope, "only this scope (default: all)");
+  t->AddString("prefix", &o->prefix, "only names starting with this");
+}
+
+}  // namespace
+
+const std::vector<CtlCommand>& CtlCommands() {
+  static const auto* commands = new std::vector<CtlCommand>{
+      {"get", "SCOPE NAME [--allow-stale]",
+       "Print the payload. Exit 0 on a fresh hit, 3 when there is none.", 2, 2,
+       false,
+       [](FlagTable* t, CtlOptions* o) {
+         t->AddBool("allow-stale", &o->allow_stale,
+                    "a stale copy counts too (exit 0)");
+       },
+       Get},
+      {"put", "SCOPE NAME [--ttl D] [--tag T]... [--content-type M]",
+       "Store stdin as the entry (unconditional write, mtime = now).", 2, 2,
+       false, WriteFlags, Put},
+      {"fetch-or-generate",
+       "SCOPE NAME [--ttl D] [--tag T]... [--wait D] -- CMD [ARG...]",
+       "Print the entry; if this call gets the lease, run CMD, store and "
+       "print its stdout. A failing CMD stores nothing, releases the lease, "
+       "and its exit code is returned.",
+       2, 2, true,
+       [](FlagTable* t, CtlOptions* o) {
+         WriteFlags(t, o);
+         t->AddDuration("wait", &o->wait,
+                        "how long to wait for another holder's result");
+       },
+       FetchOrGenerate},
+      {"expire", "SCOPE [NAME | --prefix P]",
+       "Soft-expire entries: they stay as stale copies.", 1, 2, false,
+       SelectorFlags, Expire},
+      {"delete", "SCOPE [NAME | --prefix P]", "Remove entries.", 1, 2, false,
+       SelectorFlags, Delete},
+      {"invalidate", "(--scope S | --all | --tag T)",
+       "Global expiry: every entry generated before now stops being fresh. "
+       "Prints the new timestamp (microseconds).",
+       0, 0, false,
+       [](FlagTable* t, CtlOptions* o) {
+         t->AddString("scope", &o->scope, "expire this scope");
+         t->AddBool("all", &o->all, "expire everything");
+         t->AddString("tag", &o->tag, "expire entries with this tag");
+       },
+       Invalidate},
+      {"expiry-keys", "", "List expiry keys and their timestamps.", 0, 0, false,
+       NoFlags, ExpiryKeys},
+      {"list", "[--scope S] [--prefix P] [--limit N]",
+       "List entries: scope, name, size, mtime, state, content type, tags.", 0,
+       0, false,
+       [](FlagTable* t, CtlOptions* o) {
+         ScanFlags(t, o);
+         t->AddInt("limit", &o->limit, 0, INT32_MAX, "at most N (0 = all)");
+       },
+       List},
+      {"stats", "", "Counters per scope, and store usage.", 0, 0, false,
+       NoFlags, Stats},
+      {"purge",
+       "[--scope S] [--prefix P] [--older-than D] [--not-fresh-only] "
+       "[--dry-run] [--batch N] [--pause D]",
+       "Remove entries by age, in batches; progress on stderr.", 0, 0, false,
+       [](FlagTable* t, CtlOptions* o) {
+         ScanFlags(t, o);
+         t->AddDuration("older-than", &o->older_than,
+                        "only entries generated longer ago than D");
+         t->AddBool("not-fresh-only", &o->not_fresh_only,
+                    "only entries that are not fresh");
+         t->AddBool("dry-run", &o->dry_run, "count, do not delete");
+         t->AddInt("batch", &o->batch, 1, 100000, "entries per batch");
+         t->AddDuration("pause", &o->pause, "pause between batches");
+       },
+       Purge},
+  };
+  return *commands;
+}
+
+}  // namespace clustercache

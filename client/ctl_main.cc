@@ -1,0 +1,111 @@
+// clustercachectl: the admin CLI. Parses the global flags and the command,
+// then runs the command from the table in ctl_commands.cc.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/ctl_commands.h"
+
+namespace {
+
+using namespace clustercache;
+
+struct Globals {
+  std::string server = "127.0.0.1:7411";
+  absl::Duration deadline = absl::Seconds(10);
+};
+
+void AddGlobalFlags(FlagTable* t, Globals* g) {
+  t->AddString("server", &g->server,
+               "HOST:PORT[,HOST:PORT...] of clustercached nodes, tried in "
+               "order (env CLUSTERCACHE_SERVER)");
+  t->AddDuration("deadline", &g->deadline,
+                 "deadline per call (fetch adds its wait)");
+}
+
+std::string Usage() {
+  Globals g;
+  FlagTable globals;
+  AddGlobalFlags(&globals, &g);
+  std::string out =
+      "clustercachectl: admin CLI for clustercached.\n\n"
+      "usage: clustercachectl [--server=HOST:PORT[,...]] COMMAND [ARGS]\n"
+      "       clustercachectl COMMAND --help\n\n"
+      "Durations: 500ms, 90s, 15m, 2h, 2d.\n"
+      "Exit codes: 0 ok, 1 error, 2 usage error, 3 no fresh entry.\n\n"
+      "commands:\n";
+  for (const CtlCommand& c : CtlCommands()) {
+    absl::StrAppend(&out, "  ", c.name, " ", c.usage, "\n      ", c.help, "\n");
+  }
+  absl::StrAppend(&out, "\nglobal flags:\n", globals.Help());
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Globals globals;
+  if (const char* env = std::getenv("CLUSTERCACHE_SERVER"); env && *env) {
+    globals.server = env;
+  }
+  // Global flags may stand before the command.
+  size_t i = 0;
+  std::vector<std::string> leading;
+  while (i < args.size() && args[i].rfind("--", 0) == 0) {
+    leading.push_back(args[i++]);
+    if (leading.back().find('=') == std::string::npos &&
+        leading.back() != "--help" && i < args.size()) {
+      leading.push_back(args[i++]);
+    }
+  }
+  if (i == args.size()) {
+    bool help = false;
+    for (const std::string& a : leading) help = help || a == "--help";
+    std::cout << Usage();
+    return help ? kExitOk : kExitUsage;
+  }
+  const std::string& name = args[i];
+  const CtlCommand* command = nullptr;
+  for (const CtlCommand& c : CtlCommands()) {
+    if (name == c.name) command = &c;
+  }
+  if (command == nullptr) {
+    std::cerr << Usage();
+    return Fail(kExitUsage, absl::StrCat("unknown command \"", name, "\""));
+  }
+
+  FlagTable table;
+  CtlOptions options;
+  AddGlobalFlags(&table, &globals);
+  command->add_flags(&table, &options);
+  std::vector<std::string> rest_of_args = leading;
+  rest_of_args.insert(rest_of_args.end(), args.begin() + i + 1, args.end());
+  std::vector<std::string> positional, rest;
+  bool help = false;
+  absl::Status parsed = table.Parse(
+      rest_of_args, &positional, command->takes_rest ? &rest : nullptr, &help);
+  if (help) {
+    std::cout << "usage: clustercachectl " << command->name << " "
+              << command->usage << "\n\n"
+              << command->help << "\n\nflags:\n"
+              << table.Help();
+    return kExitOk;
+  }
+  if (!parsed.ok()) return Fail(kExitUsage, parsed.message());
+  if (positional.size() < command->min_args ||
+      positional.size() > command->max_args) {
+    return Fail(kExitUsage, absl::StrCat("usage: clustercachectl ",
+                                         command->name, " ", command->usage));
+  }
+  absl::StatusOr<std::vector<std::string>> servers =
+      ParseServerList(globals.server);
+  if (!servers.ok()) return Fail(kExitUsage, servers.status().message());
+  ClientOptions client_options;
+  client_options.servers = *servers;
+  client_options.deadline = globals.deadline;
+  std::unique_ptr<GrpcClient> client = NewGrpcClient(client_options);
+  return command->run(CtlCall{client.get(), options, positional, rest});
+}

@@ -1,0 +1,195 @@
+// GrpcClient: CacheClient and AdminClient over gRPC, with failover across
+// servers.
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/cache_client.h"
+#include "clustercache/v1/cache.grpc.pb.h"
+
+namespace clustercache {
+
+absl::StatusOr<std::vector<std::string>> ParseServerList(
+    absl::string_view text) {
+  std::vector<std::string> servers;
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    size_t colon = item.rfind(':');
+    if (item.empty() || colon == absl::string_view::npos || colon == 0 ||
+        colon + 1 == item.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server list \"", text, "\": want HOST:PORT[,HOST:PORT...]"));
+    }
+    servers.emplace_back(item);
+  }
+  return servers;
+}
+
+namespace {
+
+// The maximum message size the client accepts: payloads up to 1 GiB.
+constexpr int kMaxMessage = (1 << 30) + (1 << 20);
+
+class GrpcClientImpl : public GrpcClient {
+ public:
+  explicit GrpcClientImpl(const ClientOptions& options)
+      : deadline_(options.deadline) {
+    for (const std::string& address : options.servers) {
+      grpc::ChannelArguments args;
+      args.SetMaxReceiveMessageSize(kMaxMessage);
+      args.SetMaxSendMessageSize(kMaxMessage);
+      auto channel = grpc::CreateCustomChannel(
+          address, grpc::InsecureChannelCredentials(), args);
+      endpoints_.push_back(
+          {address, v1::Cache::NewStub(channel), v1::Admin::NewStub(channel)});
+    }
+  }
+
+  absl::StatusOr<v1::FetchResponse> Fetch(
+      const v1::FetchRequest& request) override {
+    return Unary(&v1::Cache::Stub::Fetch, &Endpoint::cache, request,
+                 absl::Milliseconds(request.wait_ms()));
+  }
+  absl::StatusOr<v1::StoreResponse> Store(
+      const v1::StoreRequest& request) override {
+    return Unary(&v1::Cache::Stub::Store, &Endpoint::cache, request);
+  }
+  absl::StatusOr<v1::ReleaseResponse> Release(
+      const v1::ReleaseRequest& request) override {
+    return Unary(&v1::Cache::Stub::Release, &Endpoint::cache, request);
+  }
+  absl::StatusOr<v1::CountResponse> Expire(
+      const v1::ExpireRequest& request) override {
+    return Unary(&v1::Admin::Stub::Expire, &Endpoint::admin, request);
+  }
+  absl::StatusOr<v1::CountResponse> Delete(
+      const v1::DeleteRequest& request) override {
+    return Unary(&v1::Admin::Stub::Delete, &Endpoint::admin, request);
+  }
+  absl::StatusOr<v1::InvalidateResponse> Invalidate(
+      const v1::InvalidateRequest& request) override {
+    return Unary(&v1::Admin::Stub::Invalidate, &Endpoint::admin, request);
+  }
+  absl::StatusOr<v1::ListExpiryKeysResponse> ListExpiryKeys() override {
+    return Unary(&v1::Admin::Stub::ListExpiryKeys, &Endpoint::admin,
+                 v1::ListExpiryKeysRequest());
+  }
+  absl::StatusOr<v1::StatsResponse> Stats() override {
+    return Unary(&v1::Admin::Stub::Stats, &Endpoint::admin, v1::StatsRequest());
+  }
+  absl::Status Purge(const v1::PurgeRequest& request,
+                     const std::function<bool(const v1::PurgeProgress&)>&
+                         on_message) override {
+    // A purge runs as long as it needs; no deadline.
+    return Stream(&v1::Admin::Stub::Purge, request, on_message,
+                  absl::InfiniteDuration());
+  }
+  absl::Status List(
+      const v1::ListRequest& request,
+      const std::function<bool(const v1::ListResponse&)>& on_message) override {
+    return Stream(&v1::Admin::Stub::List, request, on_message, deadline_);
+  }
+
+ private:
+  struct Endpoint {
+    std::string address;
+    std::unique_ptr<v1::Cache::Stub> cache;
+    std::unique_ptr<v1::Admin::Stub> admin;
+  };
+
+  static absl::Status FromGrpc(const grpc::Status& s,
+                               const std::string& address) {
+    return absl::Status(
+        static_cast<absl::StatusCode>(s.error_code()),
+        s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+            ? absl::StrCat(address, ": ", s.error_message())
+            : s.error_message());
+  }
+
+  void SetDeadline(grpc::ClientContext* context, absl::Duration d) {
+    if (d == absl::InfiniteDuration()) return;
+    context->set_deadline(std::chrono::system_clock::now() +
+                          absl::ToChronoMicroseconds(d));
+  }
+
+  // Calls `method` on the current server, moving to the next one while the
+  // current cannot be reached.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Unary(
+      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                   Response*),
+      std::unique_ptr<Stub> Endpoint::*stub, const Request& request,
+      absl::Duration extra = absl::ZeroDuration()) {
+    absl::Status last;
+    size_t start = current_.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < endpoints_.size(); ++i) {
+      size_t index = (start + i) % endpoints_.size();
+      Endpoint& endpoint = endpoints_[index];
+      grpc::ClientContext context;
+      SetDeadline(&context, deadline_ + extra);
+      Response response;
+      grpc::Status s =
+          ((*(endpoint.*stub)).*method)(&context, request, &response);
+      if (s.ok()) {
+        current_.store(index, std::memory_order_relaxed);
+        return response;
+      }
+      last = FromGrpc(s, endpoint.address);
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return last;
+    }
+    return last;
+  }
+
+  template <typename Request, typename Message>
+  absl::Status Stream(std::unique_ptr<grpc::ClientReader<Message>> (
+                          v1::Admin::Stub::*method)(grpc::ClientContext*,
+                                                    const Request&),
+                      const Request& request,
+                      const std::function<bool(const Message&)>& on_message,
+                      absl::Duration deadline) {
+    absl::Status last;
+    size_t start = current_.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < endpoints_.size(); ++i) {
+      size_t index = (start + i) % endpoints_.size();
+      Endpoint& endpoint = endpoints_[index];
+      grpc::ClientContext context;
+      SetDeadline(&context, deadline);
+      auto reader = ((*endpoint.admin).*method)(&context, request);
+      Message message;
+      bool any = false;
+      while (reader->Read(&message)) {
+        any = true;
+        if (!on_message(message)) {
+          context.TryCancel();
+          break;
+        }
+      }
+      grpc::Status s = reader->Finish();
+      if (s.ok() || s.error_code() == grpc::StatusCode::CANCELLED) {
+        current_.store(index, std::memory_order_relaxed);
+        return absl::OkStatus();
+      }
+      last = FromGrpc(s, endpoint.address);
+      if (any || s.error_code() != grpc::StatusCode::UNAVAILABLE) return last;
+    }
+    return last;
+  }
+
+  const absl::Duration deadline_;
+  std::vector<Endpoint> endpoints_;
+  std::atomic<size_t> current_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<GrpcClient> NewGrpcClient(const ClientOptions& options) {
+  return std::make_unique<GrpcClientImpl>(options);
+}
+
+}  // namespace clustercache
