@@ -39,10 +39,10 @@ const char* FetchOutcomeName(FetchOutcome outcome);
 
 struct FetchRequest {
   Key key;
-  int64_t newer_than = 0;  // cluster time; 0 = no bound
-  absl::Duration max_age;  // zero = no bound
-  absl::Duration wait;     // zero = do not wait
-  bool peek = false;       // look only: HIT, STALE or MISS; no lease, no wait
+  int64_t newer_than = 0;    // cluster time; 0 = no bound
+  absl::Duration max_age{};  // zero = no bound
+  absl::Duration wait{};     // zero = do not wait
+  bool peek = false;         // look only: HIT, STALE or MISS; no lease, no wait
 };
 
 struct FetchResult {

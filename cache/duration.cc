@@ -85,9 +85,13 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view text) {
 std::string ShowDuration(absl::Duration d) {
   int64_t us = absl::ToInt64Microseconds(d);
   if (us == 0) return "0";
-  for (int i = std::size(kDurationUnits) - 1; i >= 0; --i) {
-    const Unit& u = kDurationUnits[i];
-    if (us % u.scale == 0) return absl::StrCat(us / u.scale, u.suffix);
+  // Largest unit that divides it exactly: d, h, m, s, ms, us.
+  for (absl::string_view suffix : {"d", "h", "m", "s", "ms", "us"}) {
+    for (const Unit& u : kDurationUnits) {
+      if (u.suffix == suffix && us % u.scale == 0) {
+        return absl::StrCat(us / u.scale, u.suffix);
+      }
+    }
   }
   return absl::StrCat(us, "us");
 }

@@ -1,0 +1,353 @@
+// The engine's policy over the memory store, with an injected clock.
+#include "cache/content_cache.h"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "cache/clock.h"
+#include "cache/store/memory_store.h"
+#include "gtest/gtest.h"
+
+namespace clustercache {
+namespace {
+
+class ContentCacheTest : public testing::Test {
+ protected:
+  ContentCacheTest() {
+    MemoryStoreOptions store_options;
+    store_options.clock = &clock_;
+    store_ = NewMemoryStore(store_options);
+    ContentCacheOptions options;
+    options.policy.lease_time = absl::Seconds(60);
+    options.policy.keep = absl::Minutes(10);
+    options.max_payload_bytes = 1 << 20;
+    cache_ = std::make_unique<ContentCache>(store_.get(), options);
+  }
+
+  FetchResult MustFetch(const Key& key,
+                        absl::Duration wait = absl::ZeroDuration()) {
+    FetchRequest request{key};
+    request.wait = wait;
+    absl::StatusOr<FetchResult> r = cache_->Fetch(request);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : FetchResult();
+  }
+
+  static EntryWrite Write(const Key& key, std::string payload,
+                          std::vector<std::string> tags = {}) {
+    EntryWrite w;
+    w.key = key;
+    w.payload = std::make_shared<const std::string>(std::move(payload));
+    w.tags = std::move(tags);
+    return w;
+  }
+
+  Commit MustStore(const Key& key, std::string payload,
+                   const std::string& token = "",
+                   std::vector<std::string> tags = {}) {
+    absl::StatusOr<Commit> c =
+        cache_->Store(Write(key, std::move(payload), std::move(tags)), token);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : Commit();
+  }
+
+  int64_t Counter(absl::string_view scope, absl::string_view name) {
+    int64_t out = -1;
+    cache_->stats().VisitScopes(
+        [&](const std::string& s, const ScopeCounters& c) {
+          if (s != scope) return;
+          c.Visit([&](absl::string_view n, absl::string_view, int64_t v) {
+            if (n == name) out = v;
+          });
+        });
+    return out;
+  }
+
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ContentCache> cache_;
+  const Key key_{"content-view", "site/1"};
+};
+
+TEST_F(ContentCacheTest, MissGrantsTheLeaseThenStoreMakesAHit) {
+  FetchResult miss = MustFetch(key_);
+  ASSERT_EQ(miss.outcome, FetchOutcome::kMissLease);
+  EXPECT_EQ(miss.entry, nullptr);
+  clock_.Advance(5000);
+  Commit c = MustStore(key_, "rendered", miss.lease.token);
+  EXPECT_EQ(c.outcome, CommitOutcome::kStored);
+  EXPECT_EQ(c.mtime, miss.lease.granted_at) << "mtime is the grant time";
+  FetchResult hit = MustFetch(key_);
+  ASSERT_EQ(hit.outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*hit.entry->payload, "rendered");
+  EXPECT_EQ(Counter("content-view", "hits"), 1);
+  EXPECT_EQ(Counter("content-view", "misses"), 1);
+  EXPECT_EQ(Counter("content-view", "leases_granted"), 1);
+  EXPECT_EQ(Counter("content-view", "stores"), 1);
+}
+
+TEST_F(ContentCacheTest, OthersGetTheStaleCopyOrTimeOutWhileLeaseIsHeld) {
+  FetchResult first = MustFetch(key_);
+  ASSERT_EQ(first.outcome, FetchOutcome::kMissLease);
+  EXPECT_EQ(MustFetch(key_).outcome, FetchOutcome::kTimeout)
+      << "no copy, no wait";
+  MustStore(key_, "v1", first.lease.token);
+  ASSERT_TRUE(cache_->Invalidate("scope:content-view").ok());
+  FetchResult regen = MustFetch(key_);
+  ASSERT_EQ(regen.outcome, FetchOutcome::kStaleLease);
+  EXPECT_EQ(*regen.entry->payload, "v1");
+  FetchResult other = MustFetch(key_, absl::Seconds(5));
+  ASSERT_EQ(other.outcome, FetchOutcome::kStale)
+      << "stale copy at once, no wait";
+  EXPECT_EQ(*other.entry->payload, "v1");
+  EXPECT_EQ(Counter("content-view", "stale_serves"), 2);
+  EXPECT_EQ(Counter("content-view", "waits"), 0);
+}
+
+TEST_F(ContentCacheTest, InvalidationDuringGenerationLeavesTheNewEntryStale) {
+  FetchResult lease = MustFetch(key_);
+  ASSERT_EQ(lease.outcome, FetchOutcome::kMissLease);
+  clock_.Advance(1000);
+  ASSERT_TRUE(cache_->Invalidate("scope:content-view").ok());
+  clock_.Advance(1000);
+  EXPECT_EQ(MustStore(key_, "stale at birth", lease.lease.token).outcome,
+            CommitOutcome::kStored);
+  FetchResult next = MustFetch(key_);
+  EXPECT_EQ(next.outcome, FetchOutcome::kStaleLease)
+      << "generated from data older than the invalidation";
+}
+
+TEST_F(ContentCacheTest, NewerWriteSupersedesTheLeasedCommit) {
+  FetchResult lease = MustFetch(key_);
+  MustStore(key_, "warm-up write");  // unconditional, mtime = now
+  EXPECT_EQ(MustStore(key_, "late", lease.lease.token).outcome,
+            CommitOutcome::kSuperseded);
+  FetchResult hit = MustFetch(key_);
+  ASSERT_EQ(hit.outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*hit.entry->payload, "warm-up write");
+  EXPECT_EQ(Counter("content-view", "superseded"), 1);
+}
+
+TEST_F(ContentCacheTest, LapsedLeaseIsTakenOverAndTheOldHolderLosesIt) {
+  FetchResult a = MustFetch(key_);
+  ASSERT_EQ(a.outcome, FetchOutcome::kMissLease);
+  clock_.Advance(61'000'000);
+  FetchResult b = MustFetch(key_);
+  ASSERT_EQ(b.outcome, FetchOutcome::kMissLease);
+  EXPECT_NE(b.lease.token, a.lease.token);
+  EXPECT_EQ(MustStore(key_, "a", a.lease.token).outcome,
+            CommitOutcome::kLeaseLost);
+  EXPECT_EQ(MustStore(key_, "b", b.lease.token).outcome,
+            CommitOutcome::kStored);
+  EXPECT_EQ(*MustFetch(key_).entry->payload, "b");
+  EXPECT_EQ(Counter("content-view", "takeovers"), 1);
+  EXPECT_EQ(Counter("content-view", "lease_lost"), 1);
+}
+
+TEST_F(ContentCacheTest, WaiterIsWokenByTheStore) {
+  FetchResult holder = MustFetch(key_);
+  std::atomic<bool> stored{false};
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    stored = true;
+    MustStore(key_, "fresh", holder.lease.token);
+  });
+  FetchResult waiter = MustFetch(key_, absl::Seconds(30));
+  writer.join();
+  ASSERT_EQ(waiter.outcome, FetchOutcome::kHit);
+  EXPECT_TRUE(stored);
+  EXPECT_EQ(*waiter.entry->payload, "fresh");
+  EXPECT_EQ(Counter("content-view", "waits"), 1);
+  EXPECT_GT(Counter("content-view", "wait_time_us"), 0);
+}
+
+TEST_F(ContentCacheTest, WaiterGetsTheLeaseWhenTheHolderReleases) {
+  FetchResult holder = MustFetch(key_);
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_TRUE(*cache_->Release(key_, holder.lease.token));
+  });
+  FetchResult waiter = MustFetch(key_, absl::Seconds(30));
+  releaser.join();
+  EXPECT_EQ(waiter.outcome, FetchOutcome::kMissLease);
+  EXPECT_NE(waiter.lease.token, holder.lease.token);
+  EXPECT_EQ(Counter("content-view", "releases"), 1);
+}
+
+TEST_F(ContentCacheTest, WaitEndsInTimeout) {
+  MustFetch(key_);
+  FetchResult waiter = MustFetch(key_, absl::Milliseconds(50));
+  EXPECT_EQ(waiter.outcome, FetchOutcome::kTimeout);
+  EXPECT_EQ(Counter("content-view", "timeouts"), 1);
+}
+
+TEST_F(ContentCacheTest, ManyRequestersOneGeneration) {
+  std::atomic<int> generations{0};
+  std::vector<std::thread> threads;
+  std::atomic<int> hits{0};
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&] {
+      FetchResult r = MustFetch(key_, absl::Seconds(30));
+      if (r.outcome == FetchOutcome::kMissLease) {
+        generations++;
+        absl::SleepFor(absl::Milliseconds(100));
+        MustStore(key_, "once", r.lease.token);
+      } else if (r.outcome == FetchOutcome::kHit) {
+        hits++;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(generations, 1);
+  EXPECT_EQ(hits, 49);
+}
+
+TEST_F(ContentCacheTest, TagAndAllInvalidation) {
+  Key tagged("content-view", "tagged");
+  Key plain("template-block", "plain");
+  MustStore(tagged, "t", "", {"subtree:42"});
+  MustStore(plain, "p");
+  ASSERT_TRUE(cache_->Invalidate("subtree:42").ok());
+  EXPECT_EQ(MustFetch(tagged).outcome, FetchOutcome::kStaleLease);
+  EXPECT_EQ(MustFetch(plain).outcome, FetchOutcome::kHit);
+  ASSERT_TRUE(cache_->Invalidate("all").ok());
+  EXPECT_EQ(MustFetch(plain).outcome, FetchOutcome::kStaleLease);
+}
+
+TEST_F(ContentCacheTest, ExpireAndDeleteByPrefix) {
+  for (const char* n : {"a/1", "a/2", "b/1"}) MustStore(Key("rss", n), n);
+  EXPECT_EQ(*cache_->Expire({"rss", std::nullopt, "a/"}), 2);
+  FetchResult expired = MustFetch(Key("rss", "a/1"));
+  EXPECT_EQ(expired.outcome, FetchOutcome::kStaleLease);
+  EXPECT_EQ(*expired.entry->payload, "a/1");
+  EXPECT_EQ(MustFetch(Key("rss", "b/1")).outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*cache_->Delete({"rss", std::nullopt, "b/"}), 1);
+  EXPECT_EQ(MustFetch(Key("rss", "b/1")).outcome, FetchOutcome::kMissLease);
+}
+
+TEST_F(ContentCacheTest, StaleCopiesAreKeptOnlyForTheKeepTime) {
+  MustStore(key_, "v");
+  ASSERT_TRUE(cache_->Invalidate("scope:content-view").ok());
+  clock_.Advance(absl::ToInt64Microseconds(absl::Minutes(11)));
+  FetchResult r = MustFetch(key_);
+  EXPECT_EQ(r.outcome, FetchOutcome::kMissLease) << "too old to serve";
+  EXPECT_EQ(cache_->Usage()->entries, 0) << "and removed";
+}
+
+TEST_F(ContentCacheTest, PurgeRemovesByRealAgeInBatches) {
+  for (int i = 0; i < 30; ++i)
+    MustStore(Key("rss", "old/" + std::to_string(i)), "o");
+  clock_.Advance(absl::ToInt64Microseconds(absl::Hours(2)));
+  for (int i = 0; i < 20; ++i)
+    MustStore(Key("rss", "new/" + std::to_string(i)), "n");
+  PurgeRequest request;
+  request.older_than = absl::Hours(1);
+  request.batch = 7;
+  request.dry_run = true;
+  std::vector<PurgeProgress> progress;
+  auto record = [&](const PurgeProgress& p) {
+    progress.push_back(p);
+    return true;
+  };
+  ASSERT_TRUE(cache_->Purge(request, record).ok());
+  EXPECT_EQ(progress.back().purged, 30);
+  EXPECT_EQ(progress.back().examined, 50);
+  EXPECT_TRUE(progress.back().done);
+  EXPECT_EQ(progress.size(), 8u) << "50 entries in batches of 7";
+  EXPECT_EQ(cache_->Usage()->entries, 50) << "a dry run deletes nothing";
+
+  progress.clear();
+  request.dry_run = false;
+  ASSERT_TRUE(cache_->Purge(request, record).ok());
+  EXPECT_EQ(progress.back().purged, 30);
+  EXPECT_EQ(progress.back().bytes, 30);
+  EXPECT_EQ(cache_->Usage()->entries, 20);
+  EXPECT_EQ(MustFetch(Key("rss", "new/3")).outcome, FetchOutcome::kHit);
+}
+
+TEST_F(ContentCacheTest, PurgeNotFreshOnlySparesFreshEntries) {
+  MustStore(Key("rss", "fresh"), "f");
+  MustStore(Key("rss", "stale"), "s");
+  ASSERT_TRUE(cache_->Expire({"rss", std::string("stale"), ""}).ok());
+  PurgeRequest request;
+  request.scope = "rss";
+  request.only_not_fresh = true;
+  int64_t purged = -1;
+  ASSERT_TRUE(cache_
+                  ->Purge(request,
+                          [&](const PurgeProgress& p) {
+                            purged = p.purged;
+                            return true;
+                          })
+                  .ok());
+  EXPECT_EQ(purged, 1);
+  EXPECT_EQ(MustFetch(Key("rss", "fresh")).outcome, FetchOutcome::kHit);
+}
+
+TEST_F(ContentCacheTest, ListStreamsMetadataInKeyOrder) {
+  MustStore(Key("rss", "b"), "2");
+  MustStore(Key("rss", "a"), "1");
+  MustStore(Key("atom", "z"), "3");
+  ASSERT_TRUE(cache_->Expire({"rss", std::string("b"), ""}).ok());
+  std::vector<std::pair<std::string, bool>> seen;
+  ASSERT_TRUE(cache_
+                  ->List({"rss", "", 0},
+                         [&](const EntryMeta& m, bool fresh) {
+                           seen.emplace_back(std::string(m.key.name()), fresh);
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, bool>>{{"a", true},
+                                                             {"b", false}}));
+  int n = 0;
+  ASSERT_TRUE(cache_
+                  ->List({"", "", 2},
+                         [&](const EntryMeta&, bool) {
+                           ++n;
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(n, 2);
+}
+
+TEST_F(ContentCacheTest, RefusesBadInputAndWritesNothing) {
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      cache_->Store(Write(key_, std::string((1 << 20) + 1, 'x')), "")
+          .status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      cache_->Store(Write(key_, "x", {"bad tag"}), "").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      cache_->Store(Write(key_, "x"), "not-a-token").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(cache_->Release(key_, "zz").status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(cache_->Invalidate("scope:BAD").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      cache_->Delete({"BAD", std::nullopt, ""}).status()));
+  PurgeRequest purge;
+  purge.prefix = "x";  // without a scope
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      cache_->Purge(purge, [](const PurgeProgress&) { return true; })));
+  EXPECT_EQ(cache_->Usage()->entries, 0);
+}
+
+TEST_F(ContentCacheTest, UnknownLeaseTokenIsLeaseLost) {
+  EXPECT_EQ(MustStore(key_, "x", "0123456789abcdef0123456789abcdef").outcome,
+            CommitOutcome::kLeaseLost);
+  EXPECT_EQ(cache_->Usage()->entries, 0);
+}
+
+TEST_F(ContentCacheTest, RequestBoundsNewerThanAndMaxAge) {
+  int64_t mtime = MustStore(key_, "v").mtime;
+  FetchRequest newer{key_, mtime + 1};
+  EXPECT_EQ(cache_->Fetch(newer)->outcome, FetchOutcome::kStaleLease);
+  Key other("content-view", "aged");
+  MustStore(other, "v");
+  clock_.Advance(2'000'000);
+  FetchRequest aged{other};
+  aged.max_age = absl::Seconds(1);
+  EXPECT_EQ(cache_->Fetch(aged)->outcome, FetchOutcome::kStaleLease);
+}
+
+}  // namespace
+}  // namespace clustercache

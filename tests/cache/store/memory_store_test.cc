@@ -1,0 +1,49 @@
+// What only the memory store does: LRU eviction under its memory limit.
+#include "cache/store/memory_store.h"
+
+#include "gtest/gtest.h"
+
+namespace clustercache {
+namespace {
+
+EntryWrite Write(const Key& key, size_t bytes) {
+  EntryWrite w;
+  w.key = key;
+  w.payload = std::make_shared<const std::string>(bytes, 'x');
+  return w;
+}
+
+TEST(MemoryStoreTest, EvictsLeastRecentlyUsedUnderTheLimit) {
+  MemoryStoreOptions options;
+  options.shards = 1;
+  options.memory_limit = 100 << 10;  // room for about 9 entries of 10 KiB
+  std::unique_ptr<Store> store = NewMemoryStore(options);
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_TRUE(store->Put(Write(Key("s", std::to_string(i)), 10 << 10)).ok());
+  }
+  ASSERT_NE(store->Read(Key("s", "0"))->entry, nullptr);  // now most recent
+  for (int i = 9; i < 12; ++i) {
+    ASSERT_TRUE(store->Put(Write(Key("s", std::to_string(i)), 10 << 10)).ok());
+  }
+  EXPECT_NE(store->Read(Key("s", "0"))->entry, nullptr) << "recently read";
+  EXPECT_EQ(store->Read(Key("s", "1"))->entry, nullptr) << "least recent";
+  EXPECT_NE(store->Read(Key("s", "11"))->entry, nullptr);
+  absl::StatusOr<StoreUsage> usage = store->Usage();
+  EXPECT_LE(usage->bytes, options.memory_limit);
+  absl::StatusOr<ScanPage> page = store->Scan({"s", "", "", 100});
+  EXPECT_EQ(page->entries.size(), static_cast<size_t>(usage->entries))
+      << "the scan index forgets evicted entries";
+}
+
+TEST(MemoryStoreTest, RefusesAnEntryLargerThanItsShare) {
+  MemoryStoreOptions options;
+  options.shards = 4;
+  options.memory_limit = 1 << 20;
+  std::unique_ptr<Store> store = NewMemoryStore(options);
+  absl::StatusOr<int64_t> put = store->Put(Write(Key("s", "big"), 300 << 10));
+  EXPECT_TRUE(absl::IsResourceExhausted(put.status())) << put.status();
+  EXPECT_EQ(store->Read(Key("s", "big"))->entry, nullptr);
+}
+
+}  // namespace
+}  // namespace clustercache

@@ -1,0 +1,359 @@
+// The Store contract (cache/store/store.h), executable. Every store passes
+// this one suite; a harness per store opens an empty store and moves its
+// cluster time forward.
+#include <memory>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "cache/clock.h"
+#include "cache/store/memory_store.h"
+#include "cache/store/store.h"
+#include "gtest/gtest.h"
+
+namespace clustercache {
+namespace {
+
+class StoreHarness {
+ public:
+  virtual ~StoreHarness() = default;
+  virtual Store* store() = 0;
+  // Lets `d` of cluster time pass.
+  virtual void Advance(absl::Duration d) = 0;
+};
+
+class MemoryHarness : public StoreHarness {
+ public:
+  MemoryHarness() {
+    MemoryStoreOptions options;
+    options.clock = &clock_;
+    store_ = NewMemoryStore(options);
+  }
+  Store* store() override { return store_.get(); }
+  void Advance(absl::Duration d) override {
+    clock_.Advance(absl::ToInt64Microseconds(d));
+  }
+
+ private:
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+};
+
+struct HarnessParam {
+  const char* name;
+  std::function<std::unique_ptr<StoreHarness>()> open;
+};
+
+class StoreConformanceTest : public testing::TestWithParam<HarnessParam> {
+ protected:
+  void SetUp() override {
+    harness_ = GetParam().open();
+    store_ = harness_->store();
+  }
+
+  static EntryWrite Write(const Key& key, std::string payload,
+                          std::vector<std::string> tags = {}) {
+    EntryWrite w;
+    w.key = key;
+    w.payload = std::make_shared<const std::string>(std::move(payload));
+    w.tags = std::move(tags);
+    w.content_type = "text/html";
+    return w;
+  }
+
+  Lookup MustRead(const Key& key) {
+    absl::StatusOr<Lookup> l = store_->Read(key);
+    EXPECT_TRUE(l.ok()) << l.status();
+    return l.ok() ? *l : Lookup();
+  }
+
+  Grant MustAcquire(const Key& key, int64_t seen_mtime,
+                    absl::Duration lease_time = absl::Seconds(60)) {
+    absl::StatusOr<Grant> g = store_->AcquireLease(key, seen_mtime, lease_time);
+    EXPECT_TRUE(g.ok()) << g.status();
+    return g.ok() ? *g : Grant();
+  }
+
+  std::unique_ptr<StoreHarness> harness_;
+  Store* store_ = nullptr;
+  const Key key_{"content-view", "site/full/2/123.cache"};
+};
+
+TEST_P(StoreConformanceTest, ReadOfAbsentKeyHasNothing) {
+  Lookup l = MustRead(key_);
+  EXPECT_EQ(l.entry, nullptr);
+  EXPECT_FALSE(l.lease.has_value());
+  EXPECT_GT(l.now, 0);
+}
+
+TEST_P(StoreConformanceTest, PutThenReadReturnsEntryAndMetadata) {
+  EntryWrite w = Write(key_, "payload", {"subtree:2"});
+  w.ttl_us = 60'000'000;
+  absl::StatusOr<int64_t> mtime = store_->Put(w);
+  ASSERT_TRUE(mtime.ok());
+  Lookup l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_EQ(*l.entry->payload, "payload");
+  const EntryMeta& m = l.entry->meta;
+  EXPECT_EQ(m.key, key_);
+  EXPECT_EQ(m.mtime, *mtime);
+  EXPECT_EQ(m.size, 7);
+  EXPECT_EQ(m.crc32, Crc32("payload"));
+  EXPECT_EQ(m.content_type, "text/html");
+  EXPECT_EQ(m.tags, std::vector<std::string>{"subtree:2"});
+  EXPECT_FALSE(m.expired());
+  EXPECT_NEAR(m.expires_at, *mtime + 60'000'000, 1'000'000);
+  EXPECT_EQ(l.expiry.all, 0);
+  EXPECT_EQ(l.expiry.scope, 0);
+  ASSERT_EQ(l.expiry.tags.size(), 1u);
+  EXPECT_EQ(l.expiry.tags[0], 0);
+  EXPECT_GE(l.now, m.mtime);
+}
+
+TEST_P(StoreConformanceTest, LeaseHasOneWinner) {
+  Grant first = MustAcquire(key_, 0);
+  ASSERT_EQ(first.outcome, GrantOutcome::kGranted);
+  EXPECT_FALSE(first.takeover);
+  EXPECT_TRUE(IsWellFormedLeaseToken(first.lease.token));
+  EXPECT_GT(first.lease.expires_at, first.lease.granted_at);
+  Grant second = MustAcquire(key_, 0);
+  EXPECT_EQ(second.outcome, GrantOutcome::kHeld);
+  EXPECT_EQ(second.lease.token, first.lease.token);
+  Lookup l = MustRead(key_);
+  ASSERT_TRUE(l.lease.has_value());
+  EXPECT_EQ(l.lease->token, first.lease.token);
+}
+
+TEST_P(StoreConformanceTest, LeaseIsRefusedWhenTheEntryChanged) {
+  ASSERT_TRUE(store_->Put(Write(key_, "new")).ok());
+  EXPECT_EQ(MustAcquire(key_, /*seen_mtime=*/0).outcome,
+            GrantOutcome::kChanged);
+  int64_t mtime = MustRead(key_).entry->meta.mtime;
+  EXPECT_EQ(MustAcquire(key_, mtime).outcome, GrantOutcome::kGranted);
+}
+
+TEST_P(StoreConformanceTest, LapsedLeaseIsTakenOver) {
+  Grant first = MustAcquire(key_, 0, absl::Milliseconds(100));
+  harness_->Advance(absl::Milliseconds(300));
+  Grant second = MustAcquire(key_, 0, absl::Milliseconds(100));
+  ASSERT_EQ(second.outcome, GrantOutcome::kGranted);
+  EXPECT_TRUE(second.takeover);
+  EXPECT_NE(second.lease.token, first.lease.token);
+  EXPECT_GT(second.lease.granted_at, first.lease.granted_at);
+}
+
+TEST_P(StoreConformanceTest, CommitStoresWithTheGrantTime) {
+  Grant g = MustAcquire(key_, 0);
+  harness_->Advance(absl::Milliseconds(50));
+  absl::StatusOr<Commit> c =
+      store_->CommitLeased(Write(key_, "gen"), g.lease.token);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->outcome, CommitOutcome::kStored);
+  EXPECT_EQ(c->mtime, g.lease.granted_at);
+  Lookup l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_EQ(*l.entry->payload, "gen");
+  EXPECT_EQ(l.entry->meta.mtime, g.lease.granted_at);
+  EXPECT_FALSE(l.lease.has_value()) << "the commit ends the lease";
+}
+
+TEST_P(StoreConformanceTest, CommitAfterANewerWriteIsSuperseded) {
+  Grant g = MustAcquire(key_, 0);
+  ASSERT_TRUE(store_->Put(Write(key_, "newer")).ok());
+  absl::StatusOr<Commit> c =
+      store_->CommitLeased(Write(key_, "older"), g.lease.token);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->outcome, CommitOutcome::kSuperseded);
+  EXPECT_EQ(*MustRead(key_).entry->payload, "newer");
+  EXPECT_FALSE(MustRead(key_).lease.has_value());
+}
+
+TEST_P(StoreConformanceTest, CommitAfterTakeoverIsLeaseLost) {
+  Grant a = MustAcquire(key_, 0, absl::Milliseconds(100));
+  harness_->Advance(absl::Milliseconds(300));
+  Grant b = MustAcquire(key_, 0, absl::Milliseconds(100));
+  ASSERT_EQ(b.outcome, GrantOutcome::kGranted);
+  absl::StatusOr<Commit> lost =
+      store_->CommitLeased(Write(key_, "a"), a.lease.token);
+  ASSERT_TRUE(lost.ok());
+  EXPECT_EQ(lost->outcome, CommitOutcome::kLeaseLost);
+  EXPECT_EQ(MustRead(key_).entry, nullptr) << "a lost commit writes nothing";
+  absl::StatusOr<Commit> won =
+      store_->CommitLeased(Write(key_, "b"), b.lease.token);
+  ASSERT_TRUE(won.ok());
+  EXPECT_EQ(won->outcome, CommitOutcome::kStored);
+}
+
+TEST_P(StoreConformanceTest, CommitWithUnknownTokenIsLeaseLost) {
+  absl::StatusOr<Commit> c = store_->CommitLeased(
+      Write(key_, "x"), "0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->outcome, CommitOutcome::kLeaseLost);
+  EXPECT_EQ(MustRead(key_).entry, nullptr);
+}
+
+TEST_P(StoreConformanceTest, ReleaseEndsTheLeaseOnlyForItsHolder) {
+  Grant g = MustAcquire(key_, 0);
+  EXPECT_FALSE(*store_->Release(key_, "0123456789abcdef0123456789abcdef"));
+  EXPECT_EQ(MustAcquire(key_, 0).outcome, GrantOutcome::kHeld);
+  EXPECT_TRUE(*store_->Release(key_, g.lease.token));
+  Grant next = MustAcquire(key_, 0);
+  EXPECT_EQ(next.outcome, GrantOutcome::kGranted);
+  EXPECT_FALSE(next.takeover);
+}
+
+TEST_P(StoreConformanceTest, WatchIsWokenByACommit) {
+  Grant g = MustAcquire(key_, 0);
+  std::unique_ptr<KeyWatch> watch = store_->Watch(key_);
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    ASSERT_TRUE(store_->CommitLeased(Write(key_, "v"), g.lease.token).ok());
+  });
+  EXPECT_TRUE(watch->WaitUntil(absl::Now() + absl::Seconds(10)));
+  writer.join();
+}
+
+TEST_P(StoreConformanceTest, WatchIsWokenByPutAndRelease) {
+  std::unique_ptr<KeyWatch> watch = store_->Watch(key_);
+  ASSERT_TRUE(store_->Put(Write(key_, "v")).ok());
+  EXPECT_TRUE(watch->WaitUntil(absl::Now() + absl::Seconds(10)));
+  Grant g = MustAcquire(key_, MustRead(key_).entry->meta.mtime);
+  ASSERT_TRUE(*store_->Release(key_, g.lease.token));
+  EXPECT_TRUE(watch->WaitUntil(absl::Now() + absl::Seconds(10)));
+}
+
+TEST_P(StoreConformanceTest, WatchWithoutChangeTimesOut) {
+  std::unique_ptr<KeyWatch> watch = store_->Watch(key_);
+  ASSERT_TRUE(store_->Put(Write(Key("content-view", "other"), "v")).ok());
+  EXPECT_FALSE(watch->WaitUntil(absl::Now() + absl::Milliseconds(50)));
+}
+
+TEST_P(StoreConformanceTest, ExpiryKeysOnlyMoveForward) {
+  absl::StatusOr<int64_t> v = store_->Invalidate("scope:content-view", 0);
+  ASSERT_TRUE(v.ok());
+  EXPECT_GT(*v, 0);
+  EXPECT_EQ(*store_->Invalidate("scope:content-view", *v - 1000), *v);
+  EXPECT_EQ(*store_->Invalidate("scope:content-view", *v + 1000), *v + 1000);
+  absl::StatusOr<std::vector<ExpiryKeyValue>> keys = store_->ListExpiryKeys();
+  ASSERT_TRUE(keys.ok());
+  bool found = false;
+  for (const ExpiryKeyValue& k : *keys) {
+    if (k.name == "scope:content-view") {
+      found = true;
+      EXPECT_EQ(k.value, *v + 1000);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_P(StoreConformanceTest, InvalidationIsOrderedAgainstWrites) {
+  int64_t before = *store_->Put(Write(key_, "before"));
+  int64_t t = *store_->Invalidate("scope:content-view", 0);
+  EXPECT_GT(t, before) << "an entry written before the invalidation is older";
+  int64_t after = *store_->Put(Write(key_, "after"));
+  EXPECT_GT(after, t) << "an entry written after it is newer";
+}
+
+TEST_P(StoreConformanceTest, ReadReportsTheEntrysExpiryKeys) {
+  ASSERT_TRUE(
+      store_->Put(Write(key_, "v", {"subtree:2", "class:article"})).ok());
+  int64_t all = *store_->Invalidate("all", 0);
+  int64_t scope = *store_->Invalidate("scope:content-view", 0);
+  int64_t tag = *store_->Invalidate("class:article", 0);
+  ASSERT_TRUE(store_->Invalidate("scope:rss", 0).ok());  // not this entry's
+  Lookup l = MustRead(key_);
+  EXPECT_EQ(l.expiry.all, all);
+  EXPECT_EQ(l.expiry.scope, scope);
+  ASSERT_EQ(l.expiry.tags.size(), 2u);
+  EXPECT_EQ(l.expiry.tags[0], 0);
+  EXPECT_EQ(l.expiry.tags[1], tag);
+}
+
+TEST_P(StoreConformanceTest, ExpireMarksByNameAndPrefix) {
+  for (const char* name : {"a/1", "a/2", "b/1"}) {
+    ASSERT_TRUE(store_->Put(Write(Key("rss", name), "v")).ok());
+  }
+  ASSERT_TRUE(store_->Put(Write(Key("other", "a/1"), "v")).ok());
+  EXPECT_EQ(*store_->Expire({"rss", std::string("b/1"), ""}), 1);
+  EXPECT_EQ(*store_->Expire({"rss", std::nullopt, "a/"}), 2);
+  EXPECT_EQ(*store_->Expire({"rss", std::nullopt, ""}), 0) << "already expired";
+  EXPECT_TRUE(MustRead(Key("rss", "a/2")).entry->meta.expired());
+  EXPECT_FALSE(MustRead(Key("other", "a/1")).entry->meta.expired());
+  EXPECT_EQ(*MustRead(Key("rss", "a/1")).entry->payload, "v") << "kept";
+}
+
+TEST_P(StoreConformanceTest, DeleteRemovesByNameAndPrefix) {
+  for (const char* name : {"a/1", "a/2", "b/1"}) {
+    ASSERT_TRUE(store_->Put(Write(Key("rss", name), "v")).ok());
+  }
+  ASSERT_TRUE(store_->Put(Write(Key("other", "a/1"), "v")).ok());
+  EXPECT_EQ(*store_->Delete({"rss", std::string("b/1"), ""}), 1);
+  EXPECT_EQ(*store_->Delete({"rss", std::nullopt, "a/"}), 2);
+  EXPECT_EQ(MustRead(Key("rss", "a/1")).entry, nullptr);
+  EXPECT_NE(MustRead(Key("other", "a/1")).entry, nullptr);
+  EXPECT_EQ(store_->Usage()->entries, 1);
+}
+
+TEST_P(StoreConformanceTest, RemoveIfUnchangedSparesNewerVersions) {
+  int64_t old_mtime = *store_->Put(Write(key_, "old"));
+  Key other("rss", "x");
+  int64_t other_mtime = *store_->Put(Write(other, "12345"));
+  ASSERT_TRUE(store_->Put(Write(key_, "new")).ok());  // key_ changed
+  absl::StatusOr<Removed> r =
+      store_->RemoveIfUnchanged({{key_, old_mtime}, {other, other_mtime}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->count, 1);
+  EXPECT_EQ(r->bytes, 5);
+  EXPECT_EQ(*MustRead(key_).entry->payload, "new");
+  EXPECT_EQ(MustRead(other).entry, nullptr);
+}
+
+TEST_P(StoreConformanceTest, ScanPagesInKeyOrder) {
+  for (int i = 0; i < 25; ++i) {
+    char name[16];
+    snprintf(name, sizeof(name), "n/%02d", i);
+    ASSERT_TRUE(store_->Put(Write(Key("rss", name), "v")).ok());
+    ASSERT_TRUE(store_->Put(Write(Key("atom", name), "v")).ok());
+  }
+  ASSERT_TRUE(store_->Put(Write(Key("rss", "other"), "v")).ok());
+  std::vector<std::string> seen;
+  ScanRequest scan{"rss", "n/", "", 10};
+  for (int pages = 0;; ++pages) {
+    ASSERT_LT(pages, 10);
+    absl::StatusOr<ScanPage> page = store_->Scan(scan);
+    ASSERT_TRUE(page.ok());
+    for (const ScannedEntry& e : page->entries) {
+      seen.emplace_back(e.meta.key.name());
+      EXPECT_EQ(e.meta.key.scope(), "rss");
+    }
+    if (page->done) break;
+    ASSERT_FALSE(page->entries.empty());
+    scan.after = page->entries.back().meta.key.encoded();
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  absl::StatusOr<ScanPage> all = store_->Scan({"", "", "", 1000});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->entries.size(), 51u);
+  EXPECT_TRUE(all->done);
+  EXPECT_EQ(all->entries.front().meta.key.scope(), "atom");
+}
+
+TEST_P(StoreConformanceTest, UsageCountsEntriesAndBytes) {
+  ASSERT_TRUE(store_->Put(Write(key_, std::string(1000, 'x'))).ok());
+  ASSERT_TRUE(store_->Put(Write(Key("rss", "x"), "y")).ok());
+  absl::StatusOr<StoreUsage> u = store_->Usage();
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->entries, 2);
+  EXPECT_GE(u->bytes, 1001);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreConformanceTest,
+                         testing::Values(HarnessParam{
+                             "memory",
+                             [] { return std::make_unique<MemoryHarness>(); }}),
+                         [](const testing::TestParamInfo<HarnessParam>& info) {
+                           return std::string(info.param.name);
+                         });
+
+}  // namespace
+}  // namespace clustercache

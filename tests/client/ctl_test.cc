@@ -1,0 +1,179 @@
+// The built clustercachectl against a started clustercached process.
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/support/server_process.h"
+
+namespace clustercache {
+namespace {
+
+class CtlTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> s =
+        ServerProcess::Start({"--node-name=ctl-node"});
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+  }
+  // clustercachectl --server=<ours> ARGS
+  std::string Ctl(const std::string& args) {
+    return absl::StrCat(CLUSTERCACHECTL_BIN, " --server=", server_->address(),
+                        " ", args);
+  }
+  ShellResult Run(const std::string& args) { return Shell(Ctl(args)); }
+
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(CtlTest, PutThenGetAndItsExitCodes) {
+  ShellResult put =
+      Shell("printf 'hello' | " +
+            Ctl("put content-view site/1 --ttl 1h --tag subtree:2"));
+  ASSERT_EQ(put.exit_code, 0) << put.out;
+  ShellResult get = Run("get content-view site/1");
+  EXPECT_EQ(get.exit_code, 0);
+  EXPECT_EQ(get.out, "hello");
+  EXPECT_EQ(Run("get content-view missing").exit_code, 3);
+  EXPECT_EQ(Run("get BAD site/1").exit_code, 2);
+  EXPECT_EQ(Run("get content-view").exit_code, 2);
+  EXPECT_EQ(Run("frobnicate").exit_code, 2);
+  EXPECT_EQ(Run("put content-view x --ttl forever < /dev/null").exit_code, 2);
+  EXPECT_EQ(Shell(absl::StrCat(CLUSTERCACHECTL_BIN,
+                               " --server=127.0.0.1:1 stats 2>/dev/null"))
+                .exit_code,
+            1);
+  EXPECT_EQ(Run("--help").exit_code, 0);
+  EXPECT_NE(Run("purge --help").out.find("--older-than"), std::string::npos);
+}
+
+TEST_F(CtlTest, ServerFromTheEnvironment) {
+  ShellResult r = Shell(absl::StrCat("CLUSTERCACHE_SERVER=", server_->address(),
+                                     " ", CLUSTERCACHECTL_BIN, " stats"));
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("node\tctl-node"), std::string::npos) << r.out;
+}
+
+TEST_F(CtlTest, InvalidatePrintsTheTimestampAndHidesOlderEntries) {
+  ASSERT_EQ(Shell("printf v | " + Ctl("put rss feed")).exit_code, 0);
+  ShellResult inv = Run("invalidate --scope rss");
+  ASSERT_EQ(inv.exit_code, 0);
+  int64_t ts = std::stoll(inv.out);
+  EXPECT_GT(ts, 1'600'000'000'000'000);
+  EXPECT_EQ(Run("get rss feed").exit_code, 3);
+  ShellResult stale = Run("get rss feed --allow-stale");
+  EXPECT_EQ(stale.exit_code, 0);
+  EXPECT_EQ(stale.out, "v");
+  EXPECT_NE(Run("expiry-keys").out.find(absl::StrCat("scope:rss\t", ts)),
+            std::string::npos);
+  EXPECT_EQ(Run("invalidate --scope rss --all").exit_code, 2);
+  EXPECT_EQ(Run("invalidate").exit_code, 2);
+  EXPECT_EQ(Run("invalidate --tag subtree:9").exit_code, 0);
+  EXPECT_EQ(Run("invalidate --all").exit_code, 0);
+}
+
+TEST_F(CtlTest, FailingGeneratorStoresNothingAndReleasesTheLease) {
+  ShellResult failed = Run(
+      "fetch-or-generate content-view page -- sh -c 'echo partial; exit 7'");
+  EXPECT_EQ(failed.exit_code, 7);
+  EXPECT_EQ(Run("get content-view page").exit_code, 3);
+  // The lease was given back: the next call generates at once.
+  ShellResult ok =
+      Run("fetch-or-generate content-view page --wait 0 -- echo rendered");
+  EXPECT_EQ(ok.exit_code, 0);
+  EXPECT_EQ(ok.out, "rendered\n");
+  EXPECT_EQ(Run("get content-view page").out, "rendered\n");
+  ShellResult hit =
+      Run("fetch-or-generate content-view page -- sh -c 'echo again'");
+  EXPECT_EQ(hit.out, "rendered\n") << "a hit does not run the command";
+}
+
+TEST_F(CtlTest, FiftyParallelFetchOrGenerateRunTheGeneratorOnce) {
+  std::string counter =
+      testing::TempDir() + "/runs-" + std::to_string(getpid());
+  std::remove(counter.c_str());
+  std::string cmd = Ctl(absl::StrCat(
+      "fetch-or-generate content-view hot --wait 20s -- sh -c 'echo run >> ",
+      counter, "; sleep 0.5; echo value'"));
+  std::vector<ShellResult> results(50);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&, i] { results[i] = Shell(cmd); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const ShellResult& r : results) {
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, "value\n");
+  }
+  std::ifstream in(counter);
+  std::stringstream runs;
+  runs << in.rdbuf();
+  EXPECT_EQ(runs.str(), "run\n") << "the generator ran exactly once";
+}
+
+TEST_F(CtlTest, ListExpireDeleteAndPurge) {
+  for (const char* name : {"a/1", "a/2", "b/1"}) {
+    ASSERT_EQ(
+        Shell(absl::StrCat("printf x | ", Ctl(absl::StrCat("put rss ", name))))
+            .exit_code,
+        0);
+  }
+  ShellResult list = Run("list --scope rss --prefix a/");
+  std::vector<std::string> lines =
+      absl::StrSplit(list.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << list.out;
+  EXPECT_EQ(lines[0].rfind("rss\ta/1\t1\t", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find("\tfresh\t"), std::string::npos);
+  EXPECT_EQ(Run("expire rss --prefix a/").out, "expired 2 entries\n");
+  EXPECT_NE(Run("list --scope rss").out.find("a/2\t1\t"), std::string::npos);
+  EXPECT_EQ(Run("expire rss a/1 --prefix a/").exit_code, 2);
+  EXPECT_EQ(Run("purge --not-fresh-only --dry-run").out,
+            "would purge 2 entries, 2 bytes\n");
+  EXPECT_EQ(Run("purge --not-fresh-only --batch 1").out,
+            "purged 2 entries, 2 bytes\n");
+  EXPECT_EQ(Run("delete rss b/1").out, "deleted 1 entries\n");
+  EXPECT_EQ(Run("list").out, "");
+  EXPECT_EQ(Run("purge --prefix x").exit_code, 2) << "prefix needs a scope";
+  ShellResult stats = Run("stats");
+  EXPECT_NE(stats.out.find("rss\tstores\t3"), std::string::npos) << stats.out;
+}
+
+TEST(ServerFlagsTest, BadFlagsAreRefusedWithExitCode2) {
+  ShellResult r =
+      Shell(absl::StrCat(CLUSTERCACHED_BIN, " --memory-limit=lots 2>&1"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--memory-limit=lots"), std::string::npos) << r.out;
+  EXPECT_EQ(
+      Shell(absl::StrCat(CLUSTERCACHED_BIN, " --lease-time=0 2>/dev/null"))
+          .exit_code,
+      2);
+  EXPECT_EQ(
+      Shell(absl::StrCat(CLUSTERCACHED_BIN,
+                         " --store=nope --listen=127.0.0.1:0 2>/dev/null"))
+          .exit_code,
+      1);
+  EXPECT_NE(Shell(absl::StrCat(CLUSTERCACHED_BIN, " --help"))
+                .out.find("--scope-keep"),
+            std::string::npos);
+}
+
+TEST(ServerFlagsTest, FlagfileAndEffectiveConfigurationInTheLog) {
+  std::string flagfile = testing::TempDir() + "/cc-flags";
+  std::ofstream(flagfile)
+      << "# test\n--node-name=from-file\n--lease-time=30s\n";
+  absl::StatusOr<std::unique_ptr<ServerProcess>> s =
+      ServerProcess::Start({"--flagfile=" + flagfile});
+  ASSERT_TRUE(s.ok()) << s.status();
+  std::ifstream log((*s)->log_path());
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("node-name=from-file"), std::string::npos);
+  EXPECT_NE(text.str().find("lease-time=30s"), std::string::npos);
+  EXPECT_EQ((*s)->Stop(), 0) << "SIGTERM ends it cleanly";
+}
+
+}  // namespace
+}  // namespace clustercache

@@ -1,0 +1,265 @@
+// End to end through real gRPC on port 0: the Cache and Admin services, the
+// health service, validation at the edge, and many requesters of one key.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "cache/store/memory_store.h"
+#include "client/cache_client.h"
+#include "client/get_or_generate.h"
+#include "gtest/gtest.h"
+#include "server/cache_server.h"
+
+namespace clustercache {
+namespace {
+
+constexpr int64_t kMaxPayload = 64 << 10;
+
+class GrpcServiceTest : public testing::Test {
+ protected:
+  GrpcServiceTest() {
+    store_ = NewMemoryStore({});
+    ContentCacheOptions options;
+    options.max_payload_bytes = kMaxPayload;
+    cache_ = std::make_unique<ContentCache>(store_.get(), options);
+    server_ =
+        std::make_unique<CacheServer>(cache_.get(), "node-a", kMaxPayload);
+    absl::Status s = server_->Start("127.0.0.1:0");
+    EXPECT_TRUE(s.ok()) << s;
+    address_ = "127.0.0.1:" + std::to_string(server_->port());
+    ClientOptions client_options;
+    client_options.servers = {address_};
+    client_ = NewGrpcClient(client_options);
+  }
+
+  static v1::Key K(const std::string& scope, const std::string& name) {
+    v1::Key k;
+    k.set_scope(scope);
+    k.set_name(name);
+    return k;
+  }
+
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ContentCache> cache_;
+  std::unique_ptr<CacheServer> server_;
+  std::string address_;
+  std::unique_ptr<GrpcClient> client_;
+};
+
+TEST_F(GrpcServiceTest, FetchStoreFetch) {
+  v1::FetchRequest fetch;
+  *fetch.mutable_key() = K("content-view", "site/1");
+  absl::StatusOr<v1::FetchResponse> miss = client_->Fetch(fetch);
+  ASSERT_TRUE(miss.ok()) << miss.status();
+  EXPECT_EQ(miss->outcome(), v1::MISS_LEASE);
+  EXPECT_EQ(miss->served_by(), "node-a");
+  v1::StoreRequest store;
+  *store.mutable_key() = fetch.key();
+  store.set_payload("rendered");
+  store.set_content_type("text/html");
+  store.add_tags("subtree:2");
+  store.set_lease_token(miss->lease().token());
+  absl::StatusOr<v1::StoreResponse> stored = client_->Store(store);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->outcome(), v1::STORED);
+  EXPECT_EQ(stored->mtime_us(), miss->lease().granted_at_us());
+  EXPECT_EQ(stored->served_by(), "node-a");
+  absl::StatusOr<v1::FetchResponse> hit = client_->Fetch(fetch);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(hit->outcome(), v1::HIT);
+  EXPECT_EQ(hit->payload(), "rendered");
+  EXPECT_TRUE(hit->meta().fresh());
+  EXPECT_EQ(hit->meta().content_type(), "text/html");
+  EXPECT_EQ(hit->meta().tags(0), "subtree:2");
+  EXPECT_EQ(hit->meta().size(), 8);
+}
+
+TEST_F(GrpcServiceTest, BadRequestsAreInvalidArgumentNamingTheField) {
+  v1::FetchRequest fetch;
+  *fetch.mutable_key() = K("BAD", "x");
+  absl::StatusOr<v1::FetchResponse> r = client_->Fetch(fetch);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+  EXPECT_NE(r.status().message().find("key.scope"), std::string::npos);
+  *fetch.mutable_key() = K("rss", "");
+  r = client_->Fetch(fetch);
+  EXPECT_NE(r.status().message().find("key.name"), std::string::npos);
+
+  v1::StoreRequest store;
+  *store.mutable_key() = K("rss", "big");
+  store.set_payload(std::string(kMaxPayload + 1, 'x'));
+  absl::StatusOr<v1::StoreResponse> s = client_->Store(store);
+  EXPECT_TRUE(absl::IsInvalidArgument(s.status())) << s.status();
+  EXPECT_NE(s.status().message().find("payload"), std::string::npos);
+  store.set_payload(std::string(4 << 20, 'x'));  // beyond the message limit
+  EXPECT_FALSE(client_->Store(store).ok());
+
+  store.set_payload("x");
+  store.set_lease_token("not-a-token");
+  s = client_->Store(store);
+  EXPECT_TRUE(absl::IsInvalidArgument(s.status()));
+  EXPECT_NE(s.status().message().find("lease_token"), std::string::npos);
+
+  store.set_lease_token("0123456789abcdef0123456789abcdef");  // unknown
+  s = client_->Store(store);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->outcome(), v1::LEASE_LOST);
+
+  v1::InvalidateRequest invalidate;  // no target
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(client_->Invalidate(invalidate).status()));
+
+  // Nothing was written, and the server keeps serving.
+  EXPECT_EQ(cache_->Usage()->entries, 0);
+  *fetch.mutable_key() = K("rss", "ok");
+  EXPECT_TRUE(client_->Fetch(fetch).ok());
+}
+
+TEST_F(GrpcServiceTest, AdminOperations) {
+  for (const char* name : {"a/1", "a/2", "b/1"}) {
+    v1::StoreRequest store;
+    *store.mutable_key() = K("rss", name);
+    store.set_payload(name);
+    ASSERT_TRUE(client_->Store(store).ok());
+  }
+  v1::InvalidateRequest invalidate;
+  invalidate.set_scope("rss");
+  absl::StatusOr<v1::InvalidateResponse> inv = client_->Invalidate(invalidate);
+  ASSERT_TRUE(inv.ok());
+  EXPECT_EQ(inv->expiry_key(), "scope:rss");
+  EXPECT_GT(inv->value_us(), 0);
+  absl::StatusOr<v1::ListExpiryKeysResponse> keys = client_->ListExpiryKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->keys_size(), 1);
+  EXPECT_EQ(keys->keys(0).value_us(), inv->value_us());
+
+  std::vector<std::string> listed;
+  v1::ListRequest list;
+  list.set_scope("rss");
+  ASSERT_TRUE(client_
+                  ->List(list,
+                         [&](const v1::ListResponse& r) {
+                           listed.push_back(r.meta().key().name());
+                           EXPECT_FALSE(r.meta().fresh());
+                           return true;
+                         })
+                  .ok());
+  EXPECT_EQ(listed, (std::vector<std::string>{"a/1", "a/2", "b/1"}));
+
+  v1::ExpireRequest expire;
+  expire.mutable_selector()->set_scope("rss");
+  expire.mutable_selector()->set_prefix("a/");
+  EXPECT_EQ(client_->Expire(expire)->count(), 2);
+  v1::DeleteRequest del;
+  del.mutable_selector()->set_scope("rss");
+  del.mutable_selector()->set_name("b/1");
+  EXPECT_EQ(client_->Delete(del)->count(), 1);
+
+  v1::PurgeRequest purge;
+  purge.set_batch(1);
+  std::vector<v1::PurgeProgress> progress;
+  ASSERT_TRUE(client_
+                  ->Purge(purge,
+                          [&](const v1::PurgeProgress& p) {
+                            progress.push_back(p);
+                            return true;
+                          })
+                  .ok());
+  ASSERT_FALSE(progress.empty());
+  EXPECT_TRUE(progress.back().done());
+  EXPECT_EQ(progress.back().purged(), 2);
+  EXPECT_GE(progress.size(), 2u) << "one message per batch";
+
+  absl::StatusOr<v1::StatsResponse> stats = client_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->entries(), 0);
+  EXPECT_EQ(stats->served_by(), "node-a");
+  ASSERT_EQ(stats->scopes_size(), 1);
+  EXPECT_EQ(stats->scopes(0).counters().at("stores"), 3);
+}
+
+TEST_F(GrpcServiceTest, HealthServiceAnswersServing) {
+  auto channel =
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  grpc::Slice empty("");  // an empty HealthCheckRequest
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request,
+                 &response, [&](grpc::Status s) { done.set_value(s); });
+  grpc::Status s = done.get_future().get();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2)) << "status: SERVING";
+}
+
+TEST_F(GrpcServiceTest, ClientFailsOverToTheNextServer) {
+  ClientOptions options;
+  options.servers = {"127.0.0.1:1", address_};  // nothing listens on port 1
+  std::unique_ptr<GrpcClient> client = NewGrpcClient(options);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<v1::StatsResponse> stats = client->Stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(stats->served_by(), "node-a");
+  }
+  options.servers = {"127.0.0.1:1"};
+  EXPECT_TRUE(absl::IsUnavailable(NewGrpcClient(options)->Stats().status()));
+}
+
+TEST_F(GrpcServiceTest, TwoHundredRequestersOneGeneration) {
+  std::atomic<int> generations{0};
+  std::atomic<int> served{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 200; ++i) {
+    threads.emplace_back([&] {
+      GenerateOptions options;
+      options.wait = absl::Seconds(30);
+      absl::StatusOr<Generated> r =
+          GetOrGenerate(*client_, K("content-view", "hot"), options,
+                        []() -> absl::StatusOr<std::string> {
+                          return std::string("generated");
+                        });
+      (void)r;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  // The first round above warmed the key; expire it and race again with a
+  // slow generator, counting its runs.
+  v1::ExpireRequest expire;
+  expire.mutable_selector()->set_scope("content-view");
+  expire.mutable_selector()->set_name("hot");
+  ASSERT_EQ(client_->Expire(expire)->count(), 1);
+  v1::DeleteRequest del;
+  del.mutable_selector()->set_scope("content-view");
+  del.mutable_selector()->set_name("hot");
+  ASSERT_EQ(client_->Delete(del)->count(), 1);  // no stale copy: all wait
+  threads.clear();
+  for (int i = 0; i < 200; ++i) {
+    threads.emplace_back([&] {
+      GenerateOptions options;
+      options.wait = absl::Seconds(30);
+      absl::StatusOr<Generated> r =
+          GetOrGenerate(*client_, K("content-view", "hot"), options,
+                        [&]() -> absl::StatusOr<std::string> {
+                          generations++;
+                          absl::SleepFor(absl::Milliseconds(200));
+                          return std::string("v2");
+                        });
+      if (r.ok() && r->payload == "v2") served++;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(generations, 1);
+  EXPECT_EQ(served, 200);
+}
+
+}  // namespace
+}  // namespace clustercache

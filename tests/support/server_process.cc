@@ -1,0 +1,81 @@
+#include "tests/support/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/run_command.h"
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace clustercache {
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    const std::vector<std::string>& flags) {
+  static std::atomic<int> counter{0};
+  auto server = std::unique_ptr<ServerProcess>(new ServerProcess());
+  server->log_path_ = absl::StrCat(testing::TempDir(), "/clustercached-",
+                                   getpid(), "-", counter++, ".log");
+  std::vector<std::string> args = {CLUSTERCACHED_BIN, "--listen=127.0.0.1:0"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO,
+                                   server->log_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int rc = posix_spawn(&server->pid_, argv[0], &actions, nullptr, argv.data(),
+                       environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return absl::InternalError("cannot start clustercached");
+  const std::string marker = "serving on ";
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       absl::Now() < deadline; absl::SleepFor(absl::Milliseconds(20))) {
+    std::ifstream log(server->log_path_);
+    std::stringstream text;
+    text << log.rdbuf();
+    std::string s = text.str();
+    size_t at = s.find(marker);
+    if (at != std::string::npos) {
+      size_t end = s.find(' ', at + marker.size());
+      server->address_ = s.substr(at + marker.size(), end - at - marker.size());
+      return server;
+    }
+    int status;
+    if (waitpid(server->pid_, &status, WNOHANG) == server->pid_) {
+      server->pid_ = -1;
+      return absl::InternalError("clustercached exited at start: " + s);
+    }
+  }
+  return absl::DeadlineExceededError("clustercached did not start in 10s");
+}
+
+int ServerProcess::Stop() {
+  if (pid_ < 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+ServerProcess::~ServerProcess() { Stop(); }
+
+ShellResult Shell(const std::string& command) {
+  absl::StatusOr<CommandResult> r = RunCommand({"/bin/sh", "-c", command});
+  if (!r.ok()) return {-1, ""};
+  return {r->exit_code, r->out};
+}
+
+}  // namespace clustercache

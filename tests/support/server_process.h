@@ -1,0 +1,42 @@
+// ServerProcess: a clustercached child process for tests. Starts the built
+// binary on 127.0.0.1:0 with extra flags, learns its port from the start-up
+// log, and stops it (SIGTERM, then waits) when destroyed.
+#ifndef CLUSTERCACHE_TESTS_SUPPORT_SERVER_PROCESS_H_
+#define CLUSTERCACHE_TESTS_SUPPORT_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace clustercache {
+
+class ServerProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      const std::vector<std::string>& flags);
+  ~ServerProcess();
+
+  const std::string& address() const { return address_; }
+  const std::string& log_path() const { return log_path_; }
+  // Sends SIGTERM and waits; returns the exit status.
+  int Stop();
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+  std::string log_path_;
+};
+
+// Runs `command` through /bin/sh -c; returns exit code and stdout.
+struct ShellResult {
+  int exit_code;
+  std::string out;
+};
+ShellResult Shell(const std::string& command);
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_TESTS_SUPPORT_SERVER_PROCESS_H_
