@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "cache/freshness.h"
 
 namespace clustercache {
@@ -24,6 +25,8 @@ const char* FetchOutcomeName(FetchOutcome outcome) {
       return "UNAVAILABLE";
     case FetchOutcome::kMiss:
       return "MISS";
+    case FetchOutcome::kWouldBlock:
+      return "WOULD_BLOCK";
   }
   return "?";
 }
@@ -32,19 +35,48 @@ ContentCache::ContentCache(clustercache::Store* store,
                            ContentCacheOptions options)
     : store_(store), options_(std::move(options)) {}
 
-absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
-  const Key& key = request.key;
-  ScopeCounters* c = stats_.For(key.scope());
+ContentCache::~ContentCache() { CancelWaits(); }
+
+absl::Status ContentCache::ValidateFetch(const FetchRequest& request) const {
   if (request.newer_than < 0 || request.max_age < absl::ZeroDuration() ||
       request.wait < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "newer_than, max_age and wait must not be negative");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
+  if (absl::Status s = ValidateFetch(request); !s.ok()) return s;
+  ScopeCounters* c = stats_.For(request.key.scope());
+  absl::StatusOr<FetchResult> result = Look(request, c);
+  if (!result.ok() || result->outcome != FetchOutcome::kWouldBlock) {
+    return result;
+  }
+  absl::Notification done;
+  Wait(request, c, [&](absl::StatusOr<FetchResult> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+void ContentCache::FetchAsync(const FetchRequest& request, FetchDone done) {
+  if (absl::Status s = ValidateFetch(request); !s.ok()) return done(s);
+  ScopeCounters* c = stats_.For(request.key.scope());
+  absl::StatusOr<FetchResult> result = Look(request, c);
+  if (!result.ok() || result->outcome != FetchOutcome::kWouldBlock) {
+    return done(std::move(result));
+  }
+  Wait(request, c, std::move(done));
+}
+
+absl::StatusOr<FetchResult> ContentCache::Look(const FetchRequest& request,
+                                               ScopeCounters* c) {
+  const Key& key = request.key;
   const FreshnessBounds bounds{request.newer_than,
                                absl::ToInt64Microseconds(request.max_age)};
-  const absl::Time deadline = absl::Now() + request.wait;
-  std::unique_ptr<KeyWatch> watch;
-  absl::Time wait_started;
   FetchResult result;
   for (;;) {
     absl::StatusOr<Lookup> read = store_->Read(key);
@@ -52,7 +84,7 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
       Bump(c->store_errors);
       if (!absl::IsUnavailable(read.status())) return read.status();
       result.outcome = FetchOutcome::kUnavailable;
-      break;
+      return result;
     }
     Lookup& lookup = *read;
     if (lookup.entry &&
@@ -60,7 +92,7 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
       Bump(c->hits);
       result.outcome = FetchOutcome::kHit;
       result.entry = std::move(lookup.entry);
-      break;
+      return result;
     }
     int64_t seen_mtime = lookup.entry ? lookup.entry->meta.mtime : 0;
     EntryRef stale = UsableStaleCopy(lookup, &seen_mtime);
@@ -68,7 +100,7 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
       Bump(stale ? c->stale_serves : c->misses);
       result.outcome = stale ? FetchOutcome::kStale : FetchOutcome::kMiss;
       result.entry = std::move(stale);
-      break;
+      return result;
     }
     if (!lookup.lease || lookup.lease->expires_at <= lookup.now) {
       absl::StatusOr<Grant> grant = store_->AcquireLease(
@@ -77,7 +109,7 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
         Bump(c->store_errors);
         if (!absl::IsUnavailable(grant.status())) return grant.status();
         result.outcome = FetchOutcome::kUnavailable;
-        break;
+        return result;
       }
       if (grant->outcome == GrantOutcome::kChanged) continue;
       if (grant->outcome == GrantOutcome::kGranted) {
@@ -88,7 +120,7 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
             stale ? FetchOutcome::kStaleLease : FetchOutcome::kMissLease;
         result.entry = std::move(stale);
         result.lease = grant->lease;
-        break;
+        return result;
       }
       lookup.lease = grant->lease;  // kHeld
     }
@@ -96,32 +128,13 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
       Bump(c->stale_serves);
       result.outcome = FetchOutcome::kStale;
       result.entry = std::move(stale);
-      break;
+      return result;
     }
-    absl::Time now = absl::Now();
-    if (now >= deadline) {
-      Bump(c->misses);
-      Bump(c->timeouts);
-      result.outcome = FetchOutcome::kTimeout;
-      break;
-    }
-    if (!watch) {
-      // Watch first, then look again: a store landing in between still wakes
-      // us.
-      watch = store_->Watch(key);
-      Bump(c->waits);
-      wait_started = now;
-      continue;
-    }
-    absl::Time lease_end =
-        now + absl::Microseconds(lookup.lease->expires_at - lookup.now);
-    watch->WaitUntil(std::min(deadline, lease_end));
+    result.outcome = FetchOutcome::kWouldBlock;
+    result.retry_at =
+        absl::Now() + absl::Microseconds(lookup.lease->expires_at - lookup.now);
+    return result;
   }
-  if (watch) {
-    Bump(c->wait_time_us,
-         absl::ToInt64Microseconds(absl::Now() - wait_started));
-  }
-  return result;
 }
 
 EntryRef ContentCache::UsableStaleCopy(const Lookup& lookup,
@@ -160,6 +173,11 @@ absl::Status ContentCache::ValidateWrite(const EntryWrite& write) const {
         "content_type: longer than ", kMaxContentTypeBytes, " bytes"));
   }
   return absl::OkStatus();
+}
+
+void ContentCache::CancelWaits() {
+  waits_cancelled_.store(true);
+  store_->CancelWaits();
 }
 
 absl::StatusOr<Commit> ContentCache::Store(const EntryWrite& write,

@@ -7,6 +7,7 @@
 #ifndef CLUSTERCACHE_CACHE_CONTENT_CACHE_H_
 #define CLUSTERCACHE_CACHE_CONTENT_CACHE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "cache/scope_policy.h"
 #include "cache/stats.h"
 #include "cache/store/store.h"
+#include "cache/util/timer_queue.h"
 
 namespace clustercache {
 
@@ -34,6 +36,7 @@ enum class FetchOutcome {
   kTimeout,      // waited for another holder without result
   kUnavailable,  // the store cannot be reached: render, do not store
   kMiss,         // peek only: no usable copy
+  kWouldBlock,   // internal to the engine: another holder, no copy yet
 };
 const char* FetchOutcomeName(FetchOutcome outcome);
 
@@ -47,8 +50,9 @@ struct FetchRequest {
 
 struct FetchResult {
   FetchOutcome outcome = FetchOutcome::kTimeout;
-  EntryRef entry;  // kHit, kStale, kStaleLease
-  Lease lease;     // kMissLease, kStaleLease
+  EntryRef entry;       // kHit, kStale, kStaleLease
+  Lease lease;          // kMissLease, kStaleLease
+  absl::Time retry_at;  // kWouldBlock: when the holder's lease ends
 };
 
 struct PurgeRequest {
@@ -78,8 +82,15 @@ class ContentCache {
  public:
   // REQUIRES: options.policy.Validate().ok(); `store` outlives this object.
   ContentCache(clustercache::Store* store, ContentCacheOptions options);
+  ~ContentCache();
 
+  // Blocks up to request.wait when another caller holds the lease and there
+  // is no stale copy.
   absl::StatusOr<FetchResult> Fetch(const FetchRequest& request);
+  // The same, without blocking: `done` is called exactly once, at once or
+  // later on another thread (when the key changes or the wait ends).
+  using FetchDone = std::function<void(absl::StatusOr<FetchResult>)>;
+  void FetchAsync(const FetchRequest& request, FetchDone done);
   // With a lease token: the rechecked commit. Without: unconditional write.
   absl::StatusOr<Commit> Store(const EntryWrite& write,
                                absl::string_view lease_token);
@@ -104,7 +115,23 @@ class ContentCache {
   absl::StatusOr<StoreUsage> Usage() { return store_->Usage(); }
   const ContentCacheOptions& options() const { return options_; }
 
+  // Ends every wait now and makes later ones end at once (TIMEOUT), so a
+  // server can shut down without waiting out leases.
+  void CancelWaits();
+
  private:
+  struct Waiter;
+  // One look at the key, never waiting: kWouldBlock when another caller
+  // holds the lease and there is no stale copy to serve.
+  absl::StatusOr<FetchResult> Look(const FetchRequest& request,
+                                   ScopeCounters* c);
+  // Waits for the key to change after `Look` said kWouldBlock; the one
+  // waiting path behind Fetch and FetchAsync.
+  void Wait(const FetchRequest& request, ScopeCounters* c, FetchDone done);
+  void Retry(const std::shared_ptr<Waiter>& w);
+  FetchResult Timeout(ScopeCounters* c);
+  absl::Status ValidateFetch(const FetchRequest& request) const;
+
   // The stale copy in `lookup` if it is still within its scope's keep time;
   // otherwise null, and a too-old copy is removed (then *seen_mtime = 0).
   EntryRef UsableStaleCopy(const Lookup& lookup, int64_t* seen_mtime);
@@ -114,6 +141,8 @@ class ContentCache {
   clustercache::Store* const store_;
   const ContentCacheOptions options_;
   Stats stats_;
+  std::atomic<bool> waits_cancelled_{false};
+  TimerQueue timers_;  // last: destroyed (its thread joined) first
 };
 
 }  // namespace clustercache

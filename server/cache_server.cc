@@ -12,7 +12,8 @@ namespace clustercache {
 
 CacheServer::CacheServer(ContentCache* cache, std::string node_name,
                          int64_t max_payload_bytes)
-    : cache_service_(cache, node_name),
+    : cache_(cache),
+      cache_service_(cache, node_name),
       admin_service_(cache, node_name),
       max_payload_bytes_(max_payload_bytes) {}
 
@@ -42,6 +43,9 @@ absl::Status CacheServer::Start(const std::string& listen) {
 
 void CacheServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
+  // Waiting fetches end now (TIMEOUT: their callers render without storing)
+  // instead of holding the shutdown until leases lapse.
+  cache_->CancelWaits();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMicroseconds(grace));
   server_->Wait();

@@ -32,6 +32,7 @@ class CacheServer {
   void Shutdown(absl::Duration grace);
 
  private:
+  ContentCache* const cache_;
   CacheService cache_service_;
   AdminService admin_service_;
   const int64_t max_payload_bytes_;

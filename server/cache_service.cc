@@ -4,17 +4,10 @@
 #include "server/proto_convert.h"
 
 namespace clustercache {
+namespace {
 
-grpc::Status CacheService::Fetch(grpc::ServerContext* context,
-                                 const v1::FetchRequest* request,
-                                 v1::FetchResponse* response) {
-  response->set_served_by(node_name_);
-  absl::StatusOr<Key> key = KeyFromProto(request->key());
-  if (!key.ok()) return ToGrpcStatus(key.status());
-  FetchRequest fetch{*std::move(key), request->newer_than_us(),
-                     absl::Milliseconds(request->max_age_ms()),
-                     absl::Milliseconds(request->wait_ms()), request->peek()};
-  absl::StatusOr<FetchResult> result = cache_->Fetch(fetch);
+grpc::Status Answer(const absl::StatusOr<FetchResult>& result,
+                    v1::FetchResponse* response) {
   if (!result.ok()) return ToGrpcStatus(result.status());
   response->set_outcome(FetchOutcomeToProto(result->outcome));
   if (result->entry) {
@@ -28,34 +21,58 @@ grpc::Status CacheService::Fetch(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status CacheService::Store(grpc::ServerContext* context,
-                                 const v1::StoreRequest* request,
-                                 v1::StoreResponse* response) {
+}  // namespace
+
+grpc::ServerUnaryReactor* CacheService::Fetch(
+    grpc::CallbackServerContext* context, const v1::FetchRequest* request,
+    v1::FetchResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   response->set_served_by(node_name_);
   absl::StatusOr<Key> key = KeyFromProto(request->key());
-  if (!key.ok()) return ToGrpcStatus(key.status());
-  if (request->ttl_ms() < 0) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "ttl_ms: must not be negative");
+  if (!key.ok()) {
+    reactor->Finish(ToGrpcStatus(key.status()));
+    return reactor;
   }
-  absl::StatusOr<Commit> commit =
-      cache_->Store(WriteFromProto(*key, *request), request->lease_token());
-  if (!commit.ok()) return ToGrpcStatus(commit.status());
-  response->set_outcome(CommitOutcomeToProto(commit->outcome));
-  response->set_mtime_us(commit->mtime);
-  return grpc::Status::OK;
+  FetchRequest fetch{*std::move(key), request->newer_than_us(),
+                     absl::Milliseconds(request->max_age_ms()),
+                     absl::Milliseconds(request->wait_ms()), request->peek()};
+  cache_->FetchAsync(fetch,
+                     [reactor, response](absl::StatusOr<FetchResult> result) {
+                       reactor->Finish(Answer(result, response));
+                     });
+  return reactor;
 }
 
-grpc::Status CacheService::Release(grpc::ServerContext* context,
-                                   const v1::ReleaseRequest* request,
-                                   v1::ReleaseResponse* response) {
+grpc::ServerUnaryReactor* CacheService::Store(
+    grpc::CallbackServerContext* context, const v1::StoreRequest* request,
+    v1::StoreResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   response->set_served_by(node_name_);
   absl::StatusOr<Key> key = KeyFromProto(request->key());
-  if (!key.ok()) return ToGrpcStatus(key.status());
-  absl::StatusOr<bool> released = cache_->Release(*key, request->lease_token());
-  if (!released.ok()) return ToGrpcStatus(released.status());
-  response->set_released(*released);
-  return grpc::Status::OK;
+  absl::StatusOr<Commit> commit =
+      key.ok() ? cache_->Store(WriteFromProto(*key, *request),
+                               request->lease_token())
+               : absl::StatusOr<Commit>(key.status());
+  if (commit.ok()) {
+    response->set_outcome(CommitOutcomeToProto(commit->outcome));
+    response->set_mtime_us(commit->mtime);
+  }
+  reactor->Finish(ToGrpcStatus(commit.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CacheService::Release(
+    grpc::CallbackServerContext* context, const v1::ReleaseRequest* request,
+    v1::ReleaseResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  response->set_served_by(node_name_);
+  absl::StatusOr<Key> key = KeyFromProto(request->key());
+  absl::StatusOr<bool> released =
+      key.ok() ? cache_->Release(*key, request->lease_token())
+               : absl::StatusOr<bool>(key.status());
+  if (released.ok()) response->set_released(*released);
+  reactor->Finish(ToGrpcStatus(released.status()));
+  return reactor;
 }
 
 }  // namespace clustercache

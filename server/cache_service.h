@@ -10,21 +10,25 @@
 
 namespace clustercache {
 
-// clustercache.v1.Cache: for application nodes.
-class CacheService final : public v1::Cache::Service {
+// clustercache.v1.Cache: for application nodes. On gRPC's callback API:
+// every call answers on the callback thread, except a Fetch that waits for
+// another holder's result: that one answers from the engine's callback when
+// the entry lands (or the wait ends), and no thread blocks meanwhile.
+class CacheService final : public v1::Cache::CallbackService {
  public:
+  // REQUIRES: `cache` outlives this object.
   CacheService(ContentCache* cache, std::string node_name)
       : cache_(cache), node_name_(std::move(node_name)) {}
 
-  grpc::Status Fetch(grpc::ServerContext* context,
-                     const v1::FetchRequest* request,
-                     v1::FetchResponse* response) override;
-  grpc::Status Store(grpc::ServerContext* context,
-                     const v1::StoreRequest* request,
-                     v1::StoreResponse* response) override;
-  grpc::Status Release(grpc::ServerContext* context,
-                       const v1::ReleaseRequest* request,
-                       v1::ReleaseResponse* response) override;
+  grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* context,
+                                  const v1::FetchRequest* request,
+                                  v1::FetchResponse* response) override;
+  grpc::ServerUnaryReactor* Store(grpc::CallbackServerContext* context,
+                                  const v1::StoreRequest* request,
+                                  v1::StoreResponse* response) override;
+  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* context,
+                                    const v1::ReleaseRequest* request,
+                                    v1::ReleaseResponse* response) override;
 
  private:
   ContentCache* const cache_;

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "cache/content_cache.h"
 #include "cache/duration.h"
 #include "cache/store/open_store.h"
@@ -30,6 +31,9 @@ constexpr char kUsage[] =
 
 int main(int argc, char** argv) {
   using namespace clustercache;
+  // Debian builds abseil with Mutex deadlock detection on (a debug check that
+  // costs every lock); the tests keep it, the server does not.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ServerConfig config;
   FlagTable flags;
   config.Register(&flags);

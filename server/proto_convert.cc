@@ -72,6 +72,8 @@ v1::FetchOutcome FetchOutcomeToProto(FetchOutcome outcome) {
       return v1::UNAVAILABLE;
     case FetchOutcome::kMiss:
       return v1::MISS;
+    case FetchOutcome::kWouldBlock:  // internal; never answered
+      break;
   }
   return v1::FETCH_OUTCOME_UNSPECIFIED;
 }

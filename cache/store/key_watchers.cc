@@ -4,56 +4,66 @@
 
 namespace clustercache {
 
-class KeyWatchers::WatchImpl : public KeyWatch {
+class KeyWatchers::Handle : public WatchHandle {
  public:
-  WatchImpl(KeyWatchers* owner, std::string key)
-      : owner_(owner), key_(std::move(key)) {}
-  ~WatchImpl() override { owner_->Remove(key_, &waiter_); }
-
-  bool WaitUntil(absl::Time deadline) override {
-    absl::MutexLock lock(&owner_->mu_);
-    while (!waiter_.changed) {
-      if (owner_->cv_.WaitWithDeadline(&owner_->mu_, deadline) &&
-          !waiter_.changed) {
-        return false;
-      }
-    }
-    waiter_.changed = false;
-    return true;
-  }
-
-  Waiter* waiter() { return &waiter_; }
+  Handle(KeyWatchers* owner, std::string key, Callback callback)
+      : owner_(owner), key_(std::move(key)), callback_(std::move(callback)) {}
+  ~Handle() override { owner_->Remove(key_, callback_); }
 
  private:
   KeyWatchers* owner_;
   std::string key_;
-  Waiter waiter_;
+  Callback callback_;
 };
 
-std::unique_ptr<KeyWatch> KeyWatchers::Watch(const std::string& encoded_key) {
-  auto watch = std::make_unique<WatchImpl>(this, encoded_key);
-  absl::MutexLock lock(&mu_);
-  waiters_[encoded_key].push_back(watch->waiter());
-  active_.fetch_add(1, std::memory_order_relaxed);
-  return watch;
+std::unique_ptr<WatchHandle> KeyWatchers::Watch(
+    const std::string& encoded_key, std::function<void()> on_change) {
+  auto callback =
+      std::make_shared<const std::function<void()>>(std::move(on_change));
+  bool cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    watches_[encoded_key].push_back(callback);
+    active_.fetch_add(1, std::memory_order_relaxed);
+    cancelled = cancelled_;
+  }
+  if (cancelled) (*callback)();
+  return std::make_unique<Handle>(this, encoded_key, std::move(callback));
 }
 
 void KeyWatchers::Notify(const std::string& encoded_key) {
   if (active_.load(std::memory_order_relaxed) == 0) return;
-  absl::MutexLock lock(&mu_);
-  auto it = waiters_.find(encoded_key);
-  if (it == waiters_.end()) return;
-  for (Waiter* w : it->second) w->changed = true;
-  cv_.SignalAll();
+  std::vector<Callback> callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = watches_.find(encoded_key);
+    if (it == watches_.end()) return;
+    callbacks = it->second;
+  }
+  // Outside the lock: a callback may end its own watch.
+  for (const Callback& c : callbacks) (*c)();
 }
 
-void KeyWatchers::Remove(const std::string& encoded_key, Waiter* waiter) {
+void KeyWatchers::CancelAll() {
+  std::vector<Callback> callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    for (const auto& [key, list] : watches_) {
+      callbacks.insert(callbacks.end(), list.begin(), list.end());
+    }
+  }
+  for (const Callback& c : callbacks) (*c)();
+}
+
+void KeyWatchers::Remove(const std::string& encoded_key,
+                         const Callback& callback) {
   absl::MutexLock lock(&mu_);
-  auto it = waiters_.find(encoded_key);
-  if (it == waiters_.end()) return;
-  std::vector<Waiter*>& list = it->second;
-  list.erase(std::remove(list.begin(), list.end(), waiter), list.end());
-  if (list.empty()) waiters_.erase(it);
+  auto it = watches_.find(encoded_key);
+  if (it == watches_.end()) return;
+  std::vector<Callback>& list = it->second;
+  list.erase(std::remove(list.begin(), list.end(), callback), list.end());
+  if (list.empty()) watches_.erase(it);
   active_.fetch_sub(1, std::memory_order_relaxed);
 }
 

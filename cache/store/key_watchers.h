@@ -1,12 +1,13 @@
 // KeyWatchers: the in-process side of waiting for a key to change. A store
 // hands out watches from it and calls Notify(key) whenever the key's entry or
 // lease changes (from its own writes, or from another node's, e.g. a Redis
-// pub/sub message). Waiters block on a condition variable; nothing polls.
-// Thread-safe.
+// pub/sub message). Each watch's callback then runs on the notifying thread;
+// nothing polls and no thread blocks per watch. Thread-safe.
 #ifndef CLUSTERCACHE_CACHE_STORE_KEY_WATCHERS_H_
 #define CLUSTERCACHE_CACHE_STORE_KEY_WATCHERS_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,24 +21,24 @@ namespace clustercache {
 
 class KeyWatchers {
  public:
-  std::unique_ptr<KeyWatch> Watch(const std::string& encoded_key);
-  // Wakes every watch of the key. Cheap when nobody watches anything.
+  std::unique_ptr<WatchHandle> Watch(const std::string& encoded_key,
+                                     std::function<void()> on_change);
+  // Calls every watch of the key. Cheap when nobody watches anything.
   void Notify(const std::string& encoded_key);
-  int active() const { return active_.load(std::memory_order_relaxed); }
+  // Calls every watch; watches made later are called at once.
+  void CancelAll();
 
  private:
-  class WatchImpl;
-  struct Waiter {
-    bool changed ABSL_GUARDED_BY(KeyWatchers::mu_) = false;
-  };
+  class Handle;
+  using Callback = std::shared_ptr<const std::function<void()>>;
 
-  void Remove(const std::string& encoded_key, Waiter* waiter);
+  void Remove(const std::string& encoded_key, const Callback& callback);
 
   absl::Mutex mu_;
-  absl::CondVar cv_;
-  absl::flat_hash_map<std::string, std::vector<Waiter*>> waiters_
+  absl::flat_hash_map<std::string, std::vector<Callback>> watches_
       ABSL_GUARDED_BY(mu_);
   std::atomic<int> active_{0};
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace clustercache

@@ -137,9 +137,12 @@ class MemoryStore : public Store {
     return true;
   }
 
-  std::unique_ptr<KeyWatch> Watch(const Key& key) override {
-    return watchers_.Watch(key.encoded());
+  std::unique_ptr<WatchHandle> Watch(const Key& key,
+                                     std::function<void()> on_change) override {
+    return watchers_.Watch(key.encoded(), std::move(on_change));
   }
+
+  void CancelWaits() override { watchers_.CancelAll(); }
 
   absl::StatusOr<int64_t> Expire(const Selector& selector) override {
     int64_t now = NextEventTime();

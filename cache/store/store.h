@@ -17,6 +17,7 @@
 #define CLUSTERCACHE_CACHE_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -103,14 +104,10 @@ struct StoreUsage {
   int64_t bytes = 0;
 };
 
-// A registration of interest in one key. Every change to the key's entry or
-// lease after Watch() returned wakes the watcher.
-class KeyWatch {
+// A registration of interest in one key; destroying it ends the watch.
+class WatchHandle {
  public:
-  virtual ~KeyWatch() = default;
-  // Blocks until the key changed since the watch began (or since the last
-  // call returned true), or until `deadline`. Returns whether it changed.
-  virtual bool WaitUntil(absl::Time deadline) = 0;
+  virtual ~WatchHandle() = default;
 };
 
 class Store {
@@ -145,7 +142,13 @@ class Store {
   virtual absl::StatusOr<bool> Release(const Key& key,
                                        absl::string_view token) = 0;
 
-  virtual std::unique_ptr<KeyWatch> Watch(const Key& key) = 0;
+  // Calls `on_change` (on any thread) after every change to the key's entry
+  // or lease, until the handle is destroyed; it may run once more while the
+  // handle is being destroyed.
+  virtual std::unique_ptr<WatchHandle> Watch(
+      const Key& key, std::function<void()> on_change) = 0;
+  // Calls every watch now, and every later watch at once (shutdown).
+  virtual void CancelWaits() = 0;
 
   // Soft-expires (marks) or physically deletes the selected entries.
   // Returns how many were affected.

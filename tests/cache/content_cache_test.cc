@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "cache/clock.h"
 #include "cache/store/memory_store.h"
 #include "gtest/gtest.h"
@@ -180,6 +181,62 @@ TEST_F(ContentCacheTest, WaitEndsInTimeout) {
   FetchResult waiter = MustFetch(key_, absl::Milliseconds(50));
   EXPECT_EQ(waiter.outcome, FetchOutcome::kTimeout);
   EXPECT_EQ(Counter("content-view", "timeouts"), 1);
+}
+
+TEST_F(ContentCacheTest, WaiterTakesOverWhenTheHoldersLeaseLapses) {
+  ContentCacheOptions options;
+  options.policy.lease_time = absl::Milliseconds(200);
+  ContentCache cache(store_.get(), options);
+  FetchRequest request{key_};
+  ASSERT_EQ(cache.Fetch(request)->outcome, FetchOutcome::kMissLease);
+  // The holder never stores. Cluster time passes the lease's end; the
+  // waiter's timer (at the lease's end) looks again and takes over.
+  std::thread clock_mover([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    clock_.Advance(300'000);
+  });
+  request.wait = absl::Seconds(30);
+  absl::Time start = absl::Now();
+  absl::StatusOr<FetchResult> waiter = cache.Fetch(request);
+  clock_mover.join();
+  ASSERT_TRUE(waiter.ok());
+  EXPECT_EQ(waiter->outcome, FetchOutcome::kMissLease);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << "not the full wait";
+}
+
+TEST_F(ContentCacheTest, FetchAsyncAnswersWhenTheEntryLands) {
+  FetchResult holder = MustFetch(key_);
+  absl::Notification answered;
+  absl::StatusOr<FetchResult> result;
+  FetchRequest request{key_};
+  request.wait = absl::Seconds(30);
+  cache_->FetchAsync(request, [&](absl::StatusOr<FetchResult> r) {
+    result = std::move(r);
+    answered.Notify();
+  });
+  EXPECT_FALSE(answered.HasBeenNotified()) << "returned without blocking";
+  MustStore(key_, "landed", holder.lease.token);
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*result->entry->payload, "landed");
+}
+
+TEST_F(ContentCacheTest, CancelWaitsEndsWaitsAtOnce) {
+  MustFetch(key_);  // holds the lease
+  absl::Notification answered;
+  absl::StatusOr<FetchResult> result;
+  FetchRequest request{key_};
+  request.wait = absl::Seconds(60);
+  cache_->FetchAsync(request, [&](absl::StatusOr<FetchResult> r) {
+    result = std::move(r);
+    answered.Notify();
+  });
+  cache_->CancelWaits();
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(result->outcome, FetchOutcome::kTimeout);
+  EXPECT_EQ(MustFetch(key_, absl::Seconds(60)).outcome, FetchOutcome::kTimeout)
+      << "later waits end at once too";
 }
 
 TEST_F(ContentCacheTest, ManyRequestersOneGeneration) {

@@ -4,7 +4,7 @@
 #include <memory>
 #include <thread>
 
-#include "absl/synchronization/notification.h"
+#include "absl/synchronization/mutex.h"
 #include "cache/clock.h"
 #include "cache/store/memory_store.h"
 #include "cache/store/store.h"
@@ -201,30 +201,66 @@ TEST_P(StoreConformanceTest, ReleaseEndsTheLeaseOnlyForItsHolder) {
   EXPECT_FALSE(next.takeover);
 }
 
-TEST_P(StoreConformanceTest, WatchIsWokenByACommit) {
+// Counts the calls of a watch callback and lets a test wait for them.
+class WatchCounter {
+ public:
+  std::function<void()> Callback() {
+    return [this] {
+      absl::MutexLock lock(&mu_);
+      ++calls_;
+    };
+  }
+  // Waits up to 10 s for at least `n` calls.
+  bool AwaitCalls(int n, absl::Duration timeout = absl::Seconds(10)) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, n]()
+                       ABSL_NO_THREAD_SAFETY_ANALYSIS { return calls_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
+
+ private:
+  absl::Mutex mu_;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TEST_P(StoreConformanceTest, WatchIsCalledOnACommit) {
   Grant g = MustAcquire(key_, 0);
-  std::unique_ptr<KeyWatch> watch = store_->Watch(key_);
+  WatchCounter counter;
+  std::unique_ptr<WatchHandle> watch = store_->Watch(key_, counter.Callback());
   std::thread writer([&] {
-    absl::SleepFor(absl::Milliseconds(20));
     ASSERT_TRUE(store_->CommitLeased(Write(key_, "v"), g.lease.token).ok());
   });
-  EXPECT_TRUE(watch->WaitUntil(absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(counter.AwaitCalls(1));
   writer.join();
 }
 
-TEST_P(StoreConformanceTest, WatchIsWokenByPutAndRelease) {
-  std::unique_ptr<KeyWatch> watch = store_->Watch(key_);
+TEST_P(StoreConformanceTest, WatchIsCalledOnPutAndRelease) {
+  WatchCounter counter;
+  std::unique_ptr<WatchHandle> watch = store_->Watch(key_, counter.Callback());
   ASSERT_TRUE(store_->Put(Write(key_, "v")).ok());
-  EXPECT_TRUE(watch->WaitUntil(absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(counter.AwaitCalls(1));
   Grant g = MustAcquire(key_, MustRead(key_).entry->meta.mtime);
   ASSERT_TRUE(*store_->Release(key_, g.lease.token));
-  EXPECT_TRUE(watch->WaitUntil(absl::Now() + absl::Seconds(10)));
+  EXPECT_TRUE(counter.AwaitCalls(2));
 }
 
-TEST_P(StoreConformanceTest, WatchWithoutChangeTimesOut) {
-  std::unique_ptr<KeyWatch> watch = store_->Watch(key_);
+TEST_P(StoreConformanceTest, WatchIgnoresOtherKeysAndEndsWithItsHandle) {
+  WatchCounter counter;
+  std::unique_ptr<WatchHandle> watch = store_->Watch(key_, counter.Callback());
   ASSERT_TRUE(store_->Put(Write(Key("content-view", "other"), "v")).ok());
-  EXPECT_FALSE(watch->WaitUntil(absl::Now() + absl::Milliseconds(50)));
+  EXPECT_FALSE(counter.AwaitCalls(1, absl::Milliseconds(100)));
+  watch.reset();
+  ASSERT_TRUE(store_->Put(Write(key_, "v")).ok());
+  EXPECT_FALSE(counter.AwaitCalls(1, absl::Milliseconds(100)));
+}
+
+TEST_P(StoreConformanceTest, CancelWaitsCallsEveryWatchNowAndLater) {
+  WatchCounter counter;
+  std::unique_ptr<WatchHandle> before = store_->Watch(key_, counter.Callback());
+  store_->CancelWaits();
+  EXPECT_TRUE(counter.AwaitCalls(1));
+  std::unique_ptr<WatchHandle> after = store_->Watch(key_, counter.Callback());
+  EXPECT_TRUE(counter.AwaitCalls(2));
 }
 
 TEST_P(StoreConformanceTest, ExpiryKeysOnlyMoveForward) {

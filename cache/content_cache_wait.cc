@@ -1,0 +1,86 @@
+// ContentCache: waiting for another holder's result. A waiting fetch is a
+// Waiter: it looks again whenever the store says the key changed (the watch
+// callback) and when its time is up (a timer at the earlier of its deadline
+// and the end of the holder's lease). No thread blocks per waiter.
+#include <algorithm>
+#include <memory>
+
+#include "cache/content_cache.h"
+
+namespace clustercache {
+
+struct ContentCache::Waiter {
+  explicit Waiter(const FetchRequest& r) : request(r) {}
+  FetchRequest request;
+  ScopeCounters* counters;
+  FetchDone done;
+  absl::Time started;
+  absl::Time deadline;
+  absl::Mutex mu;  // one look at a time
+  bool finished ABSL_GUARDED_BY(mu) = false;
+  uint64_t timer ABSL_GUARDED_BY(mu) = 0;
+  std::unique_ptr<WatchHandle> watch ABSL_GUARDED_BY(mu);
+};
+
+FetchResult ContentCache::Timeout(ScopeCounters* c) {
+  Bump(c->misses);
+  Bump(c->timeouts);
+  FetchResult result;
+  result.outcome = FetchOutcome::kTimeout;
+  return result;
+}
+
+void ContentCache::Wait(const FetchRequest& request, ScopeCounters* c,
+                        FetchDone done) {
+  if (request.wait <= absl::ZeroDuration() || waits_cancelled_.load()) {
+    return done(Timeout(c));
+  }
+  auto w = std::make_shared<Waiter>(request);
+  w->counters = c;
+  w->done = std::move(done);
+  w->started = absl::Now();
+  w->deadline = w->started + request.wait;
+  Bump(c->waits);
+  std::weak_ptr<Waiter> weak = w;
+  std::unique_ptr<WatchHandle> watch = store_->Watch(request.key, [this, weak] {
+    if (std::shared_ptr<Waiter> alive = weak.lock()) Retry(alive);
+  });
+  {
+    absl::MutexLock lock(&w->mu);
+    if (!w->finished) w->watch = std::move(watch);
+  }
+  watch.reset();
+  // Look again now that the watch is in place: a change that landed between
+  // the first look and the watch is not missed.
+  Retry(w);
+}
+
+void ContentCache::Retry(const std::shared_ptr<Waiter>& w) {
+  FetchDone done;
+  std::unique_ptr<WatchHandle> watch;
+  absl::StatusOr<FetchResult> result;
+  {
+    absl::MutexLock lock(&w->mu);
+    if (w->finished) return;
+    result = Look(w->request, w->counters);
+    if (result.ok() && result->outcome == FetchOutcome::kWouldBlock) {
+      if (absl::Now() < w->deadline && !waits_cancelled_.load()) {
+        if (w->timer != 0) timers_.Cancel(w->timer);
+        w->timer = timers_.Schedule(std::min(w->deadline, result->retry_at),
+                                    [this, w] { Retry(w); });
+        return;
+      }
+      result = Timeout(w->counters);
+    }
+    w->finished = true;
+    if (w->timer != 0) timers_.Cancel(w->timer);
+    Bump(w->counters->wait_time_us,
+         absl::ToInt64Microseconds(absl::Now() - w->started));
+    done = std::move(w->done);
+    watch = std::move(w->watch);
+  }
+  watch.reset();
+  done(std::move(result));
+}
+
+}  // namespace clustercache

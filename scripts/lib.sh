@@ -1,0 +1,145 @@
+# Shared by scripts/run and scripts/test: install what is missing, build,
+# and start/stop the real servers on loopback. Source it; do not run it.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+
+BUILD_PACKAGES="cmake ninja-build pkg-config g++ zlib1g-dev libabsl-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libmemcached-dev
+  libmysqlcppconn-dev libboost-dev"
+SERVER_PACKAGES="redis-server redis-tools memcached libmemcached-tools
+  mariadb-server mariadb-client"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# install_packages PKG...: installs those not installed yet.
+install_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing: ${missing[*]}"
+  as_root apt-get update -qq
+  # Package scripts must not start services: we start our own on loopback.
+  local policy=/usr/sbin/policy-rc.d created=0
+  if [ ! -e $policy ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee $policy >/dev/null
+    as_root chmod +x $policy
+    created=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+  local rc=$?
+  [ $created = 1 ] && as_root rm -f $policy
+  return $rc
+}
+
+build() {
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    log "configuring $BUILD_DIR"
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  log "building"
+  ninja -C "$BUILD_DIR" "$@"
+}
+
+# --- servers on loopback, for tests and reference benchmarks ---------------
+# Each start_* exports the address tests read, and records a PID to stop.
+SERVER_DIR=""
+SERVER_PIDS=()
+
+servers_dir() {
+  [ -n "$SERVER_DIR" ] || SERVER_DIR=$(mktemp -d /tmp/clustercache-servers.XXXXXX)
+}
+
+wait_until() {  # wait_until SECONDS CMD...: polls CMD until it succeeds
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+
+start_redis() {  # standalone Redis on 127.0.0.1:$REDIS_PORT
+  servers_dir
+  local port=${REDIS_PORT:-16379}
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+    --daemonize yes --pidfile "$SERVER_DIR/redis-$port.pid" \
+    --logfile "$SERVER_DIR/redis-$port.log" --dir "$SERVER_DIR"
+  wait_until 10 redis-cli -p "$port" ping || { log "redis did not start"; return 1; }
+  SERVER_PIDS+=("$(cat "$SERVER_DIR/redis-$port.pid")")
+  export CLUSTERCACHE_TEST_REDIS="127.0.0.1:$port"
+}
+
+start_redis_cluster() {  # 3 masters on 127.0.0.1:$REDIS_CLUSTER_PORT..+2
+  servers_dir
+  local base=${REDIS_CLUSTER_PORT:-17100} nodes=()
+  for i in 0 1 2; do
+    local port=$((base + i)) dir="$SERVER_DIR/cluster-$((base + i))"
+    mkdir -p "$dir"
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+      --cluster-enabled yes --cluster-config-file "$dir/nodes.conf" \
+      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
+      --dir "$dir"
+    nodes+=("127.0.0.1:$port")
+  done
+  for i in 0 1 2; do
+    local dir="$SERVER_DIR/cluster-$((base + i))"
+    wait_until 10 redis-cli -p $((base + i)) ping || return 1
+    SERVER_PIDS+=("$(cat "$dir/redis.pid")")
+  done
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >/dev/null
+  wait_until 20 sh -c "redis-cli -p $base cluster info | grep -q cluster_state:ok" ||
+    { log "redis cluster not ok"; return 1; }
+  export CLUSTERCACHE_TEST_REDIS_CLUSTER=$(IFS=,; echo "${nodes[*]}")
+}
+
+start_memcached() {  # two servers: a pool
+  servers_dir
+  local base=${MEMCACHED_PORT:-21211} pool=()
+  for port in $base $((base + 1)); do
+    memcached -l 127.0.0.1 -p "$port" -U 0 -m 256 -d -u root \
+      -P "$SERVER_DIR/memcached-$port.pid"
+    wait_until 10 test -s "$SERVER_DIR/memcached-$port.pid" || return 1
+    wait_until 10 memcstat --servers="127.0.0.1:$port" || return 1
+    SERVER_PIDS+=("$(cat "$SERVER_DIR/memcached-$port.pid")")
+    pool+=("127.0.0.1:$port")
+  done
+  export CLUSTERCACHE_TEST_MEMCACHED=$(IFS=,; echo "${pool[*]}")
+}
+
+start_mariadb() {
+  servers_dir
+  local port=${MARIADB_PORT:-13306} dir="$SERVER_DIR/mariadb"
+  mkdir -p "$dir"
+  mariadb-install-db --no-defaults --datadir="$dir/data" --user="$(id -un)" \
+    --auth-root-authentication-method=normal >"$dir/install.log" 2>&1 || return 1
+  mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysql.sock" \
+    --port="$port" --bind-address=127.0.0.1 --user="$(id -un)" \
+    --pid-file="$dir/mariadb.pid" --skip-log-bin >"$dir/mariadb.log" 2>&1 &
+  local pid=$!
+  SERVER_PIDS+=("$pid")
+  wait_until 30 mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot ping ||
+    { log "mariadb did not start"; return 1; }
+  mariadb --no-defaults --socket="$dir/mysql.sock" -uroot -e "
+    CREATE USER IF NOT EXISTS 'clustercache'@'127.0.0.1' IDENTIFIED BY 'clustercache';
+    GRANT ALL ON *.* TO 'clustercache'@'127.0.0.1';" || return 1
+  export CLUSTERCACHE_TEST_MYSQL="mysql://clustercache:clustercache@127.0.0.1:$port/clustercache_test"
+}
+
+stop_servers() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${SERVER_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  done
+  SERVER_PIDS=()
+  [ -n "$SERVER_DIR" ] && rm -rf "$SERVER_DIR"
+  SERVER_DIR=""
+}
