@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   t.AddString("scenario", &o.scenario,
               "load (throughput and latency) or stampede (one expired key, "
               "many requesters)");
-  t.AddInt("connections", &o.connections, 1, 256, "load: TCP connections");
+  t.AddInt("connections", &o.connections, 1, 256,
+           "TCP connections (stampede: async requesters spread over them)");
   t.AddInt("concurrency", &o.concurrency, 1, 10000, "load: requests in flight");
   t.AddInt("threads", &o.threads, 1, 64, "load: client threads");
   t.AddInt("keys", &o.keys, 1, 100000000, "load: distinct keys");

@@ -28,7 +28,8 @@ struct Round {
 
 // Requesters as concurrent async Fetch calls on one completion queue: the
 // one granted the lease "generates" (sleeps) and stores with its token.
-Round AsyncRound(const BenchOptions& o, v1::Cache::Stub* stub,
+Round AsyncRound(const BenchOptions& o,
+                 const std::vector<std::unique_ptr<v1::Cache::Stub>>& stubs,
                  const v1::Key& key) {
   struct Call {
     grpc::ClientContext context;
@@ -46,7 +47,8 @@ Round AsyncRound(const BenchOptions& o, v1::Cache::Stub* stub,
     auto call = std::make_unique<Call>();
     call->context.set_deadline(std::chrono::system_clock::now() +
                                std::chrono::seconds(30));
-    call->reader = stub->AsyncFetch(&call->context, request, &cq);
+    call->reader =
+        stubs[i % stubs.size()]->AsyncFetch(&call->context, request, &cq);
     call->reader->Finish(&call->response, &call->status, call.get());
     calls.push_back(std::move(call));
   }
@@ -75,7 +77,7 @@ Round AsyncRound(const BenchOptions& o, v1::Cache::Stub* stub,
         }
         grpc::ClientContext context;
         v1::StoreResponse response;
-        if (!stub->Store(&context, store, &response).ok()) round.errors++;
+        if (!stubs[0]->Store(&context, store, &response).ok()) round.errors++;
       });
     } else if (call->response.outcome() == v1::HIT) {
       round.served_at.push_back(now);
@@ -123,8 +125,14 @@ int RunStampede(const BenchOptions& o) {
   client_options.servers = {o.server};
   client_options.deadline = absl::Seconds(30);
   std::unique_ptr<GrpcClient> client = NewGrpcClient(client_options);
-  auto stub = v1::Cache::NewStub(
-      grpc::CreateChannel(o.server, grpc::InsecureChannelCredentials()));
+  // Requesters come from many app nodes: spread them over connections.
+  std::vector<std::unique_ptr<v1::Cache::Stub>> stubs;
+  for (int64_t c = 0; c < o.connections; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // own TCP connection
+    stubs.push_back(v1::Cache::NewStub(grpc::CreateCustomChannel(
+        o.server, grpc::InsecureChannelCredentials(), args)));
+  }
   if (o.requester != "async" && o.requester != "thread") {
     std::cerr << "clustercache-bench: --requester is async or thread\n";
     return 2;
@@ -137,7 +145,7 @@ int RunStampede(const BenchOptions& o) {
     key.set_scope("content-view");
     key.set_name(
         absl::StrFormat("stampede/%d/%d", absl::ToUnixMicros(absl::Now()), r));
-    Round round = o.requester == "async" ? AsyncRound(o, stub.get(), key)
+    Round round = o.requester == "async" ? AsyncRound(o, stubs, key)
                                          : ThreadRound(o, client.get(), key);
     for (absl::Time t : round.served_at) {
       delays_us.push_back(absl::ToInt64Microseconds(t - round.stored_at));

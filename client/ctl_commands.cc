@@ -139,24 +139,26 @@ bool ToSelector(const CtlCall& call, v1::Selector* selector, int* code) {
   return true;
 }
 
-int Expire(const CtlCall& call) {
-  v1::ExpireRequest request;
+// expire / delete: the same call shape, a different verb.
+template <typename Request>
+int CountCommand(
+    const CtlCall& call, absl::string_view verb,
+    absl::StatusOr<v1::CountResponse> (AdminClient::*rpc)(const Request&)) {
+  Request request;
   int code;
   if (!ToSelector(call, request.mutable_selector(), &code)) return code;
-  absl::StatusOr<v1::CountResponse> r = call.client->Expire(request);
+  absl::StatusOr<v1::CountResponse> r = (call.client->*rpc)(request);
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
-  std::cout << "expired " << r->count() << " entries\n";
+  std::cout << verb << " " << r->count() << " entries\n";
   return kExitOk;
 }
 
+int Expire(const CtlCall& call) {
+  return CountCommand(call, "expired", &AdminClient::Expire);
+}
+
 int Delete(const CtlCall& call) {
-  v1::DeleteRequest request;
-  int code;
-  if (!ToSelector(call, request.mutable_selector(), &code)) return code;
-  absl::StatusOr<v1::CountResponse> r = call.client->Delete(request);
-  if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
-  std::cout << "deleted " << r->count() << " entries\n";
-  return kExitOk;
+  return CountCommand(call, "deleted", &AdminClient::Delete);
 }
 
 int Invalidate(const CtlCall& call) {

@@ -4,26 +4,31 @@
 
 namespace clustercache {
 
+namespace {
+
+grpc::Status AnswerCount(const absl::StatusOr<int64_t>& n,
+                         v1::CountResponse* response) {
+  if (!n.ok()) return ToGrpcStatus(n.status());
+  response->set_count(*n);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
 grpc::Status AdminService::Expire(grpc::ServerContext* context,
                                   const v1::ExpireRequest* request,
                                   v1::CountResponse* response) {
   response->set_served_by(node_name_);
-  absl::StatusOr<int64_t> n =
-      cache_->Expire(SelectorFromProto(request->selector()));
-  if (!n.ok()) return ToGrpcStatus(n.status());
-  response->set_count(*n);
-  return grpc::Status::OK;
+  return AnswerCount(cache_->Expire(SelectorFromProto(request->selector())),
+                     response);
 }
 
 grpc::Status AdminService::Delete(grpc::ServerContext* context,
                                   const v1::DeleteRequest* request,
                                   v1::CountResponse* response) {
   response->set_served_by(node_name_);
-  absl::StatusOr<int64_t> n =
-      cache_->Delete(SelectorFromProto(request->selector()));
-  if (!n.ok()) return ToGrpcStatus(n.status());
-  response->set_count(*n);
-  return grpc::Status::OK;
+  return AnswerCount(cache_->Delete(SelectorFromProto(request->selector())),
+                     response);
 }
 
 grpc::Status AdminService::Invalidate(grpc::ServerContext* context,

@@ -9,6 +9,7 @@
 #include "cache/clock.h"
 #include "cache/store/memory_store.h"
 #include "gtest/gtest.h"
+#include "tests/support/entries.h"
 
 namespace clustercache {
 namespace {
@@ -35,22 +36,30 @@ class ContentCacheTest : public testing::Test {
     return r.ok() ? *r : FetchResult();
   }
 
-  static EntryWrite Write(const Key& key, std::string payload,
-                          std::vector<std::string> tags = {}) {
-    EntryWrite w;
-    w.key = key;
-    w.payload = std::make_shared<const std::string>(std::move(payload));
-    w.tags = std::move(tags);
-    return w;
-  }
-
   Commit MustStore(const Key& key, std::string payload,
                    const std::string& token = "",
                    std::vector<std::string> tags = {}) {
     absl::StatusOr<Commit> c =
-        cache_->Store(Write(key, std::move(payload), std::move(tags)), token);
+        cache_->Store(WriteOf(key, std::move(payload), std::move(tags)), token);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? *c : Commit();
+  }
+
+  // Starts FetchAsync; Await() waits for its answer.
+  struct AsyncFetch {
+    absl::Notification answered;
+    absl::StatusOr<FetchResult> result;
+    bool Await() {
+      return answered.WaitForNotificationWithTimeout(absl::Seconds(10));
+    }
+  };
+  void StartFetchAsync(const Key& key, absl::Duration wait, AsyncFetch* out) {
+    FetchRequest request{key};
+    request.wait = wait;
+    cache_->FetchAsync(request, [out](absl::StatusOr<FetchResult> r) {
+      out->result = std::move(r);
+      out->answered.Notify();
+    });
   }
 
   int64_t Counter(absl::string_view scope, absl::string_view name) {
@@ -206,35 +215,24 @@ TEST_F(ContentCacheTest, WaiterTakesOverWhenTheHoldersLeaseLapses) {
 
 TEST_F(ContentCacheTest, FetchAsyncAnswersWhenTheEntryLands) {
   FetchResult holder = MustFetch(key_);
-  absl::Notification answered;
-  absl::StatusOr<FetchResult> result;
-  FetchRequest request{key_};
-  request.wait = absl::Seconds(30);
-  cache_->FetchAsync(request, [&](absl::StatusOr<FetchResult> r) {
-    result = std::move(r);
-    answered.Notify();
-  });
-  EXPECT_FALSE(answered.HasBeenNotified()) << "returned without blocking";
+  AsyncFetch waiter;
+  StartFetchAsync(key_, absl::Seconds(30), &waiter);
+  EXPECT_FALSE(waiter.answered.HasBeenNotified())
+      << "returned without blocking";
   MustStore(key_, "landed", holder.lease.token);
-  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(result.ok());
-  EXPECT_EQ(result->outcome, FetchOutcome::kHit);
-  EXPECT_EQ(*result->entry->payload, "landed");
+  ASSERT_TRUE(waiter.Await());
+  ASSERT_TRUE(waiter.result.ok());
+  EXPECT_EQ(waiter.result->outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*waiter.result->entry->payload, "landed");
 }
 
 TEST_F(ContentCacheTest, CancelWaitsEndsWaitsAtOnce) {
   MustFetch(key_);  // holds the lease
-  absl::Notification answered;
-  absl::StatusOr<FetchResult> result;
-  FetchRequest request{key_};
-  request.wait = absl::Seconds(60);
-  cache_->FetchAsync(request, [&](absl::StatusOr<FetchResult> r) {
-    result = std::move(r);
-    answered.Notify();
-  });
+  AsyncFetch waiter;
+  StartFetchAsync(key_, absl::Seconds(60), &waiter);
   cache_->CancelWaits();
-  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(5)));
-  EXPECT_EQ(result->outcome, FetchOutcome::kTimeout);
+  ASSERT_TRUE(waiter.Await());
+  EXPECT_EQ(waiter.result->outcome, FetchOutcome::kTimeout);
   EXPECT_EQ(MustFetch(key_, absl::Seconds(60)).outcome, FetchOutcome::kTimeout)
       << "later waits end at once too";
 }
@@ -370,12 +368,12 @@ TEST_F(ContentCacheTest, ListStreamsMetadataInKeyOrder) {
 
 TEST_F(ContentCacheTest, RefusesBadInputAndWritesNothing) {
   EXPECT_TRUE(absl::IsInvalidArgument(
-      cache_->Store(Write(key_, std::string((1 << 20) + 1, 'x')), "")
+      cache_->Store(WriteOf(key_, std::string((1 << 20) + 1, 'x')), "")
           .status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
-      cache_->Store(Write(key_, "x", {"bad tag"}), "").status()));
+      cache_->Store(WriteOf(key_, "x", {"bad tag"}), "").status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
-      cache_->Store(Write(key_, "x"), "not-a-token").status()));
+      cache_->Store(WriteOf(key_, "x"), "not-a-token").status()));
   EXPECT_TRUE(absl::IsInvalidArgument(cache_->Release(key_, "zz").status()));
   EXPECT_TRUE(
       absl::IsInvalidArgument(cache_->Invalidate("scope:BAD").status()));

@@ -2,16 +2,10 @@
 #include "cache/store/memory_store.h"
 
 #include "gtest/gtest.h"
+#include "tests/support/entries.h"
 
 namespace clustercache {
 namespace {
-
-EntryWrite Write(const Key& key, size_t bytes) {
-  EntryWrite w;
-  w.key = key;
-  w.payload = std::make_shared<const std::string>(bytes, 'x');
-  return w;
-}
 
 TEST(MemoryStoreTest, EvictsLeastRecentlyUsedUnderTheLimit) {
   MemoryStoreOptions options;
@@ -19,11 +13,17 @@ TEST(MemoryStoreTest, EvictsLeastRecentlyUsedUnderTheLimit) {
   options.memory_limit = 100 << 10;  // room for about 9 entries of 10 KiB
   std::unique_ptr<Store> store = NewMemoryStore(options);
   for (int i = 0; i < 9; ++i) {
-    ASSERT_TRUE(store->Put(Write(Key("s", std::to_string(i)), 10 << 10)).ok());
+    ASSERT_TRUE(store
+                    ->Put(WriteOf(Key("s", std::to_string(i)),
+                                  std::string(10 << 10, 'x')))
+                    .ok());
   }
   ASSERT_NE(store->Read(Key("s", "0"))->entry, nullptr);  // now most recent
   for (int i = 9; i < 12; ++i) {
-    ASSERT_TRUE(store->Put(Write(Key("s", std::to_string(i)), 10 << 10)).ok());
+    ASSERT_TRUE(store
+                    ->Put(WriteOf(Key("s", std::to_string(i)),
+                                  std::string(10 << 10, 'x')))
+                    .ok());
   }
   EXPECT_NE(store->Read(Key("s", "0"))->entry, nullptr) << "recently read";
   EXPECT_EQ(store->Read(Key("s", "1"))->entry, nullptr) << "least recent";
@@ -40,7 +40,8 @@ TEST(MemoryStoreTest, RefusesAnEntryLargerThanItsShare) {
   options.shards = 4;
   options.memory_limit = 1 << 20;
   std::unique_ptr<Store> store = NewMemoryStore(options);
-  absl::StatusOr<int64_t> put = store->Put(Write(Key("s", "big"), 300 << 10));
+  absl::StatusOr<int64_t> put =
+      store->Put(WriteOf(Key("s", "big"), std::string(300 << 10, 'x')));
   EXPECT_TRUE(absl::IsResourceExhausted(put.status())) << put.status();
   EXPECT_EQ(store->Read(Key("s", "big"))->entry, nullptr);
 }

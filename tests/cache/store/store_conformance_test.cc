@@ -9,6 +9,7 @@
 #include "cache/store/memory_store.h"
 #include "cache/store/store.h"
 #include "gtest/gtest.h"
+#include "tests/support/entries.h"
 
 namespace clustercache {
 namespace {
@@ -50,16 +51,6 @@ class StoreConformanceTest : public testing::TestWithParam<HarnessParam> {
     store_ = harness_->store();
   }
 
-  static EntryWrite Write(const Key& key, std::string payload,
-                          std::vector<std::string> tags = {}) {
-    EntryWrite w;
-    w.key = key;
-    w.payload = std::make_shared<const std::string>(std::move(payload));
-    w.tags = std::move(tags);
-    w.content_type = "text/html";
-    return w;
-  }
-
   Lookup MustRead(const Key& key) {
     absl::StatusOr<Lookup> l = store_->Read(key);
     EXPECT_TRUE(l.ok()) << l.status();
@@ -86,7 +77,7 @@ TEST_P(StoreConformanceTest, ReadOfAbsentKeyHasNothing) {
 }
 
 TEST_P(StoreConformanceTest, PutThenReadReturnsEntryAndMetadata) {
-  EntryWrite w = Write(key_, "payload", {"subtree:2"});
+  EntryWrite w = WriteOf(key_, "payload", {"subtree:2"});
   w.ttl_us = 60'000'000;
   absl::StatusOr<int64_t> mtime = store_->Put(w);
   ASSERT_TRUE(mtime.ok());
@@ -124,7 +115,7 @@ TEST_P(StoreConformanceTest, LeaseHasOneWinner) {
 }
 
 TEST_P(StoreConformanceTest, LeaseIsRefusedWhenTheEntryChanged) {
-  ASSERT_TRUE(store_->Put(Write(key_, "new")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "new")).ok());
   EXPECT_EQ(MustAcquire(key_, /*seen_mtime=*/0).outcome,
             GrantOutcome::kChanged);
   int64_t mtime = MustRead(key_).entry->meta.mtime;
@@ -145,7 +136,7 @@ TEST_P(StoreConformanceTest, CommitStoresWithTheGrantTime) {
   Grant g = MustAcquire(key_, 0);
   harness_->Advance(absl::Milliseconds(50));
   absl::StatusOr<Commit> c =
-      store_->CommitLeased(Write(key_, "gen"), g.lease.token);
+      store_->CommitLeased(WriteOf(key_, "gen"), g.lease.token);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->outcome, CommitOutcome::kStored);
   EXPECT_EQ(c->mtime, g.lease.granted_at);
@@ -158,9 +149,9 @@ TEST_P(StoreConformanceTest, CommitStoresWithTheGrantTime) {
 
 TEST_P(StoreConformanceTest, CommitAfterANewerWriteIsSuperseded) {
   Grant g = MustAcquire(key_, 0);
-  ASSERT_TRUE(store_->Put(Write(key_, "newer")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "newer")).ok());
   absl::StatusOr<Commit> c =
-      store_->CommitLeased(Write(key_, "older"), g.lease.token);
+      store_->CommitLeased(WriteOf(key_, "older"), g.lease.token);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->outcome, CommitOutcome::kSuperseded);
   EXPECT_EQ(*MustRead(key_).entry->payload, "newer");
@@ -173,19 +164,19 @@ TEST_P(StoreConformanceTest, CommitAfterTakeoverIsLeaseLost) {
   Grant b = MustAcquire(key_, 0, absl::Milliseconds(100));
   ASSERT_EQ(b.outcome, GrantOutcome::kGranted);
   absl::StatusOr<Commit> lost =
-      store_->CommitLeased(Write(key_, "a"), a.lease.token);
+      store_->CommitLeased(WriteOf(key_, "a"), a.lease.token);
   ASSERT_TRUE(lost.ok());
   EXPECT_EQ(lost->outcome, CommitOutcome::kLeaseLost);
   EXPECT_EQ(MustRead(key_).entry, nullptr) << "a lost commit writes nothing";
   absl::StatusOr<Commit> won =
-      store_->CommitLeased(Write(key_, "b"), b.lease.token);
+      store_->CommitLeased(WriteOf(key_, "b"), b.lease.token);
   ASSERT_TRUE(won.ok());
   EXPECT_EQ(won->outcome, CommitOutcome::kStored);
 }
 
 TEST_P(StoreConformanceTest, CommitWithUnknownTokenIsLeaseLost) {
   absl::StatusOr<Commit> c = store_->CommitLeased(
-      Write(key_, "x"), "0123456789abcdef0123456789abcdef");
+      WriteOf(key_, "x"), "0123456789abcdef0123456789abcdef");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->outcome, CommitOutcome::kLeaseLost);
   EXPECT_EQ(MustRead(key_).entry, nullptr);
@@ -228,7 +219,7 @@ TEST_P(StoreConformanceTest, WatchIsCalledOnACommit) {
   WatchCounter counter;
   std::unique_ptr<WatchHandle> watch = store_->Watch(key_, counter.Callback());
   std::thread writer([&] {
-    ASSERT_TRUE(store_->CommitLeased(Write(key_, "v"), g.lease.token).ok());
+    ASSERT_TRUE(store_->CommitLeased(WriteOf(key_, "v"), g.lease.token).ok());
   });
   EXPECT_TRUE(counter.AwaitCalls(1));
   writer.join();
@@ -237,7 +228,7 @@ TEST_P(StoreConformanceTest, WatchIsCalledOnACommit) {
 TEST_P(StoreConformanceTest, WatchIsCalledOnPutAndRelease) {
   WatchCounter counter;
   std::unique_ptr<WatchHandle> watch = store_->Watch(key_, counter.Callback());
-  ASSERT_TRUE(store_->Put(Write(key_, "v")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "v")).ok());
   EXPECT_TRUE(counter.AwaitCalls(1));
   Grant g = MustAcquire(key_, MustRead(key_).entry->meta.mtime);
   ASSERT_TRUE(*store_->Release(key_, g.lease.token));
@@ -247,10 +238,10 @@ TEST_P(StoreConformanceTest, WatchIsCalledOnPutAndRelease) {
 TEST_P(StoreConformanceTest, WatchIgnoresOtherKeysAndEndsWithItsHandle) {
   WatchCounter counter;
   std::unique_ptr<WatchHandle> watch = store_->Watch(key_, counter.Callback());
-  ASSERT_TRUE(store_->Put(Write(Key("content-view", "other"), "v")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(Key("content-view", "other"), "v")).ok());
   EXPECT_FALSE(counter.AwaitCalls(1, absl::Milliseconds(100)));
   watch.reset();
-  ASSERT_TRUE(store_->Put(Write(key_, "v")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "v")).ok());
   EXPECT_FALSE(counter.AwaitCalls(1, absl::Milliseconds(100)));
 }
 
@@ -282,16 +273,16 @@ TEST_P(StoreConformanceTest, ExpiryKeysOnlyMoveForward) {
 }
 
 TEST_P(StoreConformanceTest, InvalidationIsOrderedAgainstWrites) {
-  int64_t before = *store_->Put(Write(key_, "before"));
+  int64_t before = *store_->Put(WriteOf(key_, "before"));
   int64_t t = *store_->Invalidate("scope:content-view", 0);
   EXPECT_GT(t, before) << "an entry written before the invalidation is older";
-  int64_t after = *store_->Put(Write(key_, "after"));
+  int64_t after = *store_->Put(WriteOf(key_, "after"));
   EXPECT_GT(after, t) << "an entry written after it is newer";
 }
 
 TEST_P(StoreConformanceTest, ReadReportsTheEntrysExpiryKeys) {
   ASSERT_TRUE(
-      store_->Put(Write(key_, "v", {"subtree:2", "class:article"})).ok());
+      store_->Put(WriteOf(key_, "v", {"subtree:2", "class:article"})).ok());
   int64_t all = *store_->Invalidate("all", 0);
   int64_t scope = *store_->Invalidate("scope:content-view", 0);
   int64_t tag = *store_->Invalidate("class:article", 0);
@@ -306,9 +297,9 @@ TEST_P(StoreConformanceTest, ReadReportsTheEntrysExpiryKeys) {
 
 TEST_P(StoreConformanceTest, ExpireMarksByNameAndPrefix) {
   for (const char* name : {"a/1", "a/2", "b/1"}) {
-    ASSERT_TRUE(store_->Put(Write(Key("rss", name), "v")).ok());
+    ASSERT_TRUE(store_->Put(WriteOf(Key("rss", name), "v")).ok());
   }
-  ASSERT_TRUE(store_->Put(Write(Key("other", "a/1"), "v")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(Key("other", "a/1"), "v")).ok());
   EXPECT_EQ(*store_->Expire({"rss", std::string("b/1"), ""}), 1);
   EXPECT_EQ(*store_->Expire({"rss", std::nullopt, "a/"}), 2);
   EXPECT_EQ(*store_->Expire({"rss", std::nullopt, ""}), 0) << "already expired";
@@ -319,9 +310,9 @@ TEST_P(StoreConformanceTest, ExpireMarksByNameAndPrefix) {
 
 TEST_P(StoreConformanceTest, DeleteRemovesByNameAndPrefix) {
   for (const char* name : {"a/1", "a/2", "b/1"}) {
-    ASSERT_TRUE(store_->Put(Write(Key("rss", name), "v")).ok());
+    ASSERT_TRUE(store_->Put(WriteOf(Key("rss", name), "v")).ok());
   }
-  ASSERT_TRUE(store_->Put(Write(Key("other", "a/1"), "v")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(Key("other", "a/1"), "v")).ok());
   EXPECT_EQ(*store_->Delete({"rss", std::string("b/1"), ""}), 1);
   EXPECT_EQ(*store_->Delete({"rss", std::nullopt, "a/"}), 2);
   EXPECT_EQ(MustRead(Key("rss", "a/1")).entry, nullptr);
@@ -330,10 +321,10 @@ TEST_P(StoreConformanceTest, DeleteRemovesByNameAndPrefix) {
 }
 
 TEST_P(StoreConformanceTest, RemoveIfUnchangedSparesNewerVersions) {
-  int64_t old_mtime = *store_->Put(Write(key_, "old"));
+  int64_t old_mtime = *store_->Put(WriteOf(key_, "old"));
   Key other("rss", "x");
-  int64_t other_mtime = *store_->Put(Write(other, "12345"));
-  ASSERT_TRUE(store_->Put(Write(key_, "new")).ok());  // key_ changed
+  int64_t other_mtime = *store_->Put(WriteOf(other, "12345"));
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "new")).ok());  // key_ changed
   absl::StatusOr<Removed> r =
       store_->RemoveIfUnchanged({{key_, old_mtime}, {other, other_mtime}});
   ASSERT_TRUE(r.ok());
@@ -347,10 +338,10 @@ TEST_P(StoreConformanceTest, ScanPagesInKeyOrder) {
   for (int i = 0; i < 25; ++i) {
     char name[16];
     snprintf(name, sizeof(name), "n/%02d", i);
-    ASSERT_TRUE(store_->Put(Write(Key("rss", name), "v")).ok());
-    ASSERT_TRUE(store_->Put(Write(Key("atom", name), "v")).ok());
+    ASSERT_TRUE(store_->Put(WriteOf(Key("rss", name), "v")).ok());
+    ASSERT_TRUE(store_->Put(WriteOf(Key("atom", name), "v")).ok());
   }
-  ASSERT_TRUE(store_->Put(Write(Key("rss", "other"), "v")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(Key("rss", "other"), "v")).ok());
   std::vector<std::string> seen;
   ScanRequest scan{"rss", "n/", "", 10};
   for (int pages = 0;; ++pages) {
@@ -375,8 +366,8 @@ TEST_P(StoreConformanceTest, ScanPagesInKeyOrder) {
 }
 
 TEST_P(StoreConformanceTest, UsageCountsEntriesAndBytes) {
-  ASSERT_TRUE(store_->Put(Write(key_, std::string(1000, 'x'))).ok());
-  ASSERT_TRUE(store_->Put(Write(Key("rss", "x"), "y")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(key_, std::string(1000, 'x'))).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(Key("rss", "x"), "y")).ok());
   absl::StatusOr<StoreUsage> u = store_->Usage();
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->entries, 2);
