@@ -116,7 +116,9 @@ class ContentCache {
   const ContentCacheOptions& options() const { return options_; }
 
   // Ends every wait now and makes later ones end at once (TIMEOUT), so a
-  // server can shut down without waiting out leases.
+  // server can shut down without waiting out leases. Store-wide: waits of
+  // any other ContentCache over the same store end too. The destructor calls
+  // it.
   void CancelWaits();
 
  private:

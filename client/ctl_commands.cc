@@ -333,7 +333,9 @@ const std::vector<CtlCommand>& CtlCommands() {
       {"purge",
        "[--scope S] [--prefix P] [--older-than D] [--not-fresh-only] "
        "[--dry-run] [--batch N] [--pause D]",
-       "Remove entries by age, in batches; progress on stderr.", 0, 0, false,
+       "Remove entries by age, in batches; progress on stderr. With no filter "
+       "it removes every entry: try --dry-run first.",
+       0, 0, false,
        [](FlagTable* t, CtlOptions* o) {
          ScanFlags(t, o);
          t->AddDuration("older-than", &o->older_than,

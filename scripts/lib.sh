@@ -134,12 +134,13 @@ start_mariadb() {
 
 stop_servers() {
   local pid
-  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${SERVER_PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null || true
   done
   SERVER_PIDS=()
-  [ -n "$SERVER_DIR" ] && rm -rf "$SERVER_DIR"
+  if [ -n "$SERVER_DIR" ]; then rm -rf "$SERVER_DIR"; fi
   SERVER_DIR=""
+  return 0
 }

@@ -142,12 +142,15 @@ class Store {
   virtual absl::StatusOr<bool> Release(const Key& key,
                                        absl::string_view token) = 0;
 
-  // Calls `on_change` (on any thread) after every change to the key's entry
-  // or lease, until the handle is destroyed; it may run once more while the
-  // handle is being destroyed.
+  // Calls `on_change` (on any thread) after every change that may end a
+  // wait on the key — an entry written (commit, put) or a lease ended
+  // (commit, release) — until the handle is destroyed; it may run once more
+  // while the handle is being destroyed. Never called from inside another
+  // call of this interface on the same thread (callers hold locks there).
   virtual std::unique_ptr<WatchHandle> Watch(
       const Key& key, std::function<void()> on_change) = 0;
-  // Calls every watch now, and every later watch at once (shutdown).
+  // Calls every watch now, and every later watch at once (shutdown). Affects
+  // every ContentCache over this store.
   virtual void CancelWaits() = 0;
 
   // Soft-expires (marks) or physically deletes the selected entries.
