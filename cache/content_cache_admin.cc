@@ -92,9 +92,7 @@ absl::Status ContentCache::Purge(
       total.purged += removed->count;
       total.bytes += removed->bytes;
     }
-    if (!page->entries.empty()) {
-      scan.after = page->entries.back().meta.key.encoded();
-    }
+    if (!page->next_after.empty()) scan.after = page->next_after;
     total.done = page->done;
     if (!progress(total)) return absl::CancelledError("purge cancelled");
     if (total.done) return absl::OkStatus();
@@ -124,8 +122,8 @@ absl::Status ContentCache::List(
       }
       --left;
     }
-    if (page->done || page->entries.empty()) break;
-    scan.after = page->entries.back().meta.key.encoded();
+    if (page->done) break;
+    scan.after = page->next_after;
   }
   return absl::OkStatus();
 }

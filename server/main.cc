@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
           absl::StrReplaceAll(flags.Show(), {{"\n", " "}}));
   StoreSettings settings;
   settings.memory_limit = config.memory_limit;
+  settings.redis_pool_size = static_cast<int>(config.redis_pool_size);
+  settings.redis_timeout = config.redis_timeout;
   absl::StatusOr<std::unique_ptr<Store>> store =
       OpenStore(config.store, settings);
   if (!store.ok()) {

@@ -9,12 +9,18 @@ namespace clustercache {
 void ServerConfig::Register(FlagTable* t) {
   t->AddString("listen", &listen,
                "address to serve gRPC on, HOST:PORT (port 0 picks one)");
-  t->AddString("store", &store, "where entries live: memory");
+  t->AddString("store", &store,
+               "where entries live: memory, or "
+               "redis://[:PASSWORD@]HOST:PORT[/DB]");
   t->AddByteSize("memory-limit", &memory_limit,
                  "memory store: bytes kept before LRU eviction");
   t->AddString("node-name", &node_name,
                "name reported as served_by (default: the host name)");
   t->AddByteSize("max-payload", &max_payload, "largest payload accepted");
+  t->AddInt("redis-pool-size", &redis_pool_size, 1, 1024,
+            "redis: connections per server");
+  t->AddDuration("redis-timeout", &redis_timeout,
+                 "redis: timeout to connect and for every command");
   t->AddDuration("lease-time", &policy.lease_time,
                  "how long a lease lasts before others may take it over");
   t->AddDuration("keep", &policy.keep,

@@ -19,6 +19,8 @@ struct ServerConfig {
   int64_t memory_limit = int64_t{1} << 30;
   std::string node_name;  // empty = the host name
   int64_t max_payload = int64_t{8} << 20;
+  int64_t redis_pool_size = 8;
+  absl::Duration redis_timeout = absl::Milliseconds(500);
   ScopePolicy policy;
 
   // Adds one row per field to `table`; parsing sets the fields.

@@ -44,6 +44,17 @@ void KeyWatchers::Notify(const std::string& encoded_key) {
   for (const Callback& c : callbacks) (*c)();
 }
 
+void KeyWatchers::NotifyAll() {
+  std::vector<Callback> callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, list] : watches_) {
+      callbacks.insert(callbacks.end(), list.begin(), list.end());
+    }
+  }
+  for (const Callback& c : callbacks) (*c)();
+}
+
 void KeyWatchers::CancelAll() {
   std::vector<Callback> callbacks;
   {

@@ -25,6 +25,8 @@ class KeyWatchers {
                                      std::function<void()> on_change);
   // Calls every watch of the key. Cheap when nobody watches anything.
   void Notify(const std::string& encoded_key);
+  // Calls every watch (e.g. after notifications may have been lost).
+  void NotifyAll();
   // Calls every watch; watches made later are called at once.
   void CancelAll();
 

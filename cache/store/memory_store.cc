@@ -219,6 +219,7 @@ class MemoryStore : public Store {
       cut = true;
     }
     for (ScannedEntry& e : merged) e.expiry = expiry_.TimesFor(e.meta);
+    if (!merged.empty()) page.next_after = merged.back().meta.key.encoded();
     page.entries = std::move(merged);
     page.done = !cut;
     page.now = clock_->NowMicros();

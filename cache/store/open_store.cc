@@ -1,7 +1,9 @@
 #include "cache/store/open_store.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cache/store/memory_store.h"
+#include "cache/store/redis_store.h"
 
 namespace clustercache {
 
@@ -16,8 +18,18 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
     options.clock = settings.clock;
     return NewMemoryStore(options);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "store: unknown store \"", url, "\" (this build supports: memory)"));
+  if (absl::StartsWith(url, "redis://")) {
+    absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(url);
+    if (!endpoint.ok()) return endpoint.status();
+    RedisStoreOptions options;
+    options.endpoint = *endpoint;
+    options.endpoint.timeout = settings.redis_timeout;
+    options.pool_size = settings.redis_pool_size;
+    return OpenRedisStore(options);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("store: unknown store \"", url,
+                   "\" (supported: memory, redis://HOST:PORT[/DB])"));
 }
 
 }  // namespace clustercache

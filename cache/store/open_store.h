@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "cache/clock.h"
 #include "cache/store/store.h"
 
@@ -15,9 +16,12 @@ namespace clustercache {
 struct StoreSettings {
   int64_t memory_limit = int64_t{1} << 30;  // for "memory"
   Clock* clock = nullptr;                   // null = DefaultClock()
+  int redis_pool_size = 8;                  // for "redis://"
+  absl::Duration redis_timeout = absl::Milliseconds(500);
 };
 
-// "memory" (the embedded default). Unknown schemes are InvalidArgument.
+// "memory" (the embedded default) or "redis://[:PASSWORD@]HOST:PORT[/DB]".
+// Unknown schemes are InvalidArgument; an unreachable server Unavailable.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
                                                  const StoreSettings& settings);
 

@@ -79,7 +79,8 @@ struct ScannedEntry {
 
 struct ScanPage {
   std::vector<ScannedEntry> entries;
-  bool done = false;  // no entries after these
+  std::string next_after;  // ScanRequest::after for the next page
+  bool done = false;       // no entries after these
   int64_t now = 0;
 };
 
@@ -143,10 +144,11 @@ class Store {
                                        absl::string_view token) = 0;
 
   // Calls `on_change` (on any thread) after every change that may end a
-  // wait on the key — an entry written (commit, put) or a lease ended
-  // (commit, release) — until the handle is destroyed; it may run once more
-  // while the handle is being destroyed. Never called from inside another
-  // call of this interface on the same thread (callers hold locks there).
+  // wait on the key — a lease ended (commit, release) or an entry written
+  // while a lease is held (put) — until the handle is destroyed; it may run
+  // once more while the handle is being destroyed. Never called from inside
+  // another call of this interface on the same thread (callers hold locks
+  // there).
   virtual std::unique_ptr<WatchHandle> Watch(
       const Key& key, std::function<void()> on_change) = 0;
   // Calls every watch now, and every later watch at once (shutdown). Affects

@@ -1,0 +1,53 @@
+// The atomic steps of the Store contract as Lua scripts, run with EVALSHA
+// (loaded on first use and again after NOSCRIPT, e.g. when Redis restarted).
+// Every script touches keys of one bucket only (one hash tag, one slot), so
+// the same scripts run on Redis Cluster.
+#ifndef CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_SCRIPTS_H_
+#define CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_SCRIPTS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "cache/store/redis/redis_connection.h"
+
+namespace clustercache {
+
+enum class RedisScript {
+  kRead,        // entry + lease + the entry's expiry keys + TIME
+  kAcquire,     // lease grant with the seen-mtime guard
+  kCommit,      // leased write with its recheck
+  kPut,         // unconditional write
+  kRelease,     // lease give-up
+  kExpire,      // soft-expire one entry
+  kDelete,      // remove one entry
+  kRemoveIf,    // remove one entry if its mtime is unchanged
+  kInvalidate,  // move one expiry key forward in one bucket
+  kCount
+};
+
+class RedisScripts {
+ public:
+  RedisScripts();
+  // EVALSHA, loading the script first if needed and once more on NOSCRIPT.
+  absl::StatusOr<RedisReply> Run(RedisConnection& conn, RedisScript script,
+                                 const std::vector<std::string>& keys,
+                                 const std::vector<std::string>& args);
+  // The EVALSHA command line, for pipelines (REQUIRES: loaded on `conn`'s
+  // server, e.g. by an earlier Run).
+  std::vector<std::string> EvalShaArgv(RedisScript script,
+                                       const std::vector<std::string>& keys,
+                                       const std::vector<std::string>& args);
+  absl::Status Load(RedisConnection& conn, RedisScript script);
+
+ private:
+  std::vector<std::string> sources_;
+  absl::Mutex mu_;
+  std::vector<std::string> shas_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_SCRIPTS_H_

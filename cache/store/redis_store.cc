@@ -1,0 +1,628 @@
+#include "cache/store/redis_store.h"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "cache/store/key_watchers.h"
+#include "cache/store/redis/redis_pool.h"
+#include "cache/store/redis/redis_scripts.h"
+#include "cache/util/log.h"
+
+namespace clustercache {
+namespace {
+
+int64_t Int(const redisReply* r) {
+  int64_t v = 0;
+  if (!ReplyIsNil(r)) (void)absl::SimpleAtoi(ReplyString(r), &v);
+  return v;
+}
+
+// The Redis keys of one entry's bucket.
+struct EntryKeys {
+  std::vector<std::string> all;  // entry, lease, expiry, clock, names,
+                                 // mtimes, scopes, usage
+  const std::string& entry() const { return all[0]; }
+  const std::string& lease() const { return all[1]; }
+};
+
+class RedisStore : public Store {
+ public:
+  explicit RedisStore(const RedisStoreOptions& options)
+      : options_(options),
+        pool_(options.endpoint, options.pool_size),
+        channel_(options.prefix + ":w") {}
+
+  ~RedisStore() override {
+    {
+      absl::MutexLock lock(&sub_mu_);
+      stopping_ = true;
+      if (subscriber_conn_ != nullptr) subscriber_conn_->Interrupt();
+      sub_cv_.SignalAll();
+    }
+    if (subscriber_.joinable()) subscriber_.join();
+  }
+
+  absl::Status Start() {
+    absl::Status loaded = pool_.With([&](RedisConnection& conn) {
+      for (int i = 0; i < static_cast<int>(RedisScript::kCount); ++i) {
+        if (absl::Status s = scripts_.Load(conn, static_cast<RedisScript>(i));
+            !s.ok()) {
+          return s;
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (!loaded.ok()) return loaded;
+    subscriber_ = std::thread([this] { SubscriberLoop(); });
+    absl::MutexLock lock(&sub_mu_);
+    auto subscribed = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return subscribed_;
+    };
+    if (!sub_mu_.AwaitWithTimeout(absl::Condition(&subscribed),
+                                  options_.endpoint.timeout * 10)) {
+      return absl::UnavailableError(absl::StrCat(
+          options_.endpoint.ToString(), ": cannot subscribe to ", channel_));
+    }
+    return absl::OkStatus();
+  }
+
+  std::string Describe() const override {
+    return absl::StrCat(options_.endpoint.ToString(), " (pool ",
+                        options_.pool_size, ", ", options_.buckets,
+                        " buckets, timeout ",
+                        absl::FormatDuration(options_.endpoint.timeout), ")");
+  }
+
+  absl::StatusOr<int64_t> Now() override {
+    absl::StatusOr<RedisReply> r = pool_.With(
+        [](RedisConnection& conn) { return conn.Command({"TIME"}); });
+    if (!r.ok()) return r.status();
+    if (r->size() != 2) return absl::InternalError("TIME: bad reply");
+    return Int(r->at(0)) * 1000000 + Int(r->at(1));
+  }
+
+  absl::StatusOr<Lookup> Read(const Key& key) override {
+    EntryKeys k = KeysFor(key);
+    absl::StatusOr<RedisReply> r =
+        Run(RedisScript::kRead, {k.all[0], k.all[1], k.all[2]},
+            {std::string(key.scope())});
+    if (!r.ok()) return r.status();
+    if (r->size() != 4) return absl::InternalError("read: bad reply");
+    Lookup out;
+    const redisReply* e = r->at(0);
+    if (e->elements == 8 && !ReplyIsNil(e->element[1])) {
+      auto entry = std::make_shared<Entry>();
+      entry->meta = MetaFrom(key, e, /*first=*/1);
+      entry->payload =
+          std::make_shared<const std::string>(ReplyString(e->element[0]));
+      out.expiry = TimesFrom(r->at(2), entry->meta.tags.size());
+      out.entry = std::move(entry);
+    }
+    const redisReply* l = r->at(1);
+    if (l->elements == 3 && !ReplyIsNil(l->element[0])) {
+      out.lease = Lease{ReplyString(l->element[0]), Int(l->element[1]),
+                        Int(l->element[2])};
+    }
+    out.now = Int(r->at(3));
+    return out;
+  }
+
+  absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,
+                                     absl::Duration lease_time) override {
+    EntryKeys k = KeysFor(key);
+    absl::StatusOr<RedisReply> r = Run(
+        RedisScript::kAcquire, {k.all[0], k.all[1], k.all[3]},
+        {absl::StrCat(seen_mtime),
+         absl::StrCat(absl::ToInt64Microseconds(lease_time)), NewLeaseToken()});
+    if (!r.ok()) return r.status();
+    Grant grant;
+    std::string what = r->size() > 0 ? ReplyString(r->at(0)) : "";
+    if (what == "changed") return grant;
+    if (r->size() < 4) return absl::InternalError("acquire: bad reply");
+    grant.lease = Lease{ReplyString(r->at(1)), Int(r->at(2)), Int(r->at(3))};
+    if (what == "held") {
+      grant.outcome = GrantOutcome::kHeld;
+    } else {
+      grant.outcome = GrantOutcome::kGranted;
+      grant.takeover = r->size() > 4 && ReplyString(r->at(4)) == "1";
+    }
+    return grant;
+  }
+
+  absl::StatusOr<Commit> CommitLeased(const EntryWrite& write,
+                                      absl::string_view token) override {
+    EntryKeys k = KeysFor(write.key);
+    std::vector<std::string> args = {std::string(token)};
+    AppendWriteArgs(write, &args);
+    absl::StatusOr<RedisReply> r = Run(RedisScript::kCommit, k.all, args);
+    if (!r.ok()) return r.status();
+    Commit commit;
+    std::string what = r->size() > 0 ? ReplyString(r->at(0)) : "";
+    if (what == "superseded") commit.outcome = CommitOutcome::kSuperseded;
+    if (what == "stored") {
+      commit.outcome = CommitOutcome::kStored;
+      commit.mtime = Int(r->at(1));
+    }
+    return commit;
+  }
+
+  absl::StatusOr<int64_t> Put(const EntryWrite& write) override {
+    EntryKeys k = KeysFor(write.key);
+    std::vector<std::string> args;
+    AppendWriteArgs(write, &args);
+    absl::StatusOr<RedisReply> r = Run(RedisScript::kPut, k.all, args);
+    if (!r.ok()) return r.status();
+    return Int(r->get());
+  }
+
+  absl::StatusOr<bool> Release(const Key& key,
+                               absl::string_view token) override {
+    EntryKeys k = KeysFor(key);
+    absl::StatusOr<RedisReply> r =
+        Run(RedisScript::kRelease, {k.lease()},
+            {std::string(token), channel_, key.encoded()});
+    if (!r.ok()) return r.status();
+    return r->integer() == 1;
+  }
+
+  std::unique_ptr<WatchHandle> Watch(const Key& key,
+                                     std::function<void()> on_change) override {
+    return watchers_.Watch(key.encoded(), std::move(on_change));
+  }
+
+  void CancelWaits() override { watchers_.CancelAll(); }
+
+  absl::StatusOr<int64_t> Expire(const Selector& selector) override {
+    return ForSelected(selector, [&](const Key& key) {
+      EntryKeys k = KeysFor(key);
+      return Call{RedisScript::kExpire, {k.all[0], k.all[3]}, {}};
+    });
+  }
+
+  absl::StatusOr<int64_t> Delete(const Selector& selector) override {
+    return ForSelected(selector, [&](const Key& key) {
+      EntryKeys k = KeysFor(key);
+      return Call{RedisScript::kDelete,
+                  {k.all[0], k.all[4], k.all[5], k.all[7]},
+                  {std::string(key.name())}};
+    });
+  }
+
+  absl::StatusOr<Removed> RemoveIfUnchanged(
+      const std::vector<KeyVersion>& keys) override {
+    std::vector<Call> calls;
+    for (const KeyVersion& kv : keys) {
+      EntryKeys k = KeysFor(kv.key);
+      calls.push_back({RedisScript::kRemoveIf,
+                       {k.all[0], k.all[4], k.all[5], k.all[7]},
+                       {std::string(kv.key.name()), absl::StrCat(kv.mtime)}});
+    }
+    absl::StatusOr<std::vector<RedisReply>> replies = RunMany(calls);
+    if (!replies.ok()) return replies.status();
+    Removed removed;
+    for (const RedisReply& r : *replies) {
+      if (r.integer() >= 0) {
+        removed.count++;
+        removed.bytes += r.integer();
+      }
+    }
+    return removed;
+  }
+
+  absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
+                                     int64_t at) override {
+    std::vector<Call> calls;
+    for (int b = 0; b < options_.buckets; ++b) {
+      calls.push_back({RedisScript::kInvalidate,
+                       {BucketKey(b, "x"), BucketKey(b, "c")},
+                       {std::string(expiry_key), absl::StrCat(at)}});
+    }
+    absl::StatusOr<std::vector<RedisReply>> replies = RunMany(calls);
+    if (!replies.ok()) return replies.status();
+    int64_t value = 0;
+    for (const RedisReply& r : *replies) value = std::max(value, Int(r.get()));
+    return value;
+  }
+
+  absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() override {
+    std::vector<std::vector<std::string>> commands;
+    for (int b = 0; b < options_.buckets; ++b) {
+      commands.push_back({"HGETALL", BucketKey(b, "x")});
+    }
+    absl::StatusOr<std::vector<RedisReply>> replies = Pipeline(commands);
+    if (!replies.ok()) return replies.status();
+    absl::flat_hash_map<std::string, int64_t> max;
+    for (const RedisReply& r : *replies) {
+      for (size_t i = 0; i + 1 < r.size(); i += 2) {
+        std::string name = ReplyString(r.at(i));
+        if (name == "_floor") continue;
+        max[name] = std::max(max[name], Int(r.at(i + 1)));
+      }
+    }
+    std::vector<ExpiryKeyValue> out;
+    for (const auto& [name, value] : max) out.push_back({name, value});
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+  }
+
+  absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override;
+
+  absl::StatusOr<StoreUsage> Usage() override {
+    std::vector<std::vector<std::string>> commands;
+    for (int b = 0; b < options_.buckets; ++b) {
+      commands.push_back({"HMGET", BucketKey(b, "u"), "entries", "bytes"});
+    }
+    absl::StatusOr<std::vector<RedisReply>> replies = Pipeline(commands);
+    if (!replies.ok()) return replies.status();
+    StoreUsage usage;
+    for (const RedisReply& r : *replies) {
+      usage.entries += Int(r.at(0));
+      usage.bytes += Int(r.at(1));
+    }
+    return usage;
+  }
+
+ private:
+  struct Call {
+    RedisScript script;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+
+  int BucketOf(const Key& key) const {
+    return static_cast<int>(Crc32(key.encoded()) % options_.buckets);
+  }
+  std::string BucketKey(int b, absl::string_view kind) const {
+    return absl::StrCat(options_.prefix, ":{", b, "}:", kind);
+  }
+  std::string ScopeKey(int b, absl::string_view kind,
+                       absl::string_view scope) const {
+    return absl::StrCat(options_.prefix, ":{", b, "}:", kind, ":", scope);
+  }
+  EntryKeys KeysFor(const Key& key) const {
+    int b = BucketOf(key);
+    std::string head = absl::StrCat(options_.prefix, ":{", b, "}:");
+    return EntryKeys{{absl::StrCat(head, "e:", key.encoded()),
+                      absl::StrCat(head, "l:", key.encoded()),
+                      absl::StrCat(head, "x"), absl::StrCat(head, "c"),
+                      ScopeKey(b, "n", key.scope()),
+                      ScopeKey(b, "t", key.scope()), absl::StrCat(head, "s"),
+                      absl::StrCat(head, "u")}};
+  }
+
+  void AppendWriteArgs(const EntryWrite& w,
+                       std::vector<std::string>* args) const {
+    const std::string empty;
+    const std::string& payload = w.payload ? *w.payload : empty;
+    args->push_back(payload);
+    args->push_back(absl::StrCat(w.ttl_us));
+    args->push_back(w.content_type);
+    args->push_back(absl::StrJoin(w.tags, "\n"));
+    args->push_back(absl::StrCat(Crc32(payload)));
+    args->push_back(std::string(w.key.scope()));
+    args->push_back(std::string(w.key.name()));
+    args->push_back(channel_);
+    args->push_back(w.key.encoded());
+  }
+
+  // p, m, x, e, c, g, z, k from element `first - 1` on (HMGET order).
+  static EntryMeta MetaFrom(const Key& key, const redisReply* e, int first) {
+    EntryMeta meta;
+    meta.key = key;
+    meta.mtime = Int(e->element[first]);
+    meta.expires_at = Int(e->element[first + 1]);
+    meta.expired_at = Int(e->element[first + 2]);
+    meta.content_type = ReplyString(e->element[first + 3]);
+    std::string tags = ReplyString(e->element[first + 4]);
+    if (!tags.empty()) meta.tags = absl::StrSplit(tags, '\n');
+    meta.size = Int(e->element[first + 5]);
+    meta.crc32 = static_cast<uint32_t>(Int(e->element[first + 6]));
+    return meta;
+  }
+
+  // [_floor, all, scope, tags...]; a missing copy (_floor nil) is unknown.
+  static ExpiryTimes TimesFrom(const redisReply* xs, size_t tags) {
+    ExpiryTimes times;
+    times.tags.resize(tags);
+    if (xs->elements < 3 + tags || ReplyIsNil(xs->element[0])) return times;
+    int64_t floor = Int(xs->element[0]);
+    times.all = std::max(floor, Int(xs->element[1]));
+    times.scope = Int(xs->element[2]);
+    for (size_t i = 0; i < tags; ++i) times.tags[i] = Int(xs->element[3 + i]);
+    return times;
+  }
+
+  absl::StatusOr<RedisReply> Run(RedisScript script,
+                                 const std::vector<std::string>& keys,
+                                 const std::vector<std::string>& args) {
+    return pool_.With([&](RedisConnection& conn) {
+      return scripts_.Run(conn, script, keys, args);
+    });
+  }
+
+  absl::StatusOr<std::vector<RedisReply>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands) {
+    if (commands.empty()) return std::vector<RedisReply>();
+    return pool_.With(
+        [&](RedisConnection& conn) { return conn.Pipeline(commands); });
+  }
+
+  // Scripts in one round trip; any that met NOSCRIPT run again one by one.
+  absl::StatusOr<std::vector<RedisReply>> RunMany(
+      const std::vector<Call>& calls) {
+    if (calls.empty()) return std::vector<RedisReply>();
+    return pool_.With(
+        [&](RedisConnection& conn) -> absl::StatusOr<std::vector<RedisReply>> {
+          std::vector<std::vector<std::string>> commands;
+          for (const Call& c : calls) {
+            commands.push_back(scripts_.EvalShaArgv(c.script, c.keys, c.args));
+          }
+          absl::StatusOr<std::vector<RedisReply>> replies =
+              conn.Pipeline(commands);
+          if (!replies.ok()) return replies;
+          for (size_t i = 0; i < calls.size(); ++i) {
+            if (!(*replies)[i].is_error()) continue;
+            absl::StatusOr<RedisReply> again = scripts_.Run(
+                conn, calls[i].script, calls[i].keys, calls[i].args);
+            if (!again.ok()) return again.status();
+            (*replies)[i] = *std::move(again);
+          }
+          return replies;
+        });
+  }
+
+  // Runs the call `make(key)` for each selected key; counts replies of 1.
+  absl::StatusOr<int64_t> ForSelected(
+      const Selector& selector, const std::function<Call(const Key&)>& make) {
+    std::vector<Call> calls;
+    int64_t count = 0;
+    auto flush = [&]() -> absl::Status {
+      absl::StatusOr<std::vector<RedisReply>> replies = RunMany(calls);
+      if (!replies.ok()) return replies.status();
+      for (const RedisReply& r : *replies) count += r.integer() == 1;
+      calls.clear();
+      return absl::OkStatus();
+    };
+    if (selector.name.has_value()) {
+      calls.push_back(make(Key(selector.scope, *selector.name)));
+      if (absl::Status s = flush(); !s.ok()) return s;
+      return count;
+    }
+    ScanRequest scan{selector.scope, selector.prefix, "", 1000};
+    for (;;) {
+      absl::StatusOr<std::vector<Key>> keys = ScanKeys(scan, nullptr);
+      if (!keys.ok()) return keys.status();
+      for (const Key& key : *keys) calls.push_back(make(key));
+      if (absl::Status s = flush(); !s.ok()) return s;
+      if (keys->size() < static_cast<size_t>(scan.limit)) return count;
+      scan.after = keys->back().encoded();
+    }
+  }
+
+  // The next keys in order from the name indexes (which may still hold
+  // entries that are gone; Scan drops those). *cut: more keys follow.
+  absl::StatusOr<std::vector<Key>> ScanKeys(const ScanRequest& request,
+                                            bool* cut);
+
+  void SubscriberLoop();
+
+  const RedisStoreOptions options_;
+  RedisPool pool_;
+  RedisScripts scripts_;
+  const std::string channel_;
+  KeyWatchers watchers_;
+
+  absl::Mutex sub_mu_;
+  absl::CondVar sub_cv_;
+  bool stopping_ ABSL_GUARDED_BY(sub_mu_) = false;
+  bool subscribed_ ABSL_GUARDED_BY(sub_mu_) = false;
+  RedisConnection* subscriber_conn_ ABSL_GUARDED_BY(sub_mu_) = nullptr;
+  std::thread subscriber_;
+};
+
+absl::StatusOr<std::vector<Key>> RedisStore::ScanKeys(
+    const ScanRequest& request, bool* cut) {
+  std::vector<std::vector<std::string>> commands;
+  for (int b = 0; b < options_.buckets; ++b) {
+    commands.push_back({"SMEMBERS", BucketKey(b, "s")});
+  }
+  absl::StatusOr<std::vector<RedisReply>> scopes = Pipeline(commands);
+  if (!scopes.ok()) return scopes.status();
+  std::string after_scope, after_name;
+  if (!request.after.empty()) {
+    Key after = Key::FromEncoded(request.after);
+    after_scope = std::string(after.scope());
+    after_name = std::string(after.name());
+  }
+  const std::string& prefix = request.prefix;
+  commands.clear();
+  std::vector<std::string> range_scopes;
+  for (int b = 0; b < options_.buckets; ++b) {
+    const RedisReply& members = (*scopes)[b];
+    for (size_t i = 0; i < members.size(); ++i) {
+      std::string scope = ReplyString(members.at(i));
+      if (!request.scope.empty() && scope != request.scope) continue;
+      if (scope < after_scope) continue;
+      std::string min = prefix.empty() ? "-" : "[" + prefix;
+      if (scope == after_scope && !after_name.empty() &&
+          (prefix.empty() || after_name >= prefix)) {
+        min = "(" + after_name;
+      }
+      std::string max = prefix.empty() ? "+" : "[" + prefix + "\xff";
+      commands.push_back({"ZRANGEBYLEX", ScopeKey(b, "n", scope), min, max,
+                          "LIMIT", "0", absl::StrCat(request.limit + 1)});
+      range_scopes.push_back(scope);
+    }
+  }
+  absl::StatusOr<std::vector<RedisReply>> ranges = Pipeline(commands);
+  if (!ranges.ok()) return ranges.status();
+  std::vector<Key> keys;
+  for (size_t i = 0; i < ranges->size(); ++i) {
+    const RedisReply& names = (*ranges)[i];
+    for (size_t j = 0; j < names.size(); ++j) {
+      keys.emplace_back(range_scopes[i], ReplyString(names.at(j)));
+    }
+  }
+  std::sort(keys.begin(), keys.end());
+  bool more = keys.size() > static_cast<size_t>(request.limit);
+  if (more) keys.erase(keys.begin() + request.limit, keys.end());
+  if (cut) *cut = more;
+  return keys;
+}
+
+absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
+  bool cut = false;
+  absl::StatusOr<std::vector<Key>> keys = ScanKeys(request, &cut);
+  if (!keys.ok()) return keys.status();
+  std::vector<std::vector<std::string>> commands;
+  std::vector<int> buckets;
+  for (const Key& key : *keys) {
+    commands.push_back(
+        {"HMGET", KeysFor(key).entry(), "m", "x", "e", "c", "g", "z", "k"});
+  }
+  absl::flat_hash_map<int, size_t> expiry_reply;  // bucket → reply index
+  for (const Key& key : *keys) {
+    int b = BucketOf(key);
+    if (expiry_reply.contains(b)) continue;
+    expiry_reply[b] = commands.size();
+    commands.push_back({"HGETALL", BucketKey(b, "x")});
+  }
+  commands.push_back({"TIME"});
+  absl::StatusOr<std::vector<RedisReply>> replies = Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  ScanPage page;
+  std::vector<std::vector<std::string>> ghosts;
+  for (size_t i = 0; i < keys->size(); ++i) {
+    const Key& key = (*keys)[i];
+    const redisReply* e = (*replies)[i].get();
+    if (e->elements != 7 || ReplyIsNil(e->element[0])) {
+      int b = BucketOf(key);
+      std::string name(key.name());
+      ghosts.push_back({"ZREM", ScopeKey(b, "n", key.scope()), name});
+      ghosts.push_back({"ZREM", ScopeKey(b, "t", key.scope()), name});
+      continue;
+    }
+    ScannedEntry out;
+    out.meta = MetaFrom(key, e, /*first=*/0);
+    // The expiry values this entry depends on, from its bucket's copy.
+    const RedisReply& x = (*replies)[expiry_reply[BucketOf(key)]];
+    absl::flat_hash_map<std::string, int64_t> values;
+    for (size_t j = 0; j + 1 < x.size(); j += 2) {
+      values[ReplyString(x.at(j))] = Int(x.at(j + 1));
+    }
+    out.expiry.tags.resize(out.meta.tags.size());
+    if (values.contains("_floor")) {
+      out.expiry.all = std::max(values["_floor"], values["all"]);
+      out.expiry.scope = values[ScopeExpiryKey(key.scope())];
+      for (size_t t = 0; t < out.meta.tags.size(); ++t) {
+        out.expiry.tags[t] = values[out.meta.tags[t]];
+      }
+    }
+    page.entries.push_back(std::move(out));
+  }
+  if (!ghosts.empty()) (void)Pipeline(ghosts);  // the index forgets them
+  const RedisReply& time = replies->back();
+  page.now = Int(time.at(0)) * 1000000 + Int(time.at(1));
+  if (!keys->empty()) page.next_after = keys->back().encoded();
+  page.done = !cut;
+  return page;
+}
+
+void RedisStore::SubscriberLoop() {
+  absl::Duration backoff = absl::Milliseconds(100);
+  bool reconnected = false;
+  for (;;) {
+    {
+      absl::MutexLock lock(&sub_mu_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
+        RedisConnection::Connect(options_.endpoint);
+    absl::StatusOr<RedisReply> subscribed =
+        conn.ok() ? (*conn)->Command({"SUBSCRIBE", channel_})
+                  : absl::StatusOr<RedisReply>(conn.status());
+    if (!subscribed.ok() || !(*conn)->SetTimeout(absl::ZeroDuration()).ok()) {
+      absl::MutexLock lock(&sub_mu_);
+      sub_cv_.WaitWithTimeout(&sub_mu_, backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(2));
+      reconnected = true;
+      continue;
+    }
+    backoff = absl::Milliseconds(100);
+    {
+      absl::MutexLock lock(&sub_mu_);
+      if (stopping_) return;
+      subscriber_conn_ = conn->get();
+      subscribed_ = true;
+    }
+    // Messages sent while we were away are lost: every waiter looks again.
+    if (reconnected) watchers_.NotifyAll();
+    for (;;) {
+      absl::StatusOr<RedisReply> message = (*conn)->Next();
+      if (!message.ok()) break;
+      if (message->size() == 3 && ReplyString(message->at(0)) == "message") {
+        watchers_.Notify(ReplyString(message->at(2)));
+      }
+    }
+    absl::MutexLock lock(&sub_mu_);
+    subscriber_conn_ = nullptr;
+    reconnected = true;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "store: \"", url, "\" is not redis://[:PASSWORD@]HOST:PORT[/DB]"));
+  };
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "redis://")) return bad();
+  RedisEndpoint endpoint;
+  size_t at = rest.rfind('@');
+  if (at != absl::string_view::npos) {
+    absl::string_view auth = rest.substr(0, at);
+    absl::ConsumePrefix(&auth, ":");
+    endpoint.password = std::string(auth);
+    rest.remove_prefix(at + 1);
+  }
+  size_t slash = rest.find('/');
+  if (slash != absl::string_view::npos) {
+    if (!absl::SimpleAtoi(rest.substr(slash + 1), &endpoint.db) ||
+        endpoint.db < 0) {
+      return bad();
+    }
+    rest = rest.substr(0, slash);
+  }
+  size_t colon = rest.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(rest.substr(colon + 1), &endpoint.port) ||
+      endpoint.port <= 0 || endpoint.port > 65535) {
+    return bad();
+  }
+  endpoint.host = std::string(rest.substr(0, colon));
+  return endpoint;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenRedisStore(
+    const RedisStoreOptions& options) {
+  if (options.pool_size < 1 || options.buckets < 1) {
+    return absl::InvalidArgumentError("redis: pool size and buckets >= 1");
+  }
+  auto store = std::make_unique<RedisStore>(options);
+  if (absl::Status s = store->Start(); !s.ok()) return s;
+  return store;
+}
+
+}  // namespace clustercache

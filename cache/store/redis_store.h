@@ -1,0 +1,45 @@
+// RedisStore: entries, leases and expiry keys in Redis, shared by every
+// clustercached node that uses the same server. Every atomic step of the
+// Store contract is one Lua script (cache/store/redis/redis_scripts.cc).
+//
+// Layout (prefix "cc", B buckets, bucket = crc32(key) % B; "{b}" is the hash
+// tag, so one bucket is one Redis Cluster slot):
+//   cc:{b}:e:<scope>\0<name>  entry hash      cc:{b}:x  expiry-key copy
+//   cc:{b}:l:<scope>\0<name>  lease hash      cc:{b}:c  bucket clock
+//   cc:{b}:n:<scope>  names (lex zset)        cc:{b}:s  scopes in bucket
+//   cc:{b}:t:<scope>  names by mtime (zset)   cc:{b}:u  entry/byte counts
+// A fetch reads entry, lease and the entry's expiry keys in one EVALSHA.
+// Invalidate writes the expiry key into every bucket's copy (B scripts,
+// pipelined): O(B), independent of the number of entries, and no single hot
+// key. Cluster time is Redis TIME. Waiters on other nodes are woken through
+// pub/sub (channel "cc:w", message = the key). Thread-safe.
+#ifndef CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
+#define CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cache/store/redis/redis_connection.h"
+#include "cache/store/store.h"
+
+namespace clustercache {
+
+struct RedisStoreOptions {
+  RedisEndpoint endpoint;
+  int pool_size = 8;
+  int buckets = 64;
+  std::string prefix = "cc";  // tests use their own, for isolation
+};
+
+// "redis://[:PASSWORD@]HOST:PORT[/DB]".
+absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url);
+
+// Connects (and subscribes) before returning; Unavailable if Redis cannot be
+// reached.
+absl::StatusOr<std::unique_ptr<Store>> OpenRedisStore(
+    const RedisStoreOptions& options);
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
