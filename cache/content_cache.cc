@@ -33,7 +33,9 @@ const char* FetchOutcomeName(FetchOutcome outcome) {
 
 ContentCache::ContentCache(clustercache::Store* store,
                            ContentCacheOptions options)
-    : store_(store), options_(std::move(options)) {}
+    : store_(store), options_(std::move(options)) {
+  if (store_->CallsMayBlock()) executor_ = std::make_unique<Executor>(16);
+}
 
 ContentCache::~ContentCache() { CancelWaits(); }
 
@@ -65,6 +67,31 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
 void ContentCache::FetchAsync(const FetchRequest& request, FetchDone done) {
   if (absl::Status s = ValidateFetch(request); !s.ok()) return done(s);
   ScopeCounters* c = stats_.For(request.key.scope());
+  if (!executor_) return LookThenWait(request, c, std::move(done));
+  // A network store: the first read does not block this thread. A fresh hit
+  // is answered from the store's reply; anything else continues on the
+  // executor, where blocking is allowed.
+  store_->ReadAsync(request.key, [this, request, c, done = std::move(done)](
+                                     absl::StatusOr<Lookup> read) mutable {
+    if (read.ok() && read->entry &&
+        IsFresh(
+            read->entry->meta, read->expiry,
+            {request.newer_than, absl::ToInt64Microseconds(request.max_age)},
+            read->now)) {
+      Bump(c->hits);
+      FetchResult hit;
+      hit.outcome = FetchOutcome::kHit;
+      hit.entry = std::move(read->entry);
+      return done(std::move(hit));
+    }
+    executor_->Run([this, request, c, done = std::move(done)]() mutable {
+      LookThenWait(request, c, std::move(done));
+    });
+  });
+}
+
+void ContentCache::LookThenWait(const FetchRequest& request, ScopeCounters* c,
+                                FetchDone done) {
   absl::StatusOr<FetchResult> result = Look(request, c);
   if (!result.ok() || result->outcome != FetchOutcome::kWouldBlock) {
     return done(std::move(result));

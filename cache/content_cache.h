@@ -19,6 +19,7 @@
 #include "cache/scope_policy.h"
 #include "cache/stats.h"
 #include "cache/store/store.h"
+#include "cache/util/executor.h"
 #include "cache/util/timer_queue.h"
 
 namespace clustercache {
@@ -131,6 +132,11 @@ class ContentCache {
   // waiting path behind Fetch and FetchAsync.
   void Wait(const FetchRequest& request, ScopeCounters* c, FetchDone done);
   void Retry(const std::shared_ptr<Waiter>& w);
+  // Retry now: inline, or on the executor when store calls may block.
+  void RetrySoon(const std::shared_ptr<Waiter>& w);
+  // Look, then Wait if needed.
+  void LookThenWait(const FetchRequest& request, ScopeCounters* c,
+                    FetchDone done);
   FetchResult Timeout(ScopeCounters* c);
   absl::Status ValidateFetch(const FetchRequest& request) const;
 
@@ -144,7 +150,10 @@ class ContentCache {
   const ContentCacheOptions options_;
   Stats stats_;
   std::atomic<bool> waits_cancelled_{false};
-  TimerQueue timers_;  // last: destroyed (its thread joined) first
+  TimerQueue timers_;
+  // For stores whose calls may block: where looks that are not a fresh hit,
+  // and waiters' looks, run. Last: destroyed (drained, joined) first.
+  std::unique_ptr<Executor> executor_;
 };
 
 }  // namespace clustercache

@@ -43,7 +43,7 @@ void ContentCache::Wait(const FetchRequest& request, ScopeCounters* c,
   Bump(c->waits);
   std::weak_ptr<Waiter> weak = w;
   std::unique_ptr<WatchHandle> watch = store_->Watch(request.key, [this, weak] {
-    if (std::shared_ptr<Waiter> alive = weak.lock()) Retry(alive);
+    if (std::shared_ptr<Waiter> alive = weak.lock()) RetrySoon(alive);
   });
   {
     absl::MutexLock lock(&w->mu);
@@ -53,6 +53,11 @@ void ContentCache::Wait(const FetchRequest& request, ScopeCounters* c,
   // Look again now that the watch is in place: a change that landed between
   // the first look and the watch is not missed.
   Retry(w);
+}
+
+void ContentCache::RetrySoon(const std::shared_ptr<Waiter>& w) {
+  if (!executor_) return Retry(w);
+  executor_->Run([this, w] { Retry(w); });
 }
 
 void ContentCache::Retry(const std::shared_ptr<Waiter>& w) {
@@ -67,7 +72,7 @@ void ContentCache::Retry(const std::shared_ptr<Waiter>& w) {
       if (absl::Now() < w->deadline && !waits_cancelled_.load()) {
         if (w->timer != 0) timers_.Cancel(w->timer);
         w->timer = timers_.Schedule(std::min(w->deadline, result->retry_at),
-                                    [this, w] { Retry(w); });
+                                    [this, w] { RetrySoon(w); });
         return;
       }
       result = Timeout(w->counters);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cache/store/key_watchers.h"
+#include "cache/store/redis/redis_mux.h"
 #include "cache/store/redis/redis_pool.h"
 #include "cache/store/redis/redis_scripts.h"
 #include "cache/util/log.h"
@@ -39,6 +40,7 @@ class RedisStore : public Store {
   explicit RedisStore(const RedisStoreOptions& options)
       : options_(options),
         pool_(options.endpoint, options.pool_size),
+        mux_(options.endpoint),
         channel_(options.prefix + ":w") {}
 
   ~RedisStore() override {
@@ -96,31 +98,34 @@ class RedisStore : public Store {
         Run(RedisScript::kRead, {k.all[0], k.all[1], k.all[2]},
             {std::string(key.scope())});
     if (!r.ok()) return r.status();
-    if (r->size() != 4) return absl::InternalError("read: bad reply");
-    Lookup out;
-    const redisReply* e = r->at(0);
-    if (e->elements == 8 && !ReplyIsNil(e->element[1])) {
-      auto entry = std::make_shared<Entry>();
-      entry->meta = MetaFrom(key, e, /*first=*/1);
-      entry->payload =
-          std::make_shared<const std::string>(ReplyString(e->element[0]));
-      out.expiry = TimesFrom(r->at(2), entry->meta.tags.size());
-      out.entry = std::move(entry);
-    }
-    const redisReply* l = r->at(1);
-    if (l->elements == 3 && !ReplyIsNil(l->element[0])) {
-      out.lease = Lease{ReplyString(l->element[0]), Int(l->element[1]),
-                        Int(l->element[2])};
-    }
-    out.now = Int(r->at(3));
-    return out;
+    return ParseLookup(key, *r);
   }
+
+  // One EVALSHA on the shared pipelined connection; the reply thread parses
+  // and answers.
+  void ReadAsync(const Key& key,
+                 std::function<void(absl::StatusOr<Lookup>)> done) override {
+    EntryKeys k = KeysFor(key);
+    mux_.Send(
+        scripts_.EvalShaArgv(RedisScript::kRead, {k.all[0], k.all[1], k.all[2]},
+                             {std::string(key.scope())}),
+        [this, key, done = std::move(done)](absl::StatusOr<RedisReply> r) {
+          if (r.ok() && r->is_error()) {
+            // NOSCRIPT after a Redis restart: the pool reloads it.
+            return done(Read(key));
+          }
+          if (!r.ok()) return done(r.status());
+          done(ParseLookup(key, *r));
+        });
+  }
+
+  bool CallsMayBlock() const override { return true; }
 
   absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,
                                      absl::Duration lease_time) override {
     EntryKeys k = KeysFor(key);
     absl::StatusOr<RedisReply> r = Run(
-        RedisScript::kAcquire, {k.all[0], k.all[1], k.all[3]},
+        RedisScript::kAcquire, {k.all[0], k.all[1], k.all[3], k.all[2]},
         {absl::StrCat(seen_mtime),
          absl::StrCat(absl::ToInt64Microseconds(lease_time)), NewLeaseToken()});
     if (!r.ok()) return r.status();
@@ -316,6 +321,28 @@ class RedisStore : public Store {
   }
 
   // p, m, x, e, c, g, z, k from element `first - 1` on (HMGET order).
+  static absl::StatusOr<Lookup> ParseLookup(const Key& key,
+                                            const RedisReply& r) {
+    if (r.size() != 4) return absl::InternalError("read: bad reply");
+    Lookup out;
+    const redisReply* e = r.at(0);
+    if (e->elements == 8 && !ReplyIsNil(e->element[1])) {
+      auto entry = std::make_shared<Entry>();
+      entry->meta = MetaFrom(key, e, /*first=*/1);
+      entry->payload =
+          std::make_shared<const std::string>(ReplyString(e->element[0]));
+      out.expiry = TimesFrom(r.at(2), entry->meta.tags.size());
+      out.entry = std::move(entry);
+    }
+    const redisReply* l = r.at(1);
+    if (l->elements == 3 && !ReplyIsNil(l->element[0])) {
+      out.lease = Lease{ReplyString(l->element[0]), Int(l->element[1]),
+                        Int(l->element[2])};
+    }
+    out.now = Int(r.at(3));
+    return out;
+  }
+
   static EntryMeta MetaFrom(const Key& key, const redisReply* e, int first) {
     EntryMeta meta;
     meta.key = key;
@@ -418,6 +445,7 @@ class RedisStore : public Store {
 
   const RedisStoreOptions options_;
   RedisPool pool_;
+  RedisMux mux_;  // fetch reads, pipelined
   RedisScripts scripts_;
   const std::string channel_;
   KeyWatchers watchers_;

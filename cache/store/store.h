@@ -123,6 +123,16 @@ class Store {
   // The entry, its expiry-key values and the lease record: one round trip.
   virtual absl::StatusOr<Lookup> Read(const Key& key) = 0;
 
+  // Read without blocking the caller: `done` runs once, possibly on another
+  // thread, which it must not block. The default reads inline.
+  virtual void ReadAsync(const Key& key,
+                         std::function<void(absl::StatusOr<Lookup>)> done) {
+    done(Read(key));
+  }
+  // Whether calls wait on a network. The engine then keeps them off threads
+  // that must not block (gRPC callbacks, the store's own reply threads).
+  virtual bool CallsMayBlock() const { return false; }
+
   // Grants the lease for `lease_time` if no unexpired lease exists and the
   // entry's mtime still equals `seen_mtime` (0 = the caller saw no entry).
   virtual absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,

@@ -87,6 +87,8 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
 
 RedisConnection::~RedisConnection() { redisFree(context_); }
 
+int RedisConnection::fd() const { return context_->fd; }
+
 void RedisConnection::Interrupt() { shutdown(context_->fd, SHUT_RDWR); }
 
 absl::Status RedisConnection::Failure(absl::string_view what) {

@@ -66,6 +66,7 @@ class RedisConnection {
   absl::Status SetTimeout(absl::Duration timeout);
 
   bool broken() const { return broken_; }
+  int fd() const;
   // From another thread: makes a blocked read return (shutdown).
   void Interrupt();
 

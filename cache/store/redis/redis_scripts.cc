@@ -70,10 +70,13 @@ if e[2] then
 end
 return {e, l, xs, s(now_us())}
 )lua",
-    // kAcquire. KEYS: entry, lease, clock. ARGV: seen mtime, lease us, token.
+    // kAcquire. KEYS: entry, lease, clock, expiry copy. ARGV: seen mtime,
+    // lease us, token. The expiry copy is made sure of before the grant, so
+    // that its floor is older than the entry this lease will write.
     R"lua(
 local m = redis.call('HGET', KEYS[1], 'm') or '0'
 if m ~= ARGV[1] then return {'changed'} end
+ensure_expiry(KEYS[4], KEYS[3])
 local now = next_event(KEYS[3])
 local l = redis.call('HMGET', KEYS[2], 't', 'a', 'x')
 if l[1] and tonumber(l[3]) > now then return {'held', l[1], l[2], l[3]} end

@@ -1,0 +1,189 @@
+// What only the Redis store promises beyond the conformance suite: one Redis
+// command per fresh hit, waking a waiter on another node, and eviction
+// safety of the expiry keys. Against the real Redis of scripts/test.
+#include "cache/store/redis_store.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "cache/content_cache.h"
+#include "cache/freshness.h"
+#include "gtest/gtest.h"
+#include "tests/support/entries.h"
+#include "tests/support/servers.h"
+
+namespace clustercache {
+namespace {
+
+class RedisStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    CLUSTERCACHE_NEED_SERVER(address, "CLUSTERCACHE_TEST_REDIS");
+    endpoint_ = *ParseRedisUrl(absl::StrCat("redis://", address));
+    static std::atomic<int> counter{0};
+    prefix_ = absl::StrCat("rt", getpid(), "-", counter++, "-",
+                           absl::ToUnixMicros(absl::Now()));
+  }
+
+  // A store as one clustercached node would open it.
+  std::unique_ptr<Store> OpenNode() {
+    RedisStoreOptions options;
+    options.endpoint = endpoint_;
+    options.prefix = prefix_;
+    options.buckets = 8;
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenRedisStore(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  RedisEndpoint endpoint_;
+  std::string prefix_;
+  const Key key_{"content-view", "site/1"};
+};
+
+TEST_F(RedisStoreTest, AFreshHitIsOneRedisCommand) {
+  std::unique_ptr<Store> store = OpenNode();
+  ContentCache cache(store.get(), {});
+  ASSERT_TRUE(cache.Store(WriteOf(key_, "v", {"subtree:2"}), "").ok());
+
+  // MONITOR shows every command; commands run inside a script are marked
+  // "lua". Count ours (by key prefix) from clients, until a sentinel.
+  auto monitor = RedisConnection::Connect(endpoint_);
+  ASSERT_TRUE(monitor.ok());
+  ASSERT_TRUE((*monitor)->Command({"MONITOR"}).ok());
+  const std::string sentinel = prefix_ + "-done";
+  std::vector<std::string> ours;
+  std::thread reader([&] {
+    for (;;) {
+      absl::StatusOr<RedisReply> line = (*monitor)->Next();
+      if (!line.ok()) return;
+      std::string text = line->str();
+      if (absl::StrContains(text, sentinel)) return;
+      if (absl::StrContains(text, prefix_) &&
+          !absl::StrContains(text, "lua]")) {
+        ours.push_back(text);
+      }
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(100));  // MONITOR is in effect
+  constexpr int kHits = 10;
+  for (int i = 0; i < kHits; ++i) {
+    ASSERT_EQ(cache.Fetch(FetchRequest{key_})->outcome, FetchOutcome::kHit);
+    absl::Notification done;
+    cache.FetchAsync(FetchRequest{key_}, [&](absl::StatusOr<FetchResult> r) {
+      EXPECT_EQ(r->outcome, FetchOutcome::kHit);
+      done.Notify();
+    });
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  }
+  auto other = RedisConnection::Connect(endpoint_);
+  ASSERT_TRUE((*other)->Command({"ECHO", sentinel}).ok());
+  reader.join();
+  EXPECT_EQ(ours.size(), 2u * kHits) << "one command per hit (blocking and "
+                                        "async paths)";
+  for (const std::string& line : ours) {
+    EXPECT_TRUE(absl::StrContains(line, "\"EVALSHA\"")) << line;
+  }
+}
+
+TEST_F(RedisStoreTest, AWaiterOnOneNodeIsWokenByAStoreOnAnother) {
+  std::unique_ptr<Store> store_a = OpenNode(), store_b = OpenNode();
+  ContentCache node_a(store_a.get(), {}), node_b(store_b.get(), {});
+  absl::StatusOr<FetchResult> holder = node_a.Fetch(FetchRequest{key_});
+  ASSERT_EQ(holder->outcome, FetchOutcome::kMissLease);
+
+  FetchRequest wait{key_};
+  wait.wait = absl::Seconds(20);
+  absl::Notification answered;
+  absl::StatusOr<FetchResult> result;
+  node_b.FetchAsync(wait, [&](absl::StatusOr<FetchResult> r) {
+    result = std::move(r);
+    answered.Notify();
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_FALSE(answered.HasBeenNotified()) << "waits while A holds the lease";
+  absl::Time stored = absl::Now();
+  absl::StatusOr<Commit> commit =
+      node_a.Store(WriteOf(key_, "from A"), holder->lease.token);
+  ASSERT_TRUE(commit.ok()) << commit.status();
+  ASSERT_EQ(commit->outcome, CommitOutcome::kStored);
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_LT(absl::Now() - stored, absl::Seconds(2)) << "woken, not timed out";
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*result->entry->payload, "from A");
+}
+
+TEST_F(RedisStoreTest, ALostExpiryCopyNeverRevivesAnInvalidatedEntry) {
+  std::unique_ptr<Store> store = OpenNode();
+  int64_t old_mtime = *store->Put(WriteOf(key_, "old"));
+  ASSERT_TRUE(store->Invalidate("scope:content-view", 0).ok());
+  // Eviction of every bucket's copy of the expiry keys.
+  auto conn = RedisConnection::Connect(endpoint_);
+  for (int b = 0; b < 8; ++b) {
+    ASSERT_TRUE(
+        (*conn)->Command({"DEL", absl::StrCat(prefix_, ":{", b, "}:x")}).ok());
+  }
+  Lookup lost = *store->Read(key_);
+  EXPECT_FALSE(lost.expiry.all.has_value()) << "cannot tell";
+  EXPECT_FALSE(IsFresh(lost.entry->meta, lost.expiry, {}, lost.now));
+  // A new write recreates the copy with a floor: older entries stay stale,
+  // the new one is fresh.
+  Key other("content-view", "site/2");
+  for (int i = 0;
+       i < 50 && Crc32(other.encoded()) % 8 != Crc32(key_.encoded()) % 8; ++i) {
+    other = Key("content-view", absl::StrCat("site/2-", i));
+  }
+  ASSERT_TRUE(store->Put(WriteOf(other, "new")).ok());
+  Lookup old = *store->Read(key_);
+  EXPECT_EQ(old.entry->meta.mtime, old_mtime);
+  EXPECT_FALSE(IsFresh(old.entry->meta, old.expiry, {}, old.now));
+  Lookup fresh = *store->Read(other);
+  EXPECT_TRUE(IsFresh(fresh.entry->meta, fresh.expiry, {}, fresh.now));
+}
+
+TEST_F(RedisStoreTest, ScriptsAreReloadedAfterRedisForgetsThem) {
+  std::unique_ptr<Store> store = OpenNode();
+  ContentCache cache(store.get(), {});
+  ASSERT_TRUE(cache.Store(WriteOf(key_, "v"), "").ok());
+  auto conn = RedisConnection::Connect(endpoint_);
+  ASSERT_TRUE((*conn)->Command({"SCRIPT", "FLUSH"}).ok());  // as a restart
+  absl::Notification done;
+  cache.FetchAsync(FetchRequest{key_}, [&](absl::StatusOr<FetchResult> r) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->outcome, FetchOutcome::kHit);
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE((*conn)->Command({"SCRIPT", "FLUSH"}).ok());
+  EXPECT_EQ(cache.Fetch(FetchRequest{key_})->outcome, FetchOutcome::kHit);
+}
+
+TEST_F(RedisStoreTest, UnreachableRedisIsUnavailable) {
+  RedisStoreOptions options;
+  options.endpoint.host = "127.0.0.1";
+  options.endpoint.port = 1;  // nothing listens there
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenRedisStore(options);
+  EXPECT_TRUE(absl::IsUnavailable(store.status())) << store.status();
+}
+
+TEST(RedisUrlTest, ParsesAndRefuses) {
+  absl::StatusOr<RedisEndpoint> e = ParseRedisUrl("redis://:s3cret@db1:6380/2");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->host, "db1");
+  EXPECT_EQ(e->port, 6380);
+  EXPECT_EQ(e->db, 2);
+  EXPECT_EQ(e->password, "s3cret");
+  for (const char* bad : {"redis://host", "http://h:1", "redis://h:0",
+                          "redis://h:1/x", "redis://:99999"}) {
+    EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace clustercache
