@@ -1,0 +1,92 @@
+// Three clustercached processes on one Redis behave as one cache: an entry
+// stored through one node is a hit on the others, an invalidation through one
+// is seen at once by all, and a stampede across the nodes runs the generator
+// once. Through the built clustercachectl, against the Redis of scripts/test.
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/support/server_process.h"
+#include "tests/support/servers.h"
+
+namespace clustercache {
+namespace {
+
+class RedisNodesTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    CLUSTERCACHE_NEED_SERVER(redis, "CLUSTERCACHE_TEST_REDIS");
+    for (int i = 1; i <= 3; ++i) {
+      absl::StatusOr<std::unique_ptr<ServerProcess>> node =
+          ServerProcess::Start({"--store=redis://" + redis,
+                                absl::StrCat("--node-name=node", i)});
+      ASSERT_TRUE(node.ok()) << node.status();
+      nodes_.push_back(*std::move(node));
+    }
+    // Names of our own: other tests share this Redis.
+    tag_ = absl::StrCat(getpid(), "-", absl::ToUnixMicros(absl::Now()));
+  }
+
+  // clustercachectl against node `i` (1-based).
+  std::string Ctl(int i, const std::string& args) {
+    return absl::StrCat(CLUSTERCACHECTL_BIN,
+                        " --server=", nodes_[i - 1]->address(), " ", args);
+  }
+
+  std::vector<std::unique_ptr<ServerProcess>> nodes_;
+  std::string tag_;
+};
+
+TEST_F(RedisNodesTest, StoredOnOneNodeIsAHitOnTheOthers) {
+  std::string name = "page/" + tag_;
+  ASSERT_EQ(
+      Shell("printf shared | " + Ctl(1, "put content-view " + name)).exit_code,
+      0);
+  for (int i : {2, 3}) {
+    ShellResult get = Shell(Ctl(i, "get content-view " + name));
+    EXPECT_EQ(get.exit_code, 0) << "node" << i;
+    EXPECT_EQ(get.out, "shared");
+  }
+}
+
+TEST_F(RedisNodesTest, InvalidateThroughOneNodeIsSeenAtOnceByAll) {
+  std::string scope = "s" + std::to_string(getpid() % 100000) + "-" +
+                      std::to_string(absl::ToUnixMicros(absl::Now()) % 100000);
+  ASSERT_EQ(Shell("printf v | " + Ctl(1, "put " + scope + " a")).exit_code, 0);
+  ASSERT_EQ(Shell(Ctl(3, "get " + scope + " a")).exit_code, 0);
+  ASSERT_EQ(Shell(Ctl(2, "invalidate --scope " + scope)).exit_code, 0);
+  EXPECT_EQ(Shell(Ctl(1, "get " + scope + " a")).exit_code, 3);
+  EXPECT_EQ(Shell(Ctl(3, "get " + scope + " a")).exit_code, 3);
+}
+
+TEST_F(RedisNodesTest, ThirtyRequestersOnEachOfThreeNodesRunTheGeneratorOnce) {
+  std::string counter = testing::TempDir() + "/redis-runs-" + tag_;
+  std::string name = "hot/" + tag_;
+  std::vector<ShellResult> results(90);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 90; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = Shell(
+          Ctl(1 + i % 3, absl::StrCat("fetch-or-generate content-view ", name,
+                                      " --wait 20s -- sh -c 'echo run >> ",
+                                      counter, "; sleep 0.5; echo value'")));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const ShellResult& r : results) {
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out, "value\n");
+  }
+  std::ifstream in(counter);
+  std::stringstream runs;
+  runs << in.rdbuf();
+  EXPECT_EQ(runs.str(), "run\n") << "one generator run across three nodes";
+}
+
+}  // namespace
+}  // namespace clustercache
