@@ -57,6 +57,23 @@ servers_dir() {
   [ -n "$SERVER_DIR" ] || SERVER_DIR=$(mktemp -d /tmp/clustercache-servers.XXXXXX)
 }
 
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_ports BASE [COUNT]: the first P >= BASE with P..P+COUNT-1 free, and
+# their Redis Cluster bus ports (+10000) too; so a busy port never makes a
+# test talk to somebody else's server.
+free_ports() {
+  local p=$1 n=${2:-1} i ok
+  while :; do
+    ok=1
+    for ((i = 0; i < n; i++)); do
+      if ! port_free $((p + i)) || ! port_free $((p + i + 10000)); then ok=0; break; fi
+    done
+    if [ $ok = 1 ]; then echo "$p"; return 0; fi
+    p=$((p + n))
+  done
+}
+
 wait_until() {  # wait_until SECONDS CMD...: polls CMD until it succeeds
   local deadline=$((SECONDS + $1)); shift
   until "$@" >/dev/null 2>&1; do
@@ -67,7 +84,8 @@ wait_until() {  # wait_until SECONDS CMD...: polls CMD until it succeeds
 
 start_redis() {  # standalone Redis on 127.0.0.1:$REDIS_PORT
   servers_dir
-  local port=${REDIS_PORT:-16379}
+  local port
+  port=$(free_ports "${REDIS_PORT:-16379}")
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
     --daemonize yes --pidfile "$SERVER_DIR/redis-$port.pid" \
     --logfile "$SERVER_DIR/redis-$port.log" --dir "$SERVER_DIR"
@@ -78,7 +96,8 @@ start_redis() {  # standalone Redis on 127.0.0.1:$REDIS_PORT
 
 start_redis_cluster() {  # 3 masters on 127.0.0.1:$REDIS_CLUSTER_PORT..+2
   servers_dir
-  local base=${REDIS_CLUSTER_PORT:-17100} nodes=()
+  local base nodes=()
+  base=$(free_ports "${REDIS_CLUSTER_PORT:-17100}" 3)
   for i in 0 1 2; do
     local port=$((base + i)) dir="$SERVER_DIR/cluster-$((base + i))"
     mkdir -p "$dir"
@@ -101,7 +120,8 @@ start_redis_cluster() {  # 3 masters on 127.0.0.1:$REDIS_CLUSTER_PORT..+2
 
 start_memcached() {  # two servers: a pool
   servers_dir
-  local base=${MEMCACHED_PORT:-21211} pool=()
+  local base pool=()
+  base=$(free_ports "${MEMCACHED_PORT:-21211}" 2)
   for port in $base $((base + 1)); do
     memcached -l 127.0.0.1 -p "$port" -U 0 -m 256 -d -u root \
       -P "$SERVER_DIR/memcached-$port.pid"
@@ -115,7 +135,8 @@ start_memcached() {  # two servers: a pool
 
 start_mariadb() {
   servers_dir
-  local port=${MARIADB_PORT:-13306} dir="$SERVER_DIR/mariadb"
+  local port dir="$SERVER_DIR/mariadb"
+  port=$(free_ports "${MARIADB_PORT:-13306}")
   mkdir -p "$dir"
   mariadb-install-db --no-defaults --datadir="$dir/data" --user="$(id -un)" \
     --auth-root-authentication-method=normal >"$dir/install.log" 2>&1 || return 1
