@@ -26,6 +26,7 @@ struct BenchOptions {
   int64_t requesters = 200;
   absl::Duration generate_time = absl::Milliseconds(200);
   int64_t rounds = 3;
+  std::string holder_server;        // stampede: take the lease and store there
   std::string requester = "async";  // async calls, or thread (GetOrGenerate)
 };
 

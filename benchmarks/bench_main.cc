@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   t.AddDuration("generate-time", &o.generate_time,
                 "stampede: how long the generator takes");
   t.AddInt("rounds", &o.rounds, 1, 100, "stampede: rounds");
+  t.AddString("holder-server", &o.holder_server,
+              "stampede: another node that takes the lease and stores, while "
+              "the requesters wait on --server (cross-node waiting)");
   t.AddString("requester", &o.requester,
               "stampede: async (concurrent calls on one thread) or thread "
               "(a thread each, calling GetOrGenerate)");

@@ -28,9 +28,12 @@ struct Round {
 
 // Requesters as concurrent async Fetch calls on one completion queue: the
 // one granted the lease "generates" (sleeps) and stores with its token.
+// With `holder` (another node), the lease is taken there first and the
+// entry stored there: the requesters wait on their own node for a store
+// made through another one.
 Round AsyncRound(const BenchOptions& o,
                  const std::vector<std::unique_ptr<v1::Cache::Stub>>& stubs,
-                 const v1::Key& key) {
+                 v1::Cache::Stub* holder, const v1::Key& key) {
   struct Call {
     grpc::ClientContext context;
     v1::FetchResponse response;
@@ -43,6 +46,36 @@ Round AsyncRound(const BenchOptions& o,
   *request.mutable_key() = key;
   request.set_wait_ms(10000);
   std::vector<std::unique_ptr<Call>> calls;
+  std::thread generator;
+  absl::Mutex mu;
+  // Sleeps as long as a render takes, then stores with the lease's token.
+  auto generate = [&](std::string token, v1::Cache::Stub* via) {
+    generator = std::thread([&, token, via] {
+      absl::SleepFor(o.generate_time);
+      v1::StoreRequest store;
+      *store.mutable_key() = key;
+      store.set_payload(std::string(4096, 'g'));
+      store.set_lease_token(token);
+      {
+        absl::MutexLock lock(&mu);
+        round.stored_at = absl::Now();
+      }
+      grpc::ClientContext context;
+      v1::StoreResponse response;
+      if (!via->Store(&context, store, &response).ok()) round.errors++;
+    });
+  };
+  if (holder != nullptr) {
+    grpc::ClientContext context;
+    v1::FetchResponse lease;
+    if (!holder->Fetch(&context, request, &lease).ok() ||
+        lease.outcome() != v1::MISS_LEASE) {
+      round.errors++;
+      return round;
+    }
+    round.runs++;
+    generate(lease.lease().token(), holder);
+  }
   for (int64_t i = 0; i < o.requesters; ++i) {
     auto call = std::make_unique<Call>();
     call->context.set_deadline(std::chrono::system_clock::now() +
@@ -52,8 +85,6 @@ Round AsyncRound(const BenchOptions& o,
     call->reader->Finish(&call->response, &call->status, call.get());
     calls.push_back(std::move(call));
   }
-  std::thread generator;
-  absl::Mutex mu;
   for (int64_t done = 0; done < o.requesters; ++done) {
     void* tag;
     bool ok;
@@ -64,21 +95,7 @@ Round AsyncRound(const BenchOptions& o,
       round.errors++;
     } else if (call->response.outcome() == v1::MISS_LEASE) {
       round.runs++;
-      std::string token = call->response.lease().token();
-      generator = std::thread([&, token] {
-        absl::SleepFor(o.generate_time);
-        v1::StoreRequest store;
-        *store.mutable_key() = key;
-        store.set_payload(std::string(4096, 'g'));
-        store.set_lease_token(token);
-        {
-          absl::MutexLock lock(&mu);
-          round.stored_at = absl::Now();
-        }
-        grpc::ClientContext context;
-        v1::StoreResponse response;
-        if (!stubs[0]->Store(&context, store, &response).ok()) round.errors++;
-      });
+      generate(call->response.lease().token(), stubs[0].get());
     } else if (call->response.outcome() == v1::HIT) {
       round.served_at.push_back(now);
     }
@@ -133,6 +150,16 @@ int RunStampede(const BenchOptions& o) {
     stubs.push_back(v1::Cache::NewStub(grpc::CreateCustomChannel(
         o.server, grpc::InsecureChannelCredentials(), args)));
   }
+  std::unique_ptr<v1::Cache::Stub> holder;
+  if (!o.holder_server.empty()) {
+    if (o.requester != "async") {
+      std::cerr
+          << "clustercache-bench: --holder-server needs async requesters\n";
+      return 2;
+    }
+    holder = v1::Cache::NewStub(grpc::CreateChannel(
+        o.holder_server, grpc::InsecureChannelCredentials()));
+  }
   if (o.requester != "async" && o.requester != "thread") {
     std::cerr << "clustercache-bench: --requester is async or thread\n";
     return 2;
@@ -145,8 +172,9 @@ int RunStampede(const BenchOptions& o) {
     key.set_scope("content-view");
     key.set_name(
         absl::StrFormat("stampede/%d/%d", absl::ToUnixMicros(absl::Now()), r));
-    Round round = o.requester == "async" ? AsyncRound(o, stubs, key)
-                                         : ThreadRound(o, client.get(), key);
+    Round round = o.requester == "async"
+                      ? AsyncRound(o, stubs, holder.get(), key)
+                      : ThreadRound(o, client.get(), key);
     for (absl::Time t : round.served_at) {
       delays_us.push_back(absl::ToInt64Microseconds(t - round.stored_at));
     }
@@ -155,9 +183,11 @@ int RunStampede(const BenchOptions& o) {
     exactly_once = exactly_once && round.runs == 1;
   }
   std::cout << absl::StrFormat(
-      "clustercache-bench stampede: %d rounds x %d %s requesters, generator "
+      "clustercache-bench stampede: %d rounds x %d %s requesters%s, generator "
       "%s, no stale copy\n",
       o.rounds, o.requesters, o.requester,
+      o.holder_server.empty() ? ""
+                              : ", lease held and stored on " + o.holder_server,
       absl::FormatDuration(o.generate_time));
   std::cout << absl::StrFormat(
       "generator runs %d (%s), errors %d, waiters served %d\n", total_runs,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "cache/clock.h"
 #include "cache/content_cache.h"
 #include "cache/duration.h"
 #include "cache/store/open_store.h"
@@ -64,7 +65,9 @@ int main(int argc, char** argv) {
 
   LogInfo("clustercached starting; effective configuration: ",
           absl::StrReplaceAll(flags.Show(), {{"\n", " "}}));
+  SystemClock clock(absl::ToInt64Microseconds(config.clock_offset));
   StoreSettings settings;
+  settings.clock = &clock;
   settings.memory_limit = config.memory_limit;
   settings.redis_pool_size = static_cast<int>(config.redis_pool_size);
   settings.redis_timeout = config.redis_timeout;

@@ -21,6 +21,10 @@ void ServerConfig::Register(FlagTable* t) {
             "redis: connections per server");
   t->AddDuration("redis-timeout", &redis_timeout,
                  "redis: timeout to connect and for every command");
+  t->AddSignedDuration(
+      "clock-offset", &clock_offset,
+      "testing: shift this node's clock (skew tests); timestamps come from "
+      "the store's clock, so a shared store is unaffected");
   t->AddDuration("lease-time", &policy.lease_time,
                  "how long a lease lasts before others may take it over");
   t->AddDuration("keep", &policy.keep,

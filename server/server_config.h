@@ -21,6 +21,7 @@ struct ServerConfig {
   int64_t max_payload = int64_t{8} << 20;
   int64_t redis_pool_size = 8;
   absl::Duration redis_timeout = absl::Milliseconds(500);
+  absl::Duration clock_offset;  // testing: skew this node's clock
   ScopePolicy policy;
 
   // Adds one row per field to `table`; parsing sets the fields.

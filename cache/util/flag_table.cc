@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "cache/duration.h"
 
 namespace clustercache {
@@ -86,6 +87,24 @@ void FlagTable::AddDuration(std::string name, absl::Duration* target,
         return absl::OkStatus();
       },
       [target] { return ShowDuration(*target); });
+}
+
+void FlagTable::AddSignedDuration(std::string name, absl::Duration* target,
+                                  std::string help) {
+  Add(
+      std::move(name), "[-]DURATION", std::move(help),
+      [target](absl::string_view v) {
+        bool negative = absl::ConsumePrefix(&v, "-");
+        absl::ConsumePrefix(&v, "+");
+        absl::StatusOr<absl::Duration> d = ParseDuration(v);
+        if (!d.ok()) return d.status();
+        *target = negative ? -*d : *d;
+        return absl::OkStatus();
+      },
+      [target] {
+        return *target < absl::ZeroDuration() ? "-" + ShowDuration(-*target)
+                                              : ShowDuration(*target);
+      });
 }
 
 void FlagTable::AddByteSize(std::string name, int64_t* target,

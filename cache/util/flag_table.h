@@ -35,6 +35,9 @@ class FlagTable {
   void AddInt(std::string name, int64_t* target, int64_t min, int64_t max,
               std::string help);
   void AddDuration(std::string name, absl::Duration* target, std::string help);
+  // Like AddDuration, but "-5s" is allowed.
+  void AddSignedDuration(std::string name, absl::Duration* target,
+                         std::string help);
   void AddByteSize(std::string name, int64_t* target, std::string help);
   void AddScopeDurations(std::string name, ScopeDurations* target,
                          std::string help);

@@ -64,6 +64,36 @@ TEST_F(RedisNodesTest, InvalidateThroughOneNodeIsSeenAtOnceByAll) {
   EXPECT_EQ(Shell(Ctl(3, "get " + scope + " a")).exit_code, 3);
 }
 
+TEST_F(RedisNodesTest, ClockSkewNeverReordersInvalidationAndGeneration) {
+  std::string scope =
+      "k" + std::to_string(absl::ToUnixMicros(absl::Now()) % 1000000000);
+  // Written through the fast node (+5 s), invalidated through the slow one
+  // (-5 s): stale everywhere.
+  ASSERT_EQ(Shell("printf old | " + Ctl(3, "put " + scope + " a")).exit_code,
+            0);
+  ASSERT_EQ(Shell(Ctl(1, "invalidate --scope " + scope)).exit_code, 0);
+  for (int i : {1, 2, 3}) {
+    EXPECT_EQ(Shell(Ctl(i, "get " + scope + " a")).exit_code, 3) << i;
+  }
+  // Written through the slow node right after: fresh at once, everywhere.
+  ASSERT_EQ(Shell("printf new | " + Ctl(1, "put " + scope + " a")).exit_code,
+            0);
+  for (int i : {1, 2, 3}) {
+    EXPECT_EQ(Shell(Ctl(i, "get " + scope + " a")).out, "new") << i;
+  }
+  // Generated on the slow node while the fast node invalidates: the result
+  // lands stale (its mtime is the lease's grant time).
+  std::string gen = Ctl(1, "fetch-or-generate " + scope +
+                               " b -- sh -c 'sleep 0.5; echo generated'");
+  std::thread generation([&] { EXPECT_EQ(Shell(gen).out, "generated\n"); });
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_EQ(Shell(Ctl(3, "invalidate --scope " + scope)).exit_code, 0);
+  generation.join();
+  for (int i : {1, 2, 3}) {
+    EXPECT_EQ(Shell(Ctl(i, "get " + scope + " b")).exit_code, 3) << i;
+  }
+}
+
 TEST_F(RedisNodesTest, ThirtyRequestersOnEachOfThreeNodesRunTheGeneratorOnce) {
   std::string counter = testing::TempDir() + "/redis-runs-" + tag_;
   std::string name = "hot/" + tag_;
