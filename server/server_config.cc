@@ -11,7 +11,8 @@ void ServerConfig::Register(FlagTable* t) {
                "address to serve gRPC on, HOST:PORT (port 0 picks one)");
   t->AddString("store", &store,
                "where entries live: memory, or "
-               "redis://[:PASSWORD@]HOST:PORT[/DB]");
+               "redis://[:PASSWORD@]HOST:PORT[/DB], or "
+               "redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]");
   t->AddByteSize("memory-limit", &memory_limit,
                  "memory store: bytes kept before LRU eviction");
   t->AddString("node-name", &node_name,

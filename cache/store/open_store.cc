@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cache/store/memory_store.h"
+#include "cache/store/redis/redis_router.h"
 #include "cache/store/redis_store.h"
 
 namespace clustercache {
@@ -18,6 +19,16 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
     options.clock = settings.clock;
     return NewMemoryStore(options);
   }
+  if (absl::StartsWith(url, "redis-cluster://")) {
+    absl::StatusOr<std::vector<RedisEndpoint>> seeds =
+        ParseRedisClusterUrl(url);
+    if (!seeds.ok()) return seeds.status();
+    RedisStoreOptions options;
+    options.cluster_seeds = *seeds;
+    options.endpoint.timeout = settings.redis_timeout;
+    options.pool_size = settings.redis_pool_size;
+    return OpenRedisStore(options);
+  }
   if (absl::StartsWith(url, "redis://")) {
     absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(url);
     if (!endpoint.ok()) return endpoint.status();
@@ -29,7 +40,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
   }
   return absl::InvalidArgumentError(
       absl::StrCat("store: unknown store \"", url,
-                   "\" (supported: memory, redis://HOST:PORT[/DB])"));
+                   "\" (supported: memory, redis://HOST:PORT[/DB], "
+                   "redis-cluster://HOST:PORT[,HOST:PORT...])"));
 }
 
 }  // namespace clustercache

@@ -20,7 +20,8 @@ struct StoreSettings {
   absl::Duration redis_timeout = absl::Milliseconds(500);
 };
 
-// "memory" (the embedded default) or "redis://[:PASSWORD@]HOST:PORT[/DB]".
+// "memory" (the embedded default), "redis://[:PASSWORD@]HOST:PORT[/DB]" or
+// "redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]".
 // Unknown schemes are InvalidArgument; an unreachable server Unavailable.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
                                                  const StoreSettings& settings);

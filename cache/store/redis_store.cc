@@ -3,7 +3,6 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <atomic>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -13,10 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cache/store/key_watchers.h"
-#include "cache/store/redis/redis_mux.h"
-#include "cache/store/redis/redis_pool.h"
-#include "cache/store/redis/redis_scripts.h"
-#include "cache/util/log.h"
+#include "cache/store/redis/redis_router.h"
 
 namespace clustercache {
 namespace {
@@ -27,21 +23,10 @@ int64_t Int(const redisReply* r) {
   return v;
 }
 
-// The Redis keys of one entry's bucket.
-struct EntryKeys {
-  std::vector<std::string> all;  // entry, lease, expiry, clock, names,
-                                 // mtimes, scopes, usage
-  const std::string& entry() const { return all[0]; }
-  const std::string& lease() const { return all[1]; }
-};
-
 class RedisStore : public Store {
  public:
   explicit RedisStore(const RedisStoreOptions& options)
-      : options_(options),
-        pool_(options.endpoint, options.pool_size),
-        mux_(options.endpoint),
-        channel_(options.prefix + ":w") {}
+      : options_(options), channel_(options.prefix + ":w") {}
 
   ~RedisStore() override {
     {
@@ -54,16 +39,21 @@ class RedisStore : public Store {
   }
 
   absl::Status Start() {
-    absl::Status loaded = pool_.With([&](RedisConnection& conn) {
-      for (int i = 0; i < static_cast<int>(RedisScript::kCount); ++i) {
-        if (absl::Status s = scripts_.Load(conn, static_cast<RedisScript>(i));
-            !s.ok()) {
-          return s;
-        }
-      }
-      return absl::OkStatus();
-    });
-    if (!loaded.ok()) return loaded;
+    std::unique_ptr<RedisTopology> topology;
+    if (options_.cluster_seeds.empty()) {
+      topology =
+          RedisTopology::Standalone(options_.endpoint, options_.pool_size);
+    } else {
+      std::vector<RedisEndpoint> seeds = options_.cluster_seeds;
+      for (RedisEndpoint& seed : seeds)
+        seed.timeout = options_.endpoint.timeout;
+      absl::StatusOr<std::unique_ptr<RedisTopology>> t =
+          RedisTopology::Cluster(seeds, options_.pool_size);
+      if (!t.ok()) return t.status();
+      topology = *std::move(t);
+    }
+    router_ = std::make_unique<RedisRouter>(std::move(topology));
+    if (absl::Status s = router_->LoadScripts(); !s.ok()) return s;
     subscriber_ = std::thread([this] { SubscriberLoop(); });
     absl::MutexLock lock(&sub_mu_);
     auto subscribed = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -72,46 +62,38 @@ class RedisStore : public Store {
     if (!sub_mu_.AwaitWithTimeout(absl::Condition(&subscribed),
                                   options_.endpoint.timeout * 10)) {
       return absl::UnavailableError(absl::StrCat(
-          options_.endpoint.ToString(), ": cannot subscribe to ", channel_));
+          router_->topology().Describe(), ": cannot subscribe to ", channel_));
     }
     return absl::OkStatus();
   }
 
   std::string Describe() const override {
-    return absl::StrCat(options_.endpoint.ToString(), " (pool ",
-                        options_.pool_size, ", ", options_.buckets,
+    return absl::StrCat(router_->topology().Describe(), " (pool ",
+                        options_.pool_size, " per node, ", options_.buckets,
                         " buckets, timeout ",
                         absl::FormatDuration(options_.endpoint.timeout), ")");
   }
 
-  absl::StatusOr<int64_t> Now() override {
-    absl::StatusOr<RedisReply> r = pool_.With(
-        [](RedisConnection& conn) { return conn.Command({"TIME"}); });
-    if (!r.ok()) return r.status();
-    if (r->size() != 2) return absl::InternalError("TIME: bad reply");
-    return Int(r->at(0)) * 1000000 + Int(r->at(1));
-  }
+  absl::StatusOr<int64_t> Now() override { return router_->Now(); }
 
   absl::StatusOr<Lookup> Read(const Key& key) override {
-    EntryKeys k = KeysFor(key);
-    absl::StatusOr<RedisReply> r =
-        Run(RedisScript::kRead, {k.all[0], k.all[1], k.all[2]},
-            {std::string(key.scope())});
+    absl::StatusOr<RedisReply> r = router_->Run(
+        RedisScript::kRead, ReadKeys(key), {std::string(key.scope())});
     if (!r.ok()) return r.status();
     return ParseLookup(key, *r);
   }
 
-  // One EVALSHA on the shared pipelined connection; the reply thread parses
+  // One EVALSHA on the node's pipelined connection; its reply thread parses
   // and answers.
   void ReadAsync(const Key& key,
                  std::function<void(absl::StatusOr<Lookup>)> done) override {
-    EntryKeys k = KeysFor(key);
-    mux_.Send(
-        scripts_.EvalShaArgv(RedisScript::kRead, {k.all[0], k.all[1], k.all[2]},
-                             {std::string(key.scope())}),
+    router_->Send(
+        router_->Script(RedisScript::kRead, ReadKeys(key),
+                        {std::string(key.scope())}),
         [this, key, done = std::move(done)](absl::StatusOr<RedisReply> r) {
           if (r.ok() && r->is_error()) {
-            // NOSCRIPT after a Redis restart: the pool reloads it.
+            // NOSCRIPT after a restart, MOVED after resharding: the
+            // blocking path follows the cluster and reloads scripts.
             return done(Read(key));
           }
           if (!r.ok()) return done(r.status());
@@ -123,9 +105,9 @@ class RedisStore : public Store {
 
   absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,
                                      absl::Duration lease_time) override {
-    EntryKeys k = KeysFor(key);
-    absl::StatusOr<RedisReply> r = Run(
-        RedisScript::kAcquire, {k.all[0], k.all[1], k.all[3], k.all[2]},
+    std::vector<std::string> k = KeysFor(key);
+    absl::StatusOr<RedisReply> r = router_->Run(
+        RedisScript::kAcquire, {k[0], k[1], k[3], k[2]},
         {absl::StrCat(seen_mtime),
          absl::StrCat(absl::ToInt64Microseconds(lease_time)), NewLeaseToken()});
     if (!r.ok()) return r.status();
@@ -145,10 +127,10 @@ class RedisStore : public Store {
 
   absl::StatusOr<Commit> CommitLeased(const EntryWrite& write,
                                       absl::string_view token) override {
-    EntryKeys k = KeysFor(write.key);
     std::vector<std::string> args = {std::string(token)};
     AppendWriteArgs(write, &args);
-    absl::StatusOr<RedisReply> r = Run(RedisScript::kCommit, k.all, args);
+    absl::StatusOr<RedisReply> r =
+        router_->Run(RedisScript::kCommit, KeysFor(write.key), args);
     if (!r.ok()) return r.status();
     Commit commit;
     std::string what = r->size() > 0 ? ReplyString(r->at(0)) : "";
@@ -161,20 +143,19 @@ class RedisStore : public Store {
   }
 
   absl::StatusOr<int64_t> Put(const EntryWrite& write) override {
-    EntryKeys k = KeysFor(write.key);
     std::vector<std::string> args;
     AppendWriteArgs(write, &args);
-    absl::StatusOr<RedisReply> r = Run(RedisScript::kPut, k.all, args);
+    absl::StatusOr<RedisReply> r =
+        router_->Run(RedisScript::kPut, KeysFor(write.key), args);
     if (!r.ok()) return r.status();
     return Int(r->get());
   }
 
   absl::StatusOr<bool> Release(const Key& key,
                                absl::string_view token) override {
-    EntryKeys k = KeysFor(key);
     absl::StatusOr<RedisReply> r =
-        Run(RedisScript::kRelease, {k.lease()},
-            {std::string(token), channel_, key.encoded()});
+        router_->Run(RedisScript::kRelease, {KeysFor(key)[1]},
+                     {std::string(token), channel_, key.encoded()});
     if (!r.ok()) return r.status();
     return r->integer() == 1;
   }
@@ -188,30 +169,29 @@ class RedisStore : public Store {
 
   absl::StatusOr<int64_t> Expire(const Selector& selector) override {
     return ForSelected(selector, [&](const Key& key) {
-      EntryKeys k = KeysFor(key);
-      return Call{RedisScript::kExpire, {k.all[0], k.all[3]}, {}};
+      std::vector<std::string> k = KeysFor(key);
+      return router_->Script(RedisScript::kExpire, {k[0], k[3]}, {});
     });
   }
 
   absl::StatusOr<int64_t> Delete(const Selector& selector) override {
     return ForSelected(selector, [&](const Key& key) {
-      EntryKeys k = KeysFor(key);
-      return Call{RedisScript::kDelete,
-                  {k.all[0], k.all[4], k.all[5], k.all[7]},
-                  {std::string(key.name())}};
+      std::vector<std::string> k = KeysFor(key);
+      return router_->Script(RedisScript::kDelete, {k[0], k[4], k[5], k[7]},
+                             {std::string(key.name())});
     });
   }
 
   absl::StatusOr<Removed> RemoveIfUnchanged(
       const std::vector<KeyVersion>& keys) override {
-    std::vector<Call> calls;
+    std::vector<RedisCmd> cmds;
     for (const KeyVersion& kv : keys) {
-      EntryKeys k = KeysFor(kv.key);
-      calls.push_back({RedisScript::kRemoveIf,
-                       {k.all[0], k.all[4], k.all[5], k.all[7]},
-                       {std::string(kv.key.name()), absl::StrCat(kv.mtime)}});
+      std::vector<std::string> k = KeysFor(kv.key);
+      cmds.push_back(router_->Script(
+          RedisScript::kRemoveIf, {k[0], k[4], k[5], k[7]},
+          {std::string(kv.key.name()), absl::StrCat(kv.mtime)}));
     }
-    absl::StatusOr<std::vector<RedisReply>> replies = RunMany(calls);
+    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
     if (!replies.ok()) return replies.status();
     Removed removed;
     for (const RedisReply& r : *replies) {
@@ -223,27 +203,28 @@ class RedisStore : public Store {
     return removed;
   }
 
+  // Every bucket's copy: B scripts, one round trip per node.
   absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
                                      int64_t at) override {
-    std::vector<Call> calls;
+    std::vector<RedisCmd> cmds;
     for (int b = 0; b < options_.buckets; ++b) {
-      calls.push_back({RedisScript::kInvalidate,
-                       {BucketKey(b, "x"), BucketKey(b, "c")},
-                       {std::string(expiry_key), absl::StrCat(at)}});
+      cmds.push_back(router_->Script(
+          RedisScript::kInvalidate, {BucketKey(b, "x"), BucketKey(b, "c")},
+          {std::string(expiry_key), absl::StrCat(at)}));
     }
-    absl::StatusOr<std::vector<RedisReply>> replies = RunMany(calls);
+    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
     if (!replies.ok()) return replies.status();
     int64_t value = 0;
-    for (const RedisReply& r : *replies) value = std::max(value, Int(r.get()));
+    for (const RedisReply& r : *replies) {
+      if (r.is_error()) return absl::InternalError("invalidate: " + r.str());
+      value = std::max(value, Int(r.get()));
+    }
     return value;
   }
 
   absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() override {
-    std::vector<std::vector<std::string>> commands;
-    for (int b = 0; b < options_.buckets; ++b) {
-      commands.push_back({"HGETALL", BucketKey(b, "x")});
-    }
-    absl::StatusOr<std::vector<RedisReply>> replies = Pipeline(commands);
+    absl::StatusOr<std::vector<RedisReply>> replies =
+        router_->ExecMany(PerBucket("HGETALL", "x"));
     if (!replies.ok()) return replies.status();
     absl::flat_hash_map<std::string, int64_t> max;
     for (const RedisReply& r : *replies) {
@@ -263,11 +244,12 @@ class RedisStore : public Store {
   absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override;
 
   absl::StatusOr<StoreUsage> Usage() override {
-    std::vector<std::vector<std::string>> commands;
+    std::vector<RedisCmd> cmds;
     for (int b = 0; b < options_.buckets; ++b) {
-      commands.push_back({"HMGET", BucketKey(b, "u"), "entries", "bytes"});
+      std::string u = BucketKey(b, "u");
+      cmds.push_back({u, {"HMGET", u, "entries", "bytes"}});
     }
-    absl::StatusOr<std::vector<RedisReply>> replies = Pipeline(commands);
+    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
     if (!replies.ok()) return replies.status();
     StoreUsage usage;
     for (const RedisReply& r : *replies) {
@@ -278,12 +260,6 @@ class RedisStore : public Store {
   }
 
  private:
-  struct Call {
-    RedisScript script;
-    std::vector<std::string> keys;
-    std::vector<std::string> args;
-  };
-
   int BucketOf(const Key& key) const {
     return static_cast<int>(Crc32(key.encoded()) % options_.buckets);
   }
@@ -294,15 +270,33 @@ class RedisStore : public Store {
                        absl::string_view scope) const {
     return absl::StrCat(options_.prefix, ":{", b, "}:", kind, ":", scope);
   }
-  EntryKeys KeysFor(const Key& key) const {
+  // entry, lease, expiry copy, clock, names, mtimes, scopes, usage.
+  std::vector<std::string> KeysFor(const Key& key) const {
     int b = BucketOf(key);
     std::string head = absl::StrCat(options_.prefix, ":{", b, "}:");
-    return EntryKeys{{absl::StrCat(head, "e:", key.encoded()),
-                      absl::StrCat(head, "l:", key.encoded()),
-                      absl::StrCat(head, "x"), absl::StrCat(head, "c"),
-                      ScopeKey(b, "n", key.scope()),
-                      ScopeKey(b, "t", key.scope()), absl::StrCat(head, "s"),
-                      absl::StrCat(head, "u")}};
+    return {absl::StrCat(head, "e:", key.encoded()),
+            absl::StrCat(head, "l:", key.encoded()),
+            absl::StrCat(head, "x"),
+            absl::StrCat(head, "c"),
+            ScopeKey(b, "n", key.scope()),
+            ScopeKey(b, "t", key.scope()),
+            absl::StrCat(head, "s"),
+            absl::StrCat(head, "u")};
+  }
+  std::vector<std::string> ReadKeys(const Key& key) const {
+    std::vector<std::string> k = KeysFor(key);
+    k.resize(3);
+    return k;
+  }
+  // `verb BUCKETKEY(kind)` for every bucket.
+  std::vector<RedisCmd> PerBucket(absl::string_view verb,
+                                  absl::string_view kind) const {
+    std::vector<RedisCmd> cmds;
+    for (int b = 0; b < options_.buckets; ++b) {
+      std::string key = BucketKey(b, kind);
+      cmds.push_back({key, {std::string(verb), key}});
+    }
+    return cmds;
   }
 
   void AppendWriteArgs(const EntryWrite& w,
@@ -320,7 +314,6 @@ class RedisStore : public Store {
     args->push_back(w.key.encoded());
   }
 
-  // p, m, x, e, c, g, z, k from element `first - 1` on (HMGET order).
   static absl::StatusOr<Lookup> ParseLookup(const Key& key,
                                             const RedisReply& r) {
     if (r.size() != 4) return absl::InternalError("read: bad reply");
@@ -343,6 +336,7 @@ class RedisStore : public Store {
     return out;
   }
 
+  // m, x, e, c, g, z, k from element `first` on (HMGET order).
   static EntryMeta MetaFrom(const Key& key, const redisReply* e, int first) {
     EntryMeta meta;
     meta.key = key;
@@ -369,85 +363,45 @@ class RedisStore : public Store {
     return times;
   }
 
-  absl::StatusOr<RedisReply> Run(RedisScript script,
-                                 const std::vector<std::string>& keys,
-                                 const std::vector<std::string>& args) {
-    return pool_.With([&](RedisConnection& conn) {
-      return scripts_.Run(conn, script, keys, args);
-    });
-  }
-
-  absl::StatusOr<std::vector<RedisReply>> Pipeline(
-      const std::vector<std::vector<std::string>>& commands) {
-    if (commands.empty()) return std::vector<RedisReply>();
-    return pool_.With(
-        [&](RedisConnection& conn) { return conn.Pipeline(commands); });
-  }
-
-  // Scripts in one round trip; any that met NOSCRIPT run again one by one.
-  absl::StatusOr<std::vector<RedisReply>> RunMany(
-      const std::vector<Call>& calls) {
-    if (calls.empty()) return std::vector<RedisReply>();
-    return pool_.With(
-        [&](RedisConnection& conn) -> absl::StatusOr<std::vector<RedisReply>> {
-          std::vector<std::vector<std::string>> commands;
-          for (const Call& c : calls) {
-            commands.push_back(scripts_.EvalShaArgv(c.script, c.keys, c.args));
-          }
-          absl::StatusOr<std::vector<RedisReply>> replies =
-              conn.Pipeline(commands);
-          if (!replies.ok()) return replies;
-          for (size_t i = 0; i < calls.size(); ++i) {
-            if (!(*replies)[i].is_error()) continue;
-            absl::StatusOr<RedisReply> again = scripts_.Run(
-                conn, calls[i].script, calls[i].keys, calls[i].args);
-            if (!again.ok()) return again.status();
-            (*replies)[i] = *std::move(again);
-          }
-          return replies;
-        });
-  }
-
-  // Runs the call `make(key)` for each selected key; counts replies of 1.
+  // Runs `make(key)` for each selected key; counts replies of 1.
   absl::StatusOr<int64_t> ForSelected(
-      const Selector& selector, const std::function<Call(const Key&)>& make) {
-    std::vector<Call> calls;
+      const Selector& selector,
+      const std::function<RedisCmd(const Key&)>& make) {
+    std::vector<RedisCmd> cmds;
     int64_t count = 0;
     auto flush = [&]() -> absl::Status {
-      absl::StatusOr<std::vector<RedisReply>> replies = RunMany(calls);
+      absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
       if (!replies.ok()) return replies.status();
       for (const RedisReply& r : *replies) count += r.integer() == 1;
-      calls.clear();
+      cmds.clear();
       return absl::OkStatus();
     };
     if (selector.name.has_value()) {
-      calls.push_back(make(Key(selector.scope, *selector.name)));
+      cmds.push_back(make(Key(selector.scope, *selector.name)));
       if (absl::Status s = flush(); !s.ok()) return s;
       return count;
     }
     ScanRequest scan{selector.scope, selector.prefix, "", 1000};
     for (;;) {
-      absl::StatusOr<std::vector<Key>> keys = ScanKeys(scan, nullptr);
+      bool more = false;
+      absl::StatusOr<std::vector<Key>> keys = ScanKeys(scan, &more);
       if (!keys.ok()) return keys.status();
-      for (const Key& key : *keys) calls.push_back(make(key));
+      for (const Key& key : *keys) cmds.push_back(make(key));
       if (absl::Status s = flush(); !s.ok()) return s;
-      if (keys->size() < static_cast<size_t>(scan.limit)) return count;
+      if (!more) return count;
       scan.after = keys->back().encoded();
     }
   }
 
   // The next keys in order from the name indexes (which may still hold
-  // entries that are gone; Scan drops those). *cut: more keys follow.
+  // entries that are gone; Scan drops those). *more: keys follow.
   absl::StatusOr<std::vector<Key>> ScanKeys(const ScanRequest& request,
-                                            bool* cut);
-
+                                            bool* more);
   void SubscriberLoop();
 
   const RedisStoreOptions options_;
-  RedisPool pool_;
-  RedisMux mux_;  // fetch reads, pipelined
-  RedisScripts scripts_;
   const std::string channel_;
+  std::unique_ptr<RedisRouter> router_;
   KeyWatchers watchers_;
 
   absl::Mutex sub_mu_;
@@ -459,12 +413,9 @@ class RedisStore : public Store {
 };
 
 absl::StatusOr<std::vector<Key>> RedisStore::ScanKeys(
-    const ScanRequest& request, bool* cut) {
-  std::vector<std::vector<std::string>> commands;
-  for (int b = 0; b < options_.buckets; ++b) {
-    commands.push_back({"SMEMBERS", BucketKey(b, "s")});
-  }
-  absl::StatusOr<std::vector<RedisReply>> scopes = Pipeline(commands);
+    const ScanRequest& request, bool* more) {
+  absl::StatusOr<std::vector<RedisReply>> scopes =
+      router_->ExecMany(PerBucket("SMEMBERS", "s"));
   if (!scopes.ok()) return scopes.status();
   std::string after_scope, after_name;
   if (!request.after.empty()) {
@@ -473,7 +424,7 @@ absl::StatusOr<std::vector<Key>> RedisStore::ScanKeys(
     after_name = std::string(after.name());
   }
   const std::string& prefix = request.prefix;
-  commands.clear();
+  std::vector<RedisCmd> cmds;
   std::vector<std::string> range_scopes;
   for (int b = 0; b < options_.buckets; ++b) {
     const RedisReply& members = (*scopes)[b];
@@ -487,12 +438,14 @@ absl::StatusOr<std::vector<Key>> RedisStore::ScanKeys(
         min = "(" + after_name;
       }
       std::string max = prefix.empty() ? "+" : "[" + prefix + "\xff";
-      commands.push_back({"ZRANGEBYLEX", ScopeKey(b, "n", scope), min, max,
-                          "LIMIT", "0", absl::StrCat(request.limit + 1)});
+      std::string names = ScopeKey(b, "n", scope);
+      cmds.push_back({names,
+                      {"ZRANGEBYLEX", names, min, max, "LIMIT", "0",
+                       absl::StrCat(request.limit + 1)}});
       range_scopes.push_back(scope);
     }
   }
-  absl::StatusOr<std::vector<RedisReply>> ranges = Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReply>> ranges = router_->ExecMany(cmds);
   if (!ranges.ok()) return ranges.status();
   std::vector<Key> keys;
   for (size_t i = 0; i < ranges->size(); ++i) {
@@ -502,42 +455,42 @@ absl::StatusOr<std::vector<Key>> RedisStore::ScanKeys(
     }
   }
   std::sort(keys.begin(), keys.end());
-  bool more = keys.size() > static_cast<size_t>(request.limit);
-  if (more) keys.erase(keys.begin() + request.limit, keys.end());
-  if (cut) *cut = more;
+  *more = keys.size() > static_cast<size_t>(request.limit);
+  if (*more) keys.erase(keys.begin() + request.limit, keys.end());
   return keys;
 }
 
 absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
-  bool cut = false;
-  absl::StatusOr<std::vector<Key>> keys = ScanKeys(request, &cut);
+  bool more = false;
+  absl::StatusOr<std::vector<Key>> keys = ScanKeys(request, &more);
   if (!keys.ok()) return keys.status();
-  std::vector<std::vector<std::string>> commands;
-  std::vector<int> buckets;
+  std::vector<RedisCmd> cmds;
   for (const Key& key : *keys) {
-    commands.push_back(
-        {"HMGET", KeysFor(key).entry(), "m", "x", "e", "c", "g", "z", "k"});
+    std::string entry = KeysFor(key)[0];
+    cmds.push_back(
+        {entry, {"HMGET", entry, "m", "x", "e", "c", "g", "z", "k"}});
   }
   absl::flat_hash_map<int, size_t> expiry_reply;  // bucket → reply index
   for (const Key& key : *keys) {
     int b = BucketOf(key);
     if (expiry_reply.contains(b)) continue;
-    expiry_reply[b] = commands.size();
-    commands.push_back({"HGETALL", BucketKey(b, "x")});
+    expiry_reply[b] = cmds.size();
+    cmds.push_back({BucketKey(b, "x"), {"HGETALL", BucketKey(b, "x")}});
   }
-  commands.push_back({"TIME"});
-  absl::StatusOr<std::vector<RedisReply>> replies = Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
   if (!replies.ok()) return replies.status();
+  absl::StatusOr<int64_t> now = router_->Now();
+  if (!now.ok()) return now.status();
   ScanPage page;
-  std::vector<std::vector<std::string>> ghosts;
+  std::vector<RedisCmd> ghosts;
   for (size_t i = 0; i < keys->size(); ++i) {
     const Key& key = (*keys)[i];
     const redisReply* e = (*replies)[i].get();
     if (e->elements != 7 || ReplyIsNil(e->element[0])) {
-      int b = BucketOf(key);
+      std::vector<std::string> k = KeysFor(key);
       std::string name(key.name());
-      ghosts.push_back({"ZREM", ScopeKey(b, "n", key.scope()), name});
-      ghosts.push_back({"ZREM", ScopeKey(b, "t", key.scope()), name});
+      ghosts.push_back({k[4], {"ZREM", k[4], name}});
+      ghosts.push_back({k[5], {"ZREM", k[5], name}});
       continue;
     }
     ScannedEntry out;
@@ -558,24 +511,26 @@ absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
     }
     page.entries.push_back(std::move(out));
   }
-  if (!ghosts.empty()) (void)Pipeline(ghosts);  // the index forgets them
-  const RedisReply& time = replies->back();
-  page.now = Int(time.at(0)) * 1000000 + Int(time.at(1));
+  if (!ghosts.empty()) (void)router_->ExecMany(ghosts);  // index forgets them
+  page.now = *now;
   if (!keys->empty()) page.next_after = keys->back().encoded();
-  page.done = !cut;
+  page.done = !more;
   return page;
 }
 
 void RedisStore::SubscriberLoop() {
   absl::Duration backoff = absl::Milliseconds(100);
   bool reconnected = false;
+  size_t attempt = 0;
   for (;;) {
     {
       absl::MutexLock lock(&sub_mu_);
       if (stopping_) return;
     }
+    // Any node: in a cluster, PUBLISH reaches the subscribers of every node.
+    std::vector<RedisNode*> nodes = router_->topology().Nodes();
     absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
-        RedisConnection::Connect(options_.endpoint);
+        RedisConnection::Connect(nodes[attempt++ % nodes.size()]->endpoint);
     absl::StatusOr<RedisReply> subscribed =
         conn.ok() ? (*conn)->Command({"SUBSCRIBE", channel_})
                   : absl::StatusOr<RedisReply>(conn.status());

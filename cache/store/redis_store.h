@@ -12,12 +12,15 @@
 // Invalidate writes the expiry key into every bucket's copy (B scripts,
 // pipelined): O(B), independent of the number of entries, and no single hot
 // key. Cluster time is Redis TIME. Waiters on other nodes are woken through
-// pub/sub (channel "cc:w", message = the key). Thread-safe.
+// pub/sub (channel "cc:w", message = the key). On Redis Cluster each
+// bucket is one slot: calls go to the slot's master (RedisRouter follows
+// MOVED/ASK); Invalidate and scans fan out per node. Thread-safe.
 #ifndef CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
 #define CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cache/store/redis/redis_connection.h"
@@ -26,7 +29,8 @@
 namespace clustercache {
 
 struct RedisStoreOptions {
-  RedisEndpoint endpoint;
+  RedisEndpoint endpoint;  // standalone; its timeout also for a cluster
+  std::vector<RedisEndpoint> cluster_seeds;  // set: Redis Cluster
   int pool_size = 8;
   int buckets = 64;
   std::string prefix = "cc";  // tests use their own, for isolation

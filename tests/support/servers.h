@@ -24,13 +24,13 @@ inline bool ServersRequired() {
 }
 
 // In a test body or SetUp: `address` = $ENV, or fail/skip and return.
-#define CLUSTERCACHE_NEED_SERVER(address, env)                       \
-  const std::string address = ::clustercache::TestServer(env);       \
-  if (address.empty()) {                                             \
-    if (::clustercache::ServersRequired()) {                         \
-      FAIL() << env << " is not set: run through scripts/test";      \
-    }                                                                \
-    GTEST_SKIP() << env << " is not set (run through scripts/test)"; \
+#define CLUSTERCACHE_NEED_SERVER(address, env)                    \
+  const std::string address = ::clustercache::TestServer((env));  \
+  if (address.empty()) {                                          \
+    if (::clustercache::ServersRequired()) {                      \
+      FAIL() << (env) << " is not set: run through scripts/test"; \
+    }                                                             \
+    GTEST_SKIP() << (env) << " is not set (run scripts/test)";    \
   }
 
 }  // namespace clustercache

@@ -192,28 +192,4 @@ std::vector<std::string> RedisScripts::EvalShaArgv(
   return argv;
 }
 
-absl::StatusOr<RedisReply> RedisScripts::Run(
-    RedisConnection& conn, RedisScript script,
-    const std::vector<std::string>& keys,
-    const std::vector<std::string>& args) {
-  bool loaded;
-  {
-    absl::MutexLock lock(&mu_);
-    loaded = !shas_[static_cast<int>(script)].empty();
-  }
-  if (!loaded) {
-    if (absl::Status s = Load(conn, script); !s.ok()) return s;
-  }
-  for (int attempt = 0;; ++attempt) {
-    absl::StatusOr<RedisReply> r =
-        conn.Command(EvalShaArgv(script, keys, args));
-    if (!r.ok() || !r->is_error()) return r;
-    if (attempt == 0 && absl::StartsWith(r->str(), "NOSCRIPT")) {
-      if (absl::Status s = Load(conn, script); !s.ok()) return s;
-      continue;
-    }
-    return absl::InternalError(absl::StrCat("redis script: ", r->str()));
-  }
-}
-
 }  // namespace clustercache

@@ -1,5 +1,6 @@
 // The atomic steps of the Store contract as Lua scripts, run with EVALSHA
-// (loaded on first use and again after NOSCRIPT, e.g. when Redis restarted).
+// (loaded at start on every node, and again after NOSCRIPT, e.g. when a
+// Redis server restarted).
 // Every script touches keys of one bucket only (one hash tag, one slot), so
 // the same scripts run on Redis Cluster.
 #ifndef CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_SCRIPTS_H_
@@ -31,12 +32,8 @@ enum class RedisScript {
 class RedisScripts {
  public:
   RedisScripts();
-  // EVALSHA, loading the script first if needed and once more on NOSCRIPT.
-  absl::StatusOr<RedisReply> Run(RedisConnection& conn, RedisScript script,
-                                 const std::vector<std::string>& keys,
-                                 const std::vector<std::string>& args);
-  // The EVALSHA command line, for pipelines (REQUIRES: loaded on `conn`'s
-  // server, e.g. by an earlier Run).
+  // The EVALSHA command line (the script must be loaded on the server that
+  // runs it; a NOSCRIPT reply means: Load, then send again).
   std::vector<std::string> EvalShaArgv(RedisScript script,
                                        const std::vector<std::string>& keys,
                                        const std::vector<std::string>& args);

@@ -13,6 +13,7 @@
 #include "cache/clock.h"
 #include "cache/freshness.h"
 #include "cache/store/memory_store.h"
+#include "cache/store/redis/redis_router.h"
 #include "cache/store/redis_store.h"
 #include "cache/store/store.h"
 #include "gtest/gtest.h"
@@ -47,17 +48,26 @@ class MemoryHarness : public StoreHarness {
   std::unique_ptr<Store> store_;
 };
 
-// A real Redis at $CLUSTERCACHE_TEST_REDIS, under a key prefix of its own.
+// A real Redis at $CLUSTERCACHE_TEST_REDIS (or a Redis Cluster at
+// $CLUSTERCACHE_TEST_REDIS_CLUSTER), under a key prefix of its own.
 class RedisHarness : public StoreHarness {
  public:
-  RedisHarness() {
-    std::string address = TestServer("CLUSTERCACHE_TEST_REDIS");
+  explicit RedisHarness(bool cluster) {
+    std::string address = TestServer(cluster ? "CLUSTERCACHE_TEST_REDIS_CLUSTER"
+                                             : "CLUSTERCACHE_TEST_REDIS");
     if (address.empty()) return;
-    absl::StatusOr<RedisEndpoint> endpoint =
-        ParseRedisUrl(absl::StrCat("redis://", address));
-    EXPECT_TRUE(endpoint.ok()) << endpoint.status();
     RedisStoreOptions options;
-    options.endpoint = *endpoint;
+    if (cluster) {
+      absl::StatusOr<std::vector<RedisEndpoint>> seeds =
+          ParseRedisClusterUrl(absl::StrCat("redis-cluster://", address));
+      EXPECT_TRUE(seeds.ok()) << seeds.status();
+      options.cluster_seeds = *seeds;
+    } else {
+      absl::StatusOr<RedisEndpoint> endpoint =
+          ParseRedisUrl(absl::StrCat("redis://", address));
+      EXPECT_TRUE(endpoint.ok()) << endpoint.status();
+      options.endpoint = *endpoint;
+    }
     options.buckets = 8;
     static std::atomic<int> counter{0};
     options.prefix = absl::StrCat("t", getpid(), "-", counter++, "-",
@@ -432,7 +442,10 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         HarnessParam{"memory",
                      [] { return std::make_unique<MemoryHarness>(); }},
-        HarnessParam{"redis", [] { return std::make_unique<RedisHarness>(); }}),
+        HarnessParam{"redis",
+                     [] { return std::make_unique<RedisHarness>(false); }},
+        HarnessParam{"redis_cluster",
+                     [] { return std::make_unique<RedisHarness>(true); }}),
     [](const testing::TestParamInfo<HarnessParam>& info) {
       return std::string(info.param.name);
     });
