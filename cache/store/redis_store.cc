@@ -263,17 +263,22 @@ class RedisStore : public Store {
   int BucketOf(const Key& key) const {
     return static_cast<int>(Crc32(key.encoded()) % options_.buckets);
   }
+  // "{prefix.b}": the hash tag, so one bucket is one cluster slot, and
+  // stores with other prefixes use other slots.
+  std::string Head(int b) const {
+    return absl::StrCat("{", options_.prefix, ".", b, "}:");
+  }
   std::string BucketKey(int b, absl::string_view kind) const {
-    return absl::StrCat(options_.prefix, ":{", b, "}:", kind);
+    return absl::StrCat(Head(b), kind);
   }
   std::string ScopeKey(int b, absl::string_view kind,
                        absl::string_view scope) const {
-    return absl::StrCat(options_.prefix, ":{", b, "}:", kind, ":", scope);
+    return absl::StrCat(Head(b), kind, ":", scope);
   }
   // entry, lease, expiry copy, clock, names, mtimes, scopes, usage.
   std::vector<std::string> KeysFor(const Key& key) const {
     int b = BucketOf(key);
-    std::string head = absl::StrCat(options_.prefix, ":{", b, "}:");
+    std::string head = Head(b);
     return {absl::StrCat(head, "e:", key.encoded()),
             absl::StrCat(head, "l:", key.encoded()),
             absl::StrCat(head, "x"),

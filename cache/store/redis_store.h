@@ -2,12 +2,12 @@
 // clustercached node that uses the same server. Every atomic step of the
 // Store contract is one Lua script (cache/store/redis/redis_scripts.cc).
 //
-// Layout (prefix "cc", B buckets, bucket = crc32(key) % B; "{b}" is the hash
-// tag, so one bucket is one Redis Cluster slot):
-//   cc:{b}:e:<scope>\0<name>  entry hash      cc:{b}:x  expiry-key copy
-//   cc:{b}:l:<scope>\0<name>  lease hash      cc:{b}:c  bucket clock
-//   cc:{b}:n:<scope>  names (lex zset)        cc:{b}:s  scopes in bucket
-//   cc:{b}:t:<scope>  names by mtime (zset)   cc:{b}:u  entry/byte counts
+// Layout (prefix "cc", B buckets, bucket = crc32(key) % B; "{cc.b}" is the
+// hash tag, so one bucket is one Redis Cluster slot):
+//   {cc.b}:e:<scope>\0<name>  entry hash      {cc.b}:x  expiry-key copy
+//   {cc.b}:l:<scope>\0<name>  lease hash      {cc.b}:c  bucket clock
+//   {cc.b}:n:<scope>  names (lex zset)        {cc.b}:s  scopes in bucket
+//   {cc.b}:t:<scope>  names by mtime (zset)   {cc.b}:u  entry/byte counts
 // A fetch reads entry, lease and the entry's expiry keys in one EVALSHA.
 // Invalidate writes the expiry key into every bucket's copy (B scripts,
 // pipelined): O(B), independent of the number of entries, and no single hot

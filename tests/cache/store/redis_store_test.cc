@@ -3,6 +3,7 @@
 // safety of the expiry keys. Against the real Redis of scripts/test.
 #include "cache/store/redis_store.h"
 
+#include <hiredis/hiredis.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,8 @@
 #include "absl/synchronization/notification.h"
 #include "cache/content_cache.h"
 #include "cache/freshness.h"
+#include "cache/store/redis/redis_router.h"
+#include "cache/store/redis/redis_topology.h"
 #include "gtest/gtest.h"
 #include "tests/support/entries.h"
 #include "tests/support/servers.h"
@@ -127,7 +130,9 @@ TEST_F(RedisStoreTest, ALostExpiryCopyNeverRevivesAnInvalidatedEntry) {
   auto conn = RedisConnection::Connect(endpoint_);
   for (int b = 0; b < 8; ++b) {
     ASSERT_TRUE(
-        (*conn)->Command({"DEL", absl::StrCat(prefix_, ":{", b, "}:x")}).ok());
+        (*conn)
+            ->Command({"DEL", absl::StrCat("{", prefix_, ".", b, "}:x")})
+            .ok());
   }
   Lookup lost = *store->Read(key_);
   EXPECT_FALSE(lost.expiry.all.has_value()) << "cannot tell";
@@ -170,6 +175,118 @@ TEST_F(RedisStoreTest, UnreachableRedisIsUnavailable) {
   options.endpoint.port = 1;  // nothing listens there
   absl::StatusOr<std::unique_ptr<Store>> store = OpenRedisStore(options);
   EXPECT_TRUE(absl::IsUnavailable(store.status())) << store.status();
+}
+
+// A real resharding of one slot, under a store that cached the old slot map:
+// the store follows MOVED (blocking and pipelined paths alike).
+TEST(RedisClusterTest, FollowsASlotThatMoved) {
+  CLUSTERCACHE_NEED_SERVER(seeds_text, "CLUSTERCACHE_TEST_REDIS_CLUSTER");
+  absl::StatusOr<std::vector<RedisEndpoint>> seeds =
+      ParseRedisClusterUrl("redis-cluster://" + seeds_text);
+  ASSERT_TRUE(seeds.ok());
+  RedisStoreOptions options;
+  options.cluster_seeds = *seeds;
+  options.buckets = 4;
+  options.prefix =
+      absl::StrCat("mv", getpid(), "-", absl::ToUnixMicros(absl::Now()));
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenRedisStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ContentCache cache(store->get(), {});
+  Key key("content-view", "moving");
+  ASSERT_TRUE(cache.Store(WriteOf(key, "before the move"), "").ok());
+  int bucket = static_cast<int>(Crc32(key.encoded()) % options.buckets);
+  int slot = RedisKeySlot(absl::StrCat("{", options.prefix, ".", bucket, "}"));
+
+  // The masters, and which one has the slot (CLUSTER SLOTS: from, to,
+  // [host, port, id]).
+  auto admin = RedisConnection::Connect((*seeds)[0]);
+  ASSERT_TRUE(admin.ok());
+  absl::StatusOr<RedisReply> map = (*admin)->Command({"CLUSTER", "SLOTS"});
+  ASSERT_TRUE(map.ok());
+  struct Master {
+    RedisEndpoint endpoint;
+    std::string id;
+  };
+  std::vector<Master> masters;
+  int owner = -1;
+  for (size_t i = 0; i < map->size(); ++i) {
+    const redisReply* range = map->at(i);
+    const redisReply* m = range->element[2];
+    Master master{(*seeds)[0], ReplyString(m->element[2])};
+    master.endpoint.host = ReplyString(m->element[0]);
+    master.endpoint.port = static_cast<int>(m->element[1]->integer);
+    int index = -1;
+    for (size_t k = 0; k < masters.size(); ++k) {
+      if (masters[k].id == master.id) index = static_cast<int>(k);
+    }
+    if (index < 0) {
+      masters.push_back(master);
+      index = static_cast<int>(masters.size()) - 1;
+    }
+    if (slot >= range->element[0]->integer &&
+        slot <= range->element[1]->integer) {
+      owner = index;
+    }
+  }
+  ASSERT_GE(owner, 0);
+  ASSERT_GE(masters.size(), 2u);
+  const Master& from = masters[owner];
+  const Master& to = masters[(owner + 1) % masters.size()];
+  auto src = RedisConnection::Connect(from.endpoint);
+  auto dst = RedisConnection::Connect(to.endpoint);
+  ASSERT_TRUE(src.ok() && dst.ok());
+  std::string s = absl::StrCat(slot);
+  ASSERT_FALSE((*dst)
+                   ->Command({"CLUSTER", "SETSLOT", s, "IMPORTING", from.id})
+                   ->is_error());
+  ASSERT_FALSE((*src)
+                   ->Command({"CLUSTER", "SETSLOT", s, "MIGRATING", to.id})
+                   ->is_error());
+  absl::StatusOr<RedisReply> keys =
+      (*src)->Command({"CLUSTER", "GETKEYSINSLOT", s, "1000"});
+  ASSERT_TRUE(keys.ok());
+  ASSERT_GT(keys->size(), 0u);
+  std::vector<std::string> migrate = {"MIGRATE",
+                                      to.endpoint.host,
+                                      absl::StrCat(to.endpoint.port),
+                                      "",
+                                      "0",
+                                      "5000",
+                                      "KEYS"};
+  for (size_t i = 0; i < keys->size(); ++i)
+    migrate.push_back(ReplyString(keys->at(i)));
+  absl::StatusOr<RedisReply> moved = (*src)->Command(migrate);
+  ASSERT_TRUE(moved.ok());
+  ASSERT_FALSE(moved->is_error()) << moved->str();
+  for (const Master& m : masters) {
+    auto conn = RedisConnection::Connect(m.endpoint);
+    ASSERT_FALSE(
+        (*conn)->Command({"CLUSTER", "SETSLOT", s, "NODE", to.id})->is_error());
+  }
+
+  // The store still believes the old owner has the slot.
+  absl::StatusOr<FetchResult> hit = cache.Fetch(FetchRequest{key});
+  ASSERT_TRUE(hit.ok()) << hit.status();
+  EXPECT_EQ(hit->outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*hit->entry->payload, "before the move");
+  absl::Notification done;
+  cache.FetchAsync(FetchRequest{key}, [&](absl::StatusOr<FetchResult> r) {
+    EXPECT_TRUE(r.ok() && r->outcome == FetchOutcome::kHit);
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(cache.Store(WriteOf(key, "after the move"), "").ok());
+  EXPECT_EQ(*cache.Fetch(FetchRequest{key})->entry->payload, "after the move");
+}
+
+TEST(RedisKeySlotTest, MatchesRedisCluster) {
+  // Values from the Redis Cluster specification and CLUSTER KEYSLOT.
+  EXPECT_EQ(RedisKeySlot("123456789"), 12739);
+  EXPECT_EQ(RedisKeySlot("{user1000}.following"),
+            RedisKeySlot("{user1000}.followers"));
+  EXPECT_EQ(RedisKeySlot("foo{}{bar}"), RedisKeySlot("foo{}{bar}"));
+  EXPECT_NE(RedisKeySlot("foo{}{bar}"), RedisKeySlot("bar"));
+  EXPECT_EQ(RedisKeySlot("foo{{bar}}zap"), RedisKeySlot("{bar"));
 }
 
 TEST(RedisUrlTest, ParsesAndRefuses) {
