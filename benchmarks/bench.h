@@ -12,7 +12,7 @@ namespace clustercache {
 
 struct BenchOptions {
   std::string server = "127.0.0.1:7411";
-  std::string scenario = "load";  // load | stampede
+  std::string scenario = "load";  // load | stampede | invalidate
   // load
   int64_t connections = 4;
   int64_t concurrency = 50;  // requests in flight
@@ -35,6 +35,7 @@ std::string Percentiles(std::vector<int64_t>& us);
 
 int RunLoad(const BenchOptions& options);
 int RunStampede(const BenchOptions& options);
+int RunInvalidate(const BenchOptions& options);
 
 }  // namespace clustercache
 

@@ -28,8 +28,8 @@ int main(int argc, char** argv) {
   FlagTable t;
   t.AddString("server", &o.server, "clustercached HOST:PORT");
   t.AddString("scenario", &o.scenario,
-              "load (throughput and latency) or stampede (one expired key, "
-              "many requesters)");
+              "load (throughput and latency), stampede (one expired key, "
+              "many requesters) or invalidate (latency of global expiry)");
   t.AddInt("connections", &o.connections, 1, 256,
            "TCP connections (stampede: async requesters spread over them)");
   t.AddInt("concurrency", &o.concurrency, 1, 10000, "load: requests in flight");
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
            "stampede: concurrent requesters of one key");
   t.AddDuration("generate-time", &o.generate_time,
                 "stampede: how long the generator takes");
-  t.AddInt("rounds", &o.rounds, 1, 100, "stampede: rounds");
+  t.AddInt("rounds", &o.rounds, 1, 100, "stampede, invalidate: rounds");
   t.AddString("holder-server", &o.holder_server,
               "stampede: another node that takes the lease and stores, while "
               "the requesters wait on --server (cross-node waiting)");
@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   }
   if (o.scenario == "load") return RunLoad(o);
   if (o.scenario == "stampede") return RunStampede(o);
+  if (o.scenario == "invalidate") return RunInvalidate(o);
   std::cerr << "clustercache-bench: unknown scenario " << o.scenario << "\n";
   return 2;
 }
