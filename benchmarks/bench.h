@@ -17,6 +17,7 @@ struct BenchOptions {
   int64_t connections = 4;
   int64_t concurrency = 50;  // requests in flight
   int64_t threads = 1;       // client completion-queue threads
+  std::string scope = "content-view";
   int64_t keys = 10000;
   std::string zipf = "0.99";  // skew; 0 = uniform
   int64_t payload = 4096;

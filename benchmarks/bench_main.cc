@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
            "TCP connections (stampede: async requesters spread over them)");
   t.AddInt("concurrency", &o.concurrency, 1, 10000, "load: requests in flight");
   t.AddInt("threads", &o.threads, 1, 64, "load: client threads");
+  t.AddString("scope", &o.scope, "load: the scope of the keys");
   t.AddInt("keys", &o.keys, 1, 100000000, "load: distinct keys");
   t.AddString("zipf", &o.zipf, "load: Zipf skew of key choice (0 = uniform)");
   t.AddByteSize("payload", &o.payload, "load: payload size");

@@ -88,7 +88,7 @@ int RunLoad(const BenchOptions& o) {
       fillers.emplace_back([&, t] {
         for (int64_t i; (i = next++) < o.keys;) {
           v1::StoreRequest r;
-          r.mutable_key()->set_scope("content-view");
+          r.mutable_key()->set_scope(o.scope);
           r.mutable_key()->set_name(KeyName(i));
           r.set_payload(payload);
           v1::StoreResponse resp;
@@ -127,13 +127,13 @@ int RunLoad(const BenchOptions& o) {
         std::string name = KeyName(zipf.Next(rng));
         s->started = absl::Now();
         if (s->is_fetch) {
-          s->fetch.mutable_key()->set_scope("content-view");
+          s->fetch.mutable_key()->set_scope(o.scope);
           s->fetch.mutable_key()->set_name(name);
           s->fetch_reader =
               s->stub->AsyncFetch(s->context.get(), s->fetch, &cq);
           s->fetch_reader->Finish(&s->fetched, &s->status, s);
         } else {
-          s->store.mutable_key()->set_scope("content-view");
+          s->store.mutable_key()->set_scope(o.scope);
           s->store.mutable_key()->set_name(name);
           s->store.set_payload(payload);
           s->store_reader =

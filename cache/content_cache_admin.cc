@@ -66,6 +66,15 @@ absl::Status ContentCache::Purge(
   }
   const int64_t older_than_us = absl::ToInt64Microseconds(request.older_than);
   ScanRequest scan{request.scope, request.prefix, "", request.batch};
+  scan.any_order = true;
+  // Freshness and the byte count of a dry run need the whole metadata; a
+  // plain purge by age needs only key and mtime (removal reports the bytes).
+  scan.metadata = request.only_not_fresh || request.dry_run;
+  if (older_than_us > 0) {
+    absl::StatusOr<int64_t> now = store_->Now();
+    if (!now.ok()) return now.status();
+    scan.mtime_before = *now - older_than_us + 1;  // age >= older_than
+  }
   PurgeProgress total;
   for (;;) {
     absl::StatusOr<ScanPage> page = store_->Scan(scan);

@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -182,23 +183,41 @@ class RedisStore : public Store {
     });
   }
 
+  // Scripts per (bucket, scope): many removals in one call.
   absl::StatusOr<Removed> RemoveIfUnchanged(
       const std::vector<KeyVersion>& keys) override {
-    std::vector<RedisCmd> cmds;
+    std::map<std::pair<int, std::string>, std::vector<const KeyVersion*>>
+        groups;
     for (const KeyVersion& kv : keys) {
-      std::vector<std::string> k = KeysFor(kv.key);
-      cmds.push_back(router_->Script(
-          RedisScript::kRemoveIf, {k[0], k[4], k[5], k[7]},
-          {std::string(kv.key.name()), absl::StrCat(kv.mtime)}));
+      groups[{BucketOf(kv.key), std::string(kv.key.scope())}].push_back(&kv);
+    }
+    // At most kChunk entries per script: Redis runs one script at a time,
+    // and live fetches must not wait behind a long one.
+    constexpr size_t kChunk = 100;
+    std::vector<RedisCmd> cmds;
+    for (const auto& [group, members] : groups) {
+      const auto& [b, scope] = group;
+      for (size_t start = 0; start < members.size(); start += kChunk) {
+        std::vector<std::string> k = {ScopeKey(b, "n", scope),
+                                      ScopeKey(b, "t", scope),
+                                      BucketKey(b, "u")};
+        std::vector<std::string> args;
+        for (size_t i = start; i < std::min(members.size(), start + kChunk);
+             ++i) {
+          k.push_back(KeysFor(members[i]->key)[0]);
+          args.push_back(std::string(members[i]->key.name()));
+          args.push_back(absl::StrCat(members[i]->mtime));
+        }
+        cmds.push_back(router_->Script(RedisScript::kRemoveMany, k, args));
+      }
     }
     absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
     if (!replies.ok()) return replies.status();
     Removed removed;
     for (const RedisReply& r : *replies) {
-      if (r.integer() >= 0) {
-        removed.count++;
-        removed.bytes += r.integer();
-      }
+      if (r.size() != 2) return absl::InternalError("remove: " + r.str());
+      removed.count += Int(r.at(0));
+      removed.bytes += Int(r.at(1));
     }
     return removed;
   }
@@ -402,6 +421,12 @@ class RedisStore : public Store {
   // entries that are gone; Scan drops those). *more: keys follow.
   absl::StatusOr<std::vector<Key>> ScanKeys(const ScanRequest& request,
                                             bool* more);
+  // Any order: bucket by bucket, each scope from its mtime index (old
+  // entries) or name index; cursor "bucket|scope|last mtime or name" (mtimes
+  // are unique within a bucket).
+  absl::Status ScanBuckets(const ScanRequest& request, std::vector<Key>* keys,
+                           std::vector<int64_t>* mtimes, bool* more,
+                           std::string* next);
   void SubscriberLoop();
 
   const RedisStoreOptions options_;
@@ -465,10 +490,124 @@ absl::StatusOr<std::vector<Key>> RedisStore::ScanKeys(
   return keys;
 }
 
+absl::Status RedisStore::ScanBuckets(const ScanRequest& request,
+                                     std::vector<Key>* keys,
+                                     std::vector<int64_t>* mtimes, bool* more,
+                                     std::string* next) {
+  int first_bucket = 0;
+  std::string first_scope, position;
+  if (!request.after.empty()) {
+    std::vector<std::string> parts =
+        absl::StrSplit(request.after, absl::MaxSplits('|', 2));
+    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &first_bucket)) {
+      return absl::InvalidArgumentError("scan: bad cursor");
+    }
+    first_scope = parts[1];
+    position = parts[2];
+  }
+  // Old entries come from the mtime index; everything else (and prefixes)
+  // from the name index.
+  const bool by_mtime = request.mtime_before > 0 && request.prefix.empty();
+  const std::string& prefix = request.prefix;
+  for (int b = first_bucket; b < options_.buckets; ++b) {
+    absl::StatusOr<RedisReply> members =
+        router_->Exec({BucketKey(b, "s"), {"SMEMBERS", BucketKey(b, "s")}});
+    if (!members.ok()) return members.status();
+    std::vector<std::string> scopes;
+    for (size_t i = 0; i < members->size(); ++i) {
+      scopes.push_back(ReplyString(members->at(i)));
+    }
+    std::sort(scopes.begin(), scopes.end());
+    for (const std::string& scope : scopes) {
+      if (!request.scope.empty() && scope != request.scope) continue;
+      if (b == first_bucket && scope < first_scope) continue;
+      bool resume =
+          b == first_bucket && scope == first_scope && !position.empty();
+      int want = request.limit - static_cast<int>(keys->size());
+      std::vector<std::string> argv;
+      if (by_mtime) {
+        std::string index = ScopeKey(b, "t", scope);
+        argv = {"ZRANGEBYSCORE",
+                index,
+                resume ? "(" + position : "-inf",
+                absl::StrCat("(", request.mtime_before),
+                "WITHSCORES",
+                "LIMIT",
+                "0",
+                absl::StrCat(want)};
+      } else {
+        std::string index = ScopeKey(b, "n", scope);
+        std::string min = resume           ? "(" + position
+                          : prefix.empty() ? "-"
+                                           : "[" + prefix;
+        argv = {"ZRANGEBYLEX",
+                index,
+                min,
+                prefix.empty() ? "+" : "[" + prefix + "\xff",
+                "LIMIT",
+                "0",
+                absl::StrCat(want)};
+      }
+      absl::StatusOr<RedisReply> range = router_->Exec({argv[1], argv});
+      if (!range.ok()) return range.status();
+      const size_t step = by_mtime ? 2 : 1;
+      for (size_t i = 0; i < range->size(); i += step) {
+        keys->emplace_back(scope, ReplyString(range->at(i)));
+        if (by_mtime) {
+          double score = 0;
+          (void)absl::SimpleAtod(ReplyString(range->at(i + 1)), &score);
+          position = absl::StrCat(static_cast<int64_t>(score));
+          mtimes->push_back(static_cast<int64_t>(score));
+        } else {
+          position = ReplyString(range->at(i));
+        }
+      }
+      if (static_cast<int>(keys->size()) == request.limit) {
+        *more = true;
+        *next = absl::StrCat(b, "|", scope, "|", position);
+        return absl::OkStatus();
+      }
+      position.clear();
+    }
+    first_scope.clear();
+  }
+  *more = false;
+  next->clear();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
   bool more = false;
-  absl::StatusOr<std::vector<Key>> keys = ScanKeys(request, &more);
-  if (!keys.ok()) return keys.status();
+  std::string next;
+  absl::StatusOr<std::vector<Key>> keys;
+  if (request.any_order) {
+    keys = std::vector<Key>();
+    std::vector<int64_t> mtimes;
+    if (absl::Status s = ScanBuckets(request, &*keys, &mtimes, &more, &next);
+        !s.ok()) {
+      return s;
+    }
+    if (!request.metadata && mtimes.size() == keys->size()) {
+      // The mtime index said all that is needed.
+      absl::StatusOr<int64_t> now = router_->Now();
+      if (!now.ok()) return now.status();
+      ScanPage page;
+      for (size_t i = 0; i < keys->size(); ++i) {
+        ScannedEntry e;
+        e.meta.key = (*keys)[i];
+        e.meta.mtime = mtimes[i];
+        page.entries.push_back(std::move(e));
+      }
+      page.now = *now;
+      page.next_after = next;
+      page.done = !more;
+      return page;
+    }
+  } else {
+    keys = ScanKeys(request, &more);
+    if (!keys.ok()) return keys.status();
+    if (!keys->empty()) next = keys->back().encoded();
+  }
   std::vector<RedisCmd> cmds;
   for (const Key& key : *keys) {
     std::string entry = KeysFor(key)[0];
@@ -518,7 +657,7 @@ absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
   }
   if (!ghosts.empty()) (void)router_->ExecMany(ghosts);  // index forgets them
   page.now = *now;
-  if (!keys->empty()) page.next_after = keys->back().encoded();
+  page.next_after = next;
   page.done = !more;
   return page;
 }

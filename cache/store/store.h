@@ -64,12 +64,20 @@ struct Selector {
   std::string prefix;               // otherwise: names starting with this
 };
 
-// A page of entry metadata in key order.
+// A page of entry metadata, in key order unless `any_order`.
 struct ScanRequest {
   std::string scope;   // "" = every scope
   std::string prefix;  // names starting with this (requires scope)
-  std::string after;   // encoded Key to continue after; "" = from the start
+  std::string after;   // ScanPage::next_after of the previous page; "" = start
   int limit = 1000;
+  // Hints for a full pass (purge): any order will do, and only entries with
+  // mtime < mtime_before are wanted (0 = all). A store may use an index for
+  // them, or ignore them (the caller filters anyway).
+  bool any_order = false;
+  int64_t mtime_before = 0;
+  // false: the caller needs only each entry's key and mtime (a store may
+  // leave the rest of the metadata and the expiry values empty).
+  bool metadata = true;
 };
 
 struct ScannedEntry {

@@ -29,14 +29,21 @@ local function ensure_expiry(xkey, clock)
     redis.call('HSET', xkey, '_floor', s(next_event(clock)))
   end
 end
-local function remove_entry(e, n, t, u, name)
-  local z = redis.call('HGET', e, 'z')
+-- Removes the entry and its index members; returns its size (or false).
+-- The caller updates the usage counts.
+local function unlink_entry(e, n, t, name, z)
   redis.call('ZREM', n, name)
   redis.call('ZREM', t, name)
   if not z then return false end
   redis.call('DEL', e)
-  redis.call('HINCRBY', u, 'entries', -1)
-  redis.call('HINCRBY', u, 'bytes', -tonumber(z))
+  return z
+end
+local function remove_entry(e, n, t, u, name)
+  local z = unlink_entry(e, n, t, name, redis.call('HGET', e, 'z'))
+  if z then
+    redis.call('HINCRBY', u, 'entries', -1)
+    redis.call('HINCRBY', u, 'bytes', -tonumber(z))
+  end
   return z
 end
 local function write_entry(k, scope, name, mtime, now, ttl, payload, ct, tags, crc)
@@ -153,6 +160,25 @@ if v == 0 then v = next_event(KEYS[2]) end
 local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if v > cur then redis.call('HSET', KEYS[1], ARGV[1], s(v)) else v = cur end
 return s(v)
+)lua",
+    // kRemoveMany. KEYS: name index, mtime index, usage, then one entry key
+    // per ARGV pair (name, mtime). Returns {count, bytes}.
+    R"lua(
+local count, bytes = 0, 0
+for i = 4, #KEYS do
+  local name, mtime = ARGV[2 * (i - 3) - 1], ARGV[2 * (i - 3)]
+  local mz = redis.call('HMGET', KEYS[i], 'm', 'z')
+  if mz[1] == mtime then
+    unlink_entry(KEYS[i], KEYS[1], KEYS[2], name, mz[2])
+    count = count + 1
+    bytes = bytes + tonumber(mz[2])
+  end
+end
+if count > 0 then
+  redis.call('HINCRBY', KEYS[3], 'entries', -count)
+  redis.call('HINCRBY', KEYS[3], 'bytes', -bytes)
+end
+return {count, bytes}
 )lua",
 };
 static_assert(std::size(kBodies) == static_cast<size_t>(RedisScript::kCount));

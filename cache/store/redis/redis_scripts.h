@@ -26,6 +26,7 @@ enum class RedisScript {
   kDelete,      // remove one entry
   kRemoveIf,    // remove one entry if its mtime is unchanged
   kInvalidate,  // move one expiry key forward in one bucket
+  kRemoveMany,  // kRemoveIf for many entries of one bucket and scope
   kCount
 };
 

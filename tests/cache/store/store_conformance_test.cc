@@ -3,8 +3,10 @@
 // cluster time forward.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -426,6 +428,49 @@ TEST_P(StoreConformanceTest, ScanPagesInKeyOrder) {
   EXPECT_EQ(all->entries.size(), 51u);
   EXPECT_TRUE(all->done);
   EXPECT_EQ(all->entries.front().meta.key.scope(), "atom");
+}
+
+// A full pass in any order (purge): every entry exactly once, across pages;
+// with the mtime hint, at least every entry older than it.
+TEST_P(StoreConformanceTest, ScanInAnyOrderVisitsEveryEntryOnce) {
+  std::map<std::string, int64_t> mtimes;
+  for (int i = 0; i < 25; ++i) {
+    for (const char* scope : {"rss", "atom"}) {
+      Key key(scope, absl::StrCat("n/", i));
+      mtimes[key.encoded()] = *store_->Put(WriteOf(key, "v"));
+    }
+  }
+  auto pass = [&](int64_t mtime_before) {
+    std::map<std::string, int> seen;
+    ScanRequest scan{"", "", "", 7};
+    scan.any_order = true;
+    scan.mtime_before = mtime_before;
+    for (int pages = 0;; ++pages) {
+      EXPECT_LT(pages, 40);
+      if (pages >= 40) break;
+      absl::StatusOr<ScanPage> page = store_->Scan(scan);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      EXPECT_LE(page->entries.size(), 7u);
+      for (const ScannedEntry& e : page->entries) seen[e.meta.key.encoded()]++;
+      if (page->done) break;
+      scan.after = page->next_after;
+    }
+    return seen;
+  };
+  std::map<std::string, int> all = pass(0);
+  EXPECT_EQ(all.size(), mtimes.size());
+  for (const auto& [key, count] : all) EXPECT_EQ(count, 1) << key;
+  std::vector<int64_t> sorted;
+  for (const auto& [key, mtime] : mtimes) sorted.push_back(mtime);
+  std::sort(sorted.begin(), sorted.end());
+  int64_t cutoff = sorted[20];  // the 20 oldest are before it
+  std::map<std::string, int> old = pass(cutoff);
+  for (const auto& [key, mtime] : mtimes) {
+    if (mtime < cutoff) {
+      EXPECT_EQ(old[key], 1) << "old entry missed";
+    }
+  }
 }
 
 TEST_P(StoreConformanceTest, UsageCountsEntriesAndBytes) {
