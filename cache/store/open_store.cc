@@ -19,21 +19,19 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
     options.clock = settings.clock;
     return NewMemoryStore(options);
   }
-  if (absl::StartsWith(url, "redis-cluster://")) {
-    absl::StatusOr<std::vector<RedisEndpoint>> seeds =
-        ParseRedisClusterUrl(url);
-    if (!seeds.ok()) return seeds.status();
+  const bool cluster = absl::StartsWith(url, "redis-cluster://");
+  if (cluster || absl::StartsWith(url, "redis://")) {
     RedisStoreOptions options;
-    options.cluster_seeds = *seeds;
-    options.endpoint.timeout = settings.redis_timeout;
-    options.pool_size = settings.redis_pool_size;
-    return OpenRedisStore(options);
-  }
-  if (absl::StartsWith(url, "redis://")) {
-    absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(url);
-    if (!endpoint.ok()) return endpoint.status();
-    RedisStoreOptions options;
-    options.endpoint = *endpoint;
+    if (cluster) {
+      absl::StatusOr<std::vector<RedisEndpoint>> seeds =
+          ParseRedisClusterUrl(url);
+      if (!seeds.ok()) return seeds.status();
+      options.cluster_seeds = *seeds;
+    } else {
+      absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(url);
+      if (!endpoint.ok()) return endpoint.status();
+      options.endpoint = *endpoint;
+    }
     options.endpoint.timeout = settings.redis_timeout;
     options.pool_size = settings.redis_pool_size;
     return OpenRedisStore(options);

@@ -98,20 +98,12 @@ TEST_F(CtlTest, FiftyParallelFetchOrGenerateRunTheGeneratorOnce) {
   std::string cmd = Ctl(absl::StrCat(
       "fetch-or-generate content-view hot --wait 20s -- sh -c 'echo run >> ",
       counter, "; sleep 0.5; echo value'"));
-  std::vector<ShellResult> results(50);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 50; ++i) {
-    threads.emplace_back([&, i] { results[i] = Shell(cmd); });
-  }
-  for (std::thread& t : threads) t.join();
-  for (const ShellResult& r : results) {
+  for (const ShellResult& r :
+       ShellConcurrently(std::vector<std::string>(50, cmd))) {
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.out, "value\n");
   }
-  std::ifstream in(counter);
-  std::stringstream runs;
-  runs << in.rdbuf();
-  EXPECT_EQ(runs.str(), "run\n") << "the generator ran exactly once";
+  EXPECT_EQ(ReadFile(counter), "run\n") << "the generator ran exactly once";
 }
 
 TEST_F(CtlTest, ListExpireDeleteAndPurge) {

@@ -106,25 +106,19 @@ TEST_P(RedisNodesTest, ClockSkewNeverReordersInvalidationAndGeneration) {
 TEST_P(RedisNodesTest, ThirtyRequestersOnEachOfThreeNodesRunTheGeneratorOnce) {
   std::string counter = testing::TempDir() + "/redis-runs-" + tag_;
   std::string name = "hot/" + tag_;
-  std::vector<ShellResult> results(90);
-  std::vector<std::thread> threads;
+  std::vector<std::string> commands;
   for (int i = 0; i < 90; ++i) {
-    threads.emplace_back([&, i] {
-      results[i] = Shell(
-          Ctl(1 + i % 3, absl::StrCat("fetch-or-generate content-view ", name,
-                                      " --wait 20s -- sh -c 'echo run >> ",
-                                      counter, "; sleep 0.5; echo value'")));
-    });
+    commands.push_back(
+        Ctl(1 + i % 3, absl::StrCat("fetch-or-generate content-view ", name,
+                                    " --wait 20s -- sh -c 'echo run >> ",
+                                    counter, "; sleep 0.5; echo value'")));
   }
-  for (std::thread& t : threads) t.join();
-  for (const ShellResult& r : results) {
+  for (const ShellResult& r : ShellConcurrently(commands)) {
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.out, "value\n");
   }
-  std::ifstream in(counter);
-  std::stringstream runs;
-  runs << in.rdbuf();
-  EXPECT_EQ(runs.str(), "run\n") << "one generator run across three nodes";
+  EXPECT_EQ(ReadFile(counter), "run\n")
+      << "one generator run across three nodes";
 }
 
 INSTANTIATE_TEST_SUITE_P(Redis, RedisNodesTest, testing::Bool(),

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -76,6 +77,24 @@ ShellResult Shell(const std::string& command) {
   absl::StatusOr<CommandResult> r = RunCommand({"/bin/sh", "-c", command});
   if (!r.ok()) return {-1, ""};
   return {r->exit_code, r->out};
+}
+
+std::vector<ShellResult> ShellConcurrently(
+    const std::vector<std::string>& commands) {
+  std::vector<ShellResult> results(commands.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = Shell(commands[i]); });
+  }
+  for (std::thread& t : threads) t.join();
+  return results;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace clustercache

@@ -36,6 +36,11 @@ struct ShellResult {
   std::string out;
 };
 ShellResult Shell(const std::string& command);
+// Runs every command at once (a thread each); results in the same order.
+std::vector<ShellResult> ShellConcurrently(
+    const std::vector<std::string>& commands);
+// The whole file ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
 
 }  // namespace clustercache
 
