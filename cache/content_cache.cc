@@ -73,16 +73,10 @@ void ContentCache::FetchAsync(const FetchRequest& request, FetchDone done) {
   // executor, where blocking is allowed.
   store_->ReadAsync(request.key, [this, request, c, done = std::move(done)](
                                      absl::StatusOr<Lookup> read) mutable {
-    if (read.ok() && read->entry &&
-        IsFresh(
-            read->entry->meta, read->expiry,
-            {request.newer_than, absl::ToInt64Microseconds(request.max_age)},
-            read->now)) {
-      Bump(c->hits);
-      FetchResult hit;
-      hit.outcome = FetchOutcome::kHit;
-      hit.entry = std::move(read->entry);
-      return done(std::move(hit));
+    if (read.ok()) {
+      if (std::optional<FetchResult> hit = FreshHit(request, *read, c)) {
+        return done(*std::move(hit));
+      }
     }
     executor_->Run([this, request, c, done = std::move(done)]() mutable {
       LookThenWait(request, c, std::move(done));
@@ -99,11 +93,25 @@ void ContentCache::LookThenWait(const FetchRequest& request, ScopeCounters* c,
   Wait(request, c, std::move(done));
 }
 
+std::optional<FetchResult> ContentCache::FreshHit(const FetchRequest& request,
+                                                  Lookup& lookup,
+                                                  ScopeCounters* c) {
+  const FreshnessBounds bounds{request.newer_than,
+                               absl::ToInt64Microseconds(request.max_age)};
+  if (!lookup.entry ||
+      !IsFresh(lookup.entry->meta, lookup.expiry, bounds, lookup.now)) {
+    return std::nullopt;
+  }
+  Bump(c->hits);
+  FetchResult hit;
+  hit.outcome = FetchOutcome::kHit;
+  hit.entry = std::move(lookup.entry);
+  return hit;
+}
+
 absl::StatusOr<FetchResult> ContentCache::Look(const FetchRequest& request,
                                                ScopeCounters* c) {
   const Key& key = request.key;
-  const FreshnessBounds bounds{request.newer_than,
-                               absl::ToInt64Microseconds(request.max_age)};
   FetchResult result;
   for (;;) {
     absl::StatusOr<Lookup> read = store_->Read(key);
@@ -114,12 +122,8 @@ absl::StatusOr<FetchResult> ContentCache::Look(const FetchRequest& request,
       return result;
     }
     Lookup& lookup = *read;
-    if (lookup.entry &&
-        IsFresh(lookup.entry->meta, lookup.expiry, bounds, lookup.now)) {
-      Bump(c->hits);
-      result.outcome = FetchOutcome::kHit;
-      result.entry = std::move(lookup.entry);
-      return result;
+    if (std::optional<FetchResult> hit = FreshHit(request, lookup, c)) {
+      return *std::move(hit);
     }
     int64_t seen_mtime = lookup.entry ? lookup.entry->meta.mtime : 0;
     EntryRef stale = UsableStaleCopy(lookup, &seen_mtime);

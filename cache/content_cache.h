@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,10 @@ class ContentCache {
                     FetchDone done);
   FetchResult Timeout(ScopeCounters* c);
   absl::Status ValidateFetch(const FetchRequest& request) const;
+  // The HIT for `lookup` if its entry is fresh for `request` (counted);
+  // the one place a hit is decided, for Look and the async fast path.
+  std::optional<FetchResult> FreshHit(const FetchRequest& request,
+                                      Lookup& lookup, ScopeCounters* c);
 
   // The stale copy in `lookup` if it is still within its scope's keep time;
   // otherwise null, and a too-old copy is removed (then *seen_mtime = 0).
