@@ -67,6 +67,15 @@ void KeyWatchers::CancelAll() {
   for (const Callback& c : callbacks) (*c)();
 }
 
+std::vector<std::string> KeyWatchers::WatchedKeys() {
+  std::vector<std::string> keys;
+  if (active_.load(std::memory_order_relaxed) == 0) return keys;
+  absl::MutexLock lock(&mu_);
+  keys.reserve(watches_.size());
+  for (const auto& [key, list] : watches_) keys.push_back(key);
+  return keys;
+}
+
 void KeyWatchers::Remove(const std::string& encoded_key,
                          const Callback& callback) {
   absl::MutexLock lock(&mu_);

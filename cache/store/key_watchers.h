@@ -29,6 +29,9 @@ class KeyWatchers {
   void NotifyAll();
   // Calls every watch; watches made later are called at once.
   void CancelAll();
+  // The keys watched now (for a store that must poll for other nodes'
+  // changes).
+  std::vector<std::string> WatchedKeys();
 
  private:
   class Handle;

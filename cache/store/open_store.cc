@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cache/store/memcached_store.h"
 #include "cache/store/memory_store.h"
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis_store.h"
@@ -36,10 +37,22 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
     options.pool_size = settings.redis_pool_size;
     return OpenRedisStore(options);
   }
+  if (absl::StartsWith(url, "memcached://")) {
+    absl::StatusOr<std::vector<MemcachedEndpoint>> servers =
+        ParseMemcachedUrl(url);
+    if (!servers.ok()) return servers.status();
+    MemcachedStoreOptions options;
+    options.servers = *servers;
+    options.timeout = settings.memcached_timeout;
+    options.pool_size = settings.memcached_pool_size;
+    options.clock = settings.clock;
+    return OpenMemcachedStore(options);
+  }
   return absl::InvalidArgumentError(
       absl::StrCat("store: unknown store \"", url,
                    "\" (supported: memory, redis://HOST:PORT[/DB], "
-                   "redis-cluster://HOST:PORT[,HOST:PORT...])"));
+                   "redis-cluster://HOST:PORT[,HOST:PORT...], "
+                   "memcached://HOST:PORT[,HOST:PORT...])"));
 }
 
 }  // namespace clustercache

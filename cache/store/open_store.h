@@ -18,10 +18,13 @@ struct StoreSettings {
   Clock* clock = nullptr;                   // null = DefaultClock()
   int redis_pool_size = 8;                  // for "redis://"
   absl::Duration redis_timeout = absl::Milliseconds(500);
+  int memcached_pool_size = 8;  // for "memcached://"
+  absl::Duration memcached_timeout = absl::Milliseconds(500);
 };
 
-// "memory" (the embedded default), "redis://[:PASSWORD@]HOST:PORT[/DB]" or
-// "redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]".
+// "memory" (the embedded default), "redis://[:PASSWORD@]HOST:PORT[/DB]",
+// "redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]" or
+// "memcached://HOST:PORT[,HOST:PORT...]".
 // Unknown schemes are InvalidArgument; an unreachable server Unavailable.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
                                                  const StoreSettings& settings);

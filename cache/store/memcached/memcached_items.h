@@ -1,0 +1,77 @@
+// The items of the memcached store: their names and their values.
+//
+// Names (prefix p, bucket b = crc32(key) % buckets, group "p.b": every item
+// of a bucket lives on the server the group hashes to):
+//   p:e:<id>             entry head: metadata, and the payload when it fits
+//   p:e:<id>@<mtime>.<i> chunk i of a payload larger than one item
+//   p:l:<id>             lease: token, grant time, lapse time
+//   p:c:<b>              bucket clock (a counter, microseconds)
+//   p:x:<b>:<expiry key> the bucket's copy of an expiry key (decimal)
+//   p:xm                 every expiry key's latest value (group "p.xm")
+// <id> is "scope/name" when that is short printable ASCII, else
+// "scope#<128-bit hash>"; the head holds the whole key and a read checks it,
+// so a hash collision reads as a miss, never as another key's entry.
+#ifndef CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_ITEMS_H_
+#define CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_ITEMS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "cache/entry.h"
+#include "cache/key.h"
+
+namespace clustercache {
+
+class McLayout {
+ public:
+  McLayout(std::string prefix, int buckets)
+      : prefix_(std::move(prefix)), buckets_(buckets) {}
+
+  int buckets() const { return buckets_; }
+  int BucketOf(const Key& key) const;
+  std::string Group(int bucket) const;
+  std::string EntryItem(const Key& key) const;
+  std::string ChunkItem(const Key& key, int64_t mtime, int index) const;
+  std::string LeaseItem(const Key& key) const;
+  std::string ClockItem(int bucket) const;
+  std::string CopyItem(int bucket, absl::string_view expiry_key) const;
+  std::string MasterGroup() const;
+  std::string MasterItem() const;
+
+ private:
+  std::string Id(const Key& key) const;
+  const std::string prefix_;
+  const int buckets_;
+};
+
+// An entry head: the metadata, how many chunks hold the payload (0: the
+// payload follows inline), or a tombstone (a removed entry, briefly).
+struct McHead {
+  EntryMeta meta;
+  int chunks = 0;
+  std::string inline_payload;
+  bool tombstone = false;
+};
+
+std::string EncodeHead(const EntryMeta& meta, int chunks,
+                       absl::string_view inline_payload);
+std::string TombstoneHead();
+// nullopt: not a head this program wrote (corrupt or foreign): a miss.
+std::optional<McHead> DecodeHead(absl::string_view value);
+
+std::string EncodeLease(const Lease& lease);
+std::optional<Lease> DecodeLease(absl::string_view value);
+
+// The expiry-key map held in p:xm.
+std::string EncodeExpiryMap(const std::map<std::string, int64_t>& values);
+std::optional<std::map<std::string, int64_t>> DecodeExpiryMap(
+    absl::string_view value);
+
+std::optional<int64_t> DecodeCounter(absl::string_view value);
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_ITEMS_H_

@@ -1,0 +1,132 @@
+// MemcachedPool: handles on a pool of memcached servers (libmemcached), one
+// user at a time, with the behaviours the store relies on:
+//   - consistent hashing (ketama), so adding a server moves only its share;
+//   - the binary protocol, CAS support, TCP_NODELAY;
+//   - a timeout on connect and on every call;
+//   - a server that fails twice in a row is marked dead and retried after a
+//     second; calls for its keys fail fast meanwhile. Dead servers are NOT
+//     taken out of the hash ring: their keys would move to a live server
+//     that may hold older copies of them, and an older expiry-key copy would
+//     make an invalidated entry fresh. Keys of a dead server answer
+//     Unavailable instead ("render, do not store").
+// Every call names a group key: all keys of one call live on the server that
+// the group key hashes to (libmemcached's *_by_key calls). An outage is
+// logged once per server when it starts and once when it ends. Thread-safe.
+#ifndef CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_POOL_H_
+#define CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_POOL_H_
+
+#include <libmemcached/memcached.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace clustercache {
+
+struct MemcachedEndpoint {
+  std::string host;
+  int port = 11211;
+  std::string ToString() const;
+};
+
+// "memcached://HOST:PORT[,HOST:PORT...]".
+absl::StatusOr<std::vector<MemcachedEndpoint>> ParseMemcachedUrl(
+    absl::string_view url);
+
+struct McItem {
+  std::string value;
+  uint64_t cas = 0;
+};
+
+// One libmemcached handle: a connection to each server of the pool. Results
+// that are part of the protocol (not found, exists, changed) are values;
+// failures to talk to a server are Unavailable.
+class McHandle {
+ public:
+  explicit McHandle(memcached_st* memc) : memc_(memc) {}
+
+  // The keys found, by key; one request to the group's server.
+  absl::StatusOr<absl::flat_hash_map<std::string, McItem>> MultiGet(
+      absl::string_view group, const std::vector<std::string>& keys);
+  absl::Status Set(absl::string_view group, absl::string_view key,
+                   absl::string_view value, time_t exptime = 0);
+  // false: the key exists already.
+  absl::StatusOr<bool> Add(absl::string_view group, absl::string_view key,
+                           absl::string_view value, time_t exptime = 0);
+  // false: the item changed since `cas` was read, or is gone.
+  absl::StatusOr<bool> Cas(absl::string_view group, absl::string_view key,
+                           absl::string_view value, uint64_t cas,
+                           time_t exptime = 0);
+  // false: there was no such key.
+  absl::StatusOr<bool> Delete(absl::string_view group, absl::string_view key);
+  // Adds `delta` to a counter item, creating it with `initial` when absent.
+  // Returns the value after.
+  absl::StatusOr<uint64_t> Increment(absl::string_view group,
+                                     absl::string_view key, uint64_t delta,
+                                     uint64_t initial);
+  // The index of the server that `group` hashes to.
+  uint32_t ServerIndex(absl::string_view group) const;
+
+ private:
+  friend class MemcachedPool;
+  absl::Status Fail(absl::string_view group, memcached_return_t rc);
+  memcached_st* memc_;
+  class MemcachedPool* pool_ = nullptr;
+};
+
+class MemcachedPool {
+ public:
+  // Unavailable if the server list cannot be set up (not if a server is
+  // down: that is found per call).
+  static absl::StatusOr<std::unique_ptr<MemcachedPool>> Open(
+      std::vector<MemcachedEndpoint> servers, absl::Duration timeout, int size);
+  ~MemcachedPool();
+
+  // Runs `fn(handle)` on a pooled handle.
+  template <typename Fn>
+  auto With(Fn fn) -> decltype(fn(std::declval<McHandle&>())) {
+    McHandle handle(Acquire());
+    handle.pool_ = this;
+    auto result = fn(handle);
+    Release(handle.memc_);
+    return result;
+  }
+
+  const std::vector<MemcachedEndpoint>& servers() const { return servers_; }
+  // The item size limit of the smallest server that answers (from "stats
+  // settings"); 0 when no server answers.
+  int64_t ItemSizeLimit();
+
+ private:
+  friend class McHandle;
+  MemcachedPool(std::vector<MemcachedEndpoint> servers, memcached_st* master,
+                int size)
+      : servers_(std::move(servers)), master_(master), size_(size) {}
+  memcached_st* Acquire();
+  void Release(memcached_st* memc);
+  // Logs when a server goes down or comes back; once per change.
+  void NoteServer(uint32_t index, bool up);
+
+  const std::vector<MemcachedEndpoint> servers_;
+  memcached_st* const master_;
+  const int size_;
+  absl::Mutex mu_;
+  std::vector<memcached_st*> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<bool> down_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> down_count_{0};  // lets the happy path skip the lock
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_POOL_H_

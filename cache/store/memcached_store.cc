@@ -1,0 +1,763 @@
+#include "cache/store/memcached_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "cache/key.h"
+#include "cache/store/key_watchers.h"
+#include "cache/store/memcached/memcached_items.h"
+#include "cache/util/log.h"
+
+namespace clustercache {
+namespace {
+
+constexpr int kMaxAttempts = 32;
+constexpr absl::string_view kFloor = "~floor";  // not a valid expiry key
+// How long a removed head stays as a tombstone (so a CAS sees the removal).
+constexpr time_t kTombstoneSeconds = 2;
+
+using Items = absl::flat_hash_map<std::string, McItem>;
+
+const McItem* Find(const Items& items, const std::string& key) {
+  auto it = items.find(key);
+  return it == items.end() ? nullptr : &it->second;
+}
+
+time_t LeaseExptime(absl::Duration lease_time) {
+  // Lapsed leases stay readable a while (takeover is by CAS on them).
+  return static_cast<time_t>(
+             absl::ToInt64Seconds(absl::Ceil(lease_time, absl::Seconds(1)))) +
+         30;
+}
+
+absl::Status Contention(absl::string_view what, const Key& key) {
+  return absl::AbortedError(absl::StrCat(what, " of ", key.ToString(),
+                                         ": too many concurrent changes"));
+}
+
+class MemcachedStore : public Store {
+ public:
+  MemcachedStore(MemcachedStoreOptions options,
+                 std::unique_ptr<MemcachedPool> pool, int64_t item_limit)
+      : options_(std::move(options)),
+        layout_(options_.prefix, options_.buckets),
+        pool_(std::move(pool)),
+        clock_(options_.clock != nullptr ? options_.clock : DefaultClock()),
+        item_limit_(item_limit),
+        // Room for the head's metadata and the item's own overhead.
+        chunk_size_(item_limit - 8192),
+        poller_([this] { PollWatches(); }) {}
+
+  ~MemcachedStore() override {
+    stop_.store(true);
+    poller_.join();
+  }
+
+  std::string Describe() const override {
+    std::vector<std::string> servers;
+    for (const MemcachedEndpoint& e : pool_->servers()) {
+      servers.push_back(e.ToString());
+    }
+    return absl::StrCat("memcached (", servers.size(),
+                        " servers: ", absl::StrJoin(servers, ","),
+                        "; ketama, binary protocol, ", layout_.buckets(),
+                        " buckets, items up to ", item_limit_, " bytes)");
+  }
+
+  absl::StatusOr<int64_t> Now() override { return clock_->NowMicros(); }
+  bool CallsMayBlock() const override { return true; }
+
+  absl::StatusOr<Lookup> Read(const Key& key) override {
+    return pool_->With([&](McHandle& h) -> absl::StatusOr<Lookup> {
+      const int b = layout_.BucketOf(key);
+      const std::string group = layout_.Group(b);
+      const std::string head_item = layout_.EntryItem(key);
+      const std::string lease_item = layout_.LeaseItem(key);
+      const std::string clock_item = layout_.ClockItem(b);
+      const std::string all_item = layout_.CopyItem(b, kExpiryAll);
+      const std::string scope_item =
+          layout_.CopyItem(b, ScopeExpiryKey(key.scope()));
+      absl::StatusOr<Items> got = h.MultiGet(
+          group, {head_item, lease_item, clock_item, all_item, scope_item});
+      if (!got.ok()) return got.status();
+      Lookup l;
+      l.now = clock_->NowMicros();
+      if (const McItem* c = Find(*got, clock_item)) {
+        l.now = std::max(l.now, DecodeCounter(c->value).value_or(0));
+      }
+      if (const McItem* lease = Find(*got, lease_item)) {
+        l.lease = DecodeLease(lease->value);
+      }
+      const McItem* head = Find(*got, head_item);
+      if (head == nullptr) return l;
+      absl::StatusOr<EntryRef> entry = LoadEntry(h, group, key, head->value);
+      if (!entry.ok()) return entry.status();
+      if (*entry == nullptr) return l;
+      l.entry = *std::move(entry);
+      l.expiry.all = CopyValue(*got, all_item);
+      l.expiry.scope = CopyValue(*got, scope_item);
+      const std::vector<std::string>& tags = l.entry->meta.tags;
+      if (!tags.empty()) {
+        std::vector<std::string> items;
+        for (const std::string& t : tags)
+          items.push_back(layout_.CopyItem(b, t));
+        absl::StatusOr<Items> copies = h.MultiGet(group, items);
+        if (!copies.ok()) return copies.status();
+        for (const std::string& item : items) {
+          l.expiry.tags.push_back(CopyValue(*copies, item));
+        }
+      }
+      return l;
+    });
+  }
+
+  absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,
+                                     absl::Duration lease_time) override {
+    return pool_->With([&](McHandle& h) -> absl::StatusOr<Grant> {
+      const int b = layout_.BucketOf(key);
+      const std::string group = layout_.Group(b);
+      const std::string lease_item = layout_.LeaseItem(key);
+      // The copies must exist before the grant time is taken: one created
+      // later would be newer than the entry, which would be stale at birth.
+      if (absl::Status s = EnsureCopies(
+              h, b, {std::string(kExpiryAll), ScopeExpiryKey(key.scope())});
+          !s.ok()) {
+        return s;
+      }
+      for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        absl::StatusOr<int64_t> now = Tick(h, b);
+        if (!now.ok()) return now.status();
+        Lease lease{NewLeaseToken(), *now,
+                    *now + absl::ToInt64Microseconds(lease_time)};
+        absl::StatusOr<bool> added = h.Add(
+            group, lease_item, EncodeLease(lease), LeaseExptime(lease_time));
+        if (!added.ok()) return added.status();
+        bool takeover = false;
+        if (!*added) {
+          absl::StatusOr<Items> got = h.MultiGet(group, {lease_item});
+          if (!got.ok()) return got.status();
+          const McItem* item = Find(*got, lease_item);
+          if (item == nullptr) continue;  // released meanwhile
+          std::optional<Lease> held = DecodeLease(item->value);
+          if (held && *now < held->expires_at) {
+            return Grant{GrantOutcome::kHeld, *held, false};
+          }
+          absl::StatusOr<bool> swapped =
+              h.Cas(group, lease_item, EncodeLease(lease), item->cas,
+                    LeaseExptime(lease_time));
+          if (!swapped.ok()) return swapped.status();
+          if (!*swapped) continue;
+          takeover = held.has_value();
+        }
+        // The guard, after the lease is ours: a commit that lands before
+        // this read is seen; one after it needs the lease.
+        absl::StatusOr<Items> got = h.MultiGet(group, {layout_.EntryItem(key)});
+        if (!got.ok()) return got.status();
+        int64_t mtime = 0;
+        if (const McItem* head = Find(*got, layout_.EntryItem(key))) {
+          std::optional<McHead> decoded = DecodeHead(head->value);
+          if (decoded && !decoded->tombstone && decoded->meta.key == key) {
+            mtime = decoded->meta.mtime;
+          }
+        }
+        if (mtime != seen_mtime) {
+          absl::StatusOr<bool> ended = EndLease(h, group, key, lease.token);
+          if (!ended.ok()) return ended.status();
+          return Grant{GrantOutcome::kChanged, Lease(), false};
+        }
+        return Grant{GrantOutcome::kGranted, lease, takeover};
+      }
+      return Contention("lease", key);
+    });
+  }
+
+  absl::StatusOr<Commit> CommitLeased(const EntryWrite& write,
+                                      absl::string_view token) override {
+    const Key& key = write.key;
+    absl::StatusOr<Commit> commit = pool_->With([&](McHandle& h)
+                                                    -> absl::StatusOr<Commit> {
+      const int b = layout_.BucketOf(key);
+      const std::string group = layout_.Group(b);
+      const std::string lease_item = layout_.LeaseItem(key);
+      const std::string head_item = layout_.EntryItem(key);
+      absl::StatusOr<Items> got = h.MultiGet(group, {lease_item, head_item});
+      if (!got.ok()) return got.status();
+      const McItem* lease_value = Find(*got, lease_item);
+      std::optional<Lease> lease;
+      if (lease_value != nullptr) lease = DecodeLease(lease_value->value);
+      if (!lease || lease->token != token) {
+        return Commit{CommitOutcome::kLeaseLost, 0};
+      }
+      if (absl::Status s = EnsureCopies(h, b, ExpiryKeysOf(write)); !s.ok()) {
+        return s;
+      }
+      EntryMeta meta =
+          MetaForWrite(write, lease->granted_at,
+                       std::max(lease->granted_at, clock_->NowMicros()));
+      std::optional<McItem> head;
+      if (const McItem* item = Find(*got, head_item)) head = *item;
+      for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        if (head) {
+          std::optional<McHead> decoded = DecodeHead(head->value);
+          if (decoded && !decoded->tombstone && decoded->meta.key == key &&
+              decoded->meta.mtime > lease->granted_at) {
+            absl::StatusOr<bool> ended = EndLease(h, group, key, lease->token);
+            if (!ended.ok()) return ended.status();
+            return Commit{CommitOutcome::kSuperseded, 0};
+          }
+        }
+        absl::StatusOr<bool> written =
+            WriteEntry(h, group, meta, *write.payload, head);
+        if (!written.ok()) return written.status();
+        if (*written) {
+          absl::StatusOr<bool> ended = EndLease(h, group, key, lease->token);
+          if (!ended.ok()) return ended.status();
+          return Commit{CommitOutcome::kStored, meta.mtime};
+        }
+        // Someone wrote in between: judge against what they wrote.
+        absl::StatusOr<Items> again = h.MultiGet(group, {head_item});
+        if (!again.ok()) return again.status();
+        head.reset();
+        if (const McItem* item = Find(*again, head_item)) head = *item;
+      }
+      return Contention("commit", key);
+    });
+    if (commit.ok() && commit->outcome != CommitOutcome::kLeaseLost) {
+      watchers_.Notify(key.encoded());
+    }
+    return commit;
+  }
+
+  absl::StatusOr<int64_t> Put(const EntryWrite& write) override {
+    absl::StatusOr<int64_t> mtime =
+        pool_->With([&](McHandle& h) -> absl::StatusOr<int64_t> {
+          const int b = layout_.BucketOf(write.key);
+          if (absl::Status s = EnsureCopies(h, b, ExpiryKeysOf(write));
+              !s.ok()) {
+            return s;
+          }
+          absl::StatusOr<int64_t> now = Tick(h, b);
+          if (!now.ok()) return now.status();
+          EntryMeta meta = MetaForWrite(write, *now, *now);
+          absl::StatusOr<bool> written = WriteEntry(
+              h, layout_.Group(b), meta, *write.payload, std::nullopt, true);
+          if (!written.ok()) return written.status();
+          return *now;
+        });
+    if (mtime.ok()) watchers_.Notify(write.key.encoded());
+    return mtime;
+  }
+
+  absl::StatusOr<bool> Release(const Key& key,
+                               absl::string_view token) override {
+    absl::StatusOr<bool> ended =
+        pool_->With([&](McHandle& h) -> absl::StatusOr<bool> {
+          return EndLease(h, layout_.Group(layout_.BucketOf(key)), key, token);
+        });
+    if (ended.ok() && *ended) watchers_.Notify(key.encoded());
+    return ended;
+  }
+
+  std::unique_ptr<WatchHandle> Watch(const Key& key,
+                                     std::function<void()> on_change) override {
+    return watchers_.Watch(key.encoded(), std::move(on_change));
+  }
+  void CancelWaits() override { watchers_.CancelAll(); }
+
+  absl::StatusOr<int64_t> Expire(const Selector& selector) override {
+    if (!selector.name) {
+      return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
+    }
+    const Key key(selector.scope, *selector.name);
+    return pool_->With([&](McHandle& h) -> absl::StatusOr<int64_t> {
+      const int b = layout_.BucketOf(key);
+      const std::string group = layout_.Group(b);
+      const std::string head_item = layout_.EntryItem(key);
+      for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        absl::StatusOr<Items> got = h.MultiGet(group, {head_item});
+        if (!got.ok()) return got.status();
+        const McItem* item = Find(*got, head_item);
+        if (item == nullptr) return 0;
+        std::optional<McHead> head = DecodeHead(item->value);
+        if (!head || head->tombstone || !(head->meta.key == key) ||
+            head->meta.expired()) {
+          return 0;
+        }
+        absl::StatusOr<int64_t> now = Tick(h, b);
+        if (!now.ok()) return now.status();
+        head->meta.expired_at = *now;
+        absl::StatusOr<bool> swapped =
+            h.Cas(group, head_item,
+                  EncodeHead(head->meta, head->chunks, head->inline_payload),
+                  item->cas);
+        if (!swapped.ok()) return swapped.status();
+        if (*swapped) return 1;
+      }
+      return Contention("expire", key);
+    });
+  }
+
+  absl::StatusOr<int64_t> Delete(const Selector& selector) override {
+    if (!selector.name) {
+      return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
+    }
+    const Key key(selector.scope, *selector.name);
+    absl::StatusOr<Removed> removed = RemoveHeads({{key, 0}});
+    if (!removed.ok()) return removed.status();
+    return removed->count;
+  }
+
+  absl::StatusOr<Removed> RemoveIfUnchanged(
+      const std::vector<KeyVersion>& keys) override {
+    return RemoveHeads(keys);
+  }
+
+  absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
+                                     int64_t at) override {
+    const std::string name(expiry_key);
+    return pool_->With([&](McHandle& h) -> absl::StatusOr<int64_t> {
+      // Every bucket's clock and copy, one multi-get per server.
+      std::map<uint32_t, std::vector<int>> by_server;
+      for (int b = 0; b < layout_.buckets(); ++b) {
+        by_server[h.ServerIndex(layout_.Group(b))].push_back(b);
+      }
+      Items seen;
+      for (const auto& [server, buckets] : by_server) {
+        std::vector<std::string> items;
+        for (int b : buckets) {
+          items.push_back(layout_.ClockItem(b));
+          items.push_back(layout_.CopyItem(b, name));
+        }
+        absl::StatusOr<Items> got =
+            h.MultiGet(layout_.Group(buckets.front()), items);
+        if (!got.ok()) return got.status();
+        seen.merge(*got);
+      }
+      int64_t value = at;
+      if (at == 0) {
+        // Newer than every bucket's clock: newer than every grant so far.
+        value = clock_->NowMicros();
+        for (int b = 0; b < layout_.buckets(); ++b) {
+          if (const McItem* c = Find(seen, layout_.ClockItem(b))) {
+            value = std::max(value, DecodeCounter(c->value).value_or(0) + 1);
+          }
+        }
+      }
+      absl::StatusOr<int64_t> raised = RaiseMaster(h, name, value);
+      if (!raised.ok()) return raised.status();
+      value = *raised;
+      int applied = 0;
+      absl::Status first_error;
+      for (int b = 0; b < layout_.buckets(); ++b) {
+        absl::Status s;
+        if (at == 0)
+          s = LiftClock(h, b, value, Find(seen, layout_.ClockItem(b)));
+        if (s.ok()) {
+          s = RaiseCopy(h, b, name, value,
+                        Find(seen, layout_.CopyItem(b, name)));
+        }
+        if (s.ok()) {
+          ++applied;
+        } else if (first_error.ok()) {
+          first_error = s;
+        }
+      }
+      if (!first_error.ok()) {
+        return absl::UnavailableError(absl::StrCat(
+            "invalidate ", name, ": applied to ", applied, " of ",
+            layout_.buckets(), " buckets; ", first_error.message()));
+      }
+      return value;
+    });
+  }
+
+  absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() override {
+    return pool_->With(
+        [&](McHandle& h) -> absl::StatusOr<std::vector<ExpiryKeyValue>> {
+          absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+          if (!master.ok()) return master.status();
+          std::vector<ExpiryKeyValue> out;
+          if (!*master) return out;
+          std::optional<std::map<std::string, int64_t>> values =
+              DecodeExpiryMap((*master)->value);
+          if (!values) return out;
+          for (const auto& [name, value] : *values) {
+            if (name != kFloor) out.push_back({name, value});
+          }
+          return out;
+        });
+  }
+
+  absl::StatusOr<ScanPage> Scan(const ScanRequest&) override {
+    return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
+  }
+  absl::StatusOr<StoreUsage> Usage() override {
+    return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
+  }
+
+  // Creates the expiry map when the pool has none (a new pool).
+  absl::Status Initialise() {
+    return pool_->With([&](McHandle& h) -> absl::Status {
+      absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+      return master.status();
+    });
+  }
+
+ private:
+  std::vector<std::string> ExpiryKeysOf(const EntryWrite& write) const {
+    std::vector<std::string> names = {std::string(kExpiryAll),
+                                      ScopeExpiryKey(write.key.scope())};
+    names.insert(names.end(), write.tags.begin(), write.tags.end());
+    return names;
+  }
+
+  std::optional<int64_t> CopyValue(const Items& items,
+                                   const std::string& item) const {
+    const McItem* found = Find(items, item);
+    if (found == nullptr) return std::nullopt;  // evicted: cannot tell
+    return DecodeCounter(found->value);
+  }
+
+  // The next cluster time of bucket `b`: unique within the bucket, and
+  // never behind this node's clock.
+  absl::StatusOr<int64_t> Tick(McHandle& h, int b) {
+    const std::string group = layout_.Group(b);
+    const std::string item = layout_.ClockItem(b);
+    const uint64_t local = static_cast<uint64_t>(clock_->NowMicros());
+    absl::StatusOr<uint64_t> t = h.Increment(group, item, 1, local);
+    if (!t.ok()) return t.status();
+    if (*t < local) t = h.Increment(group, item, local - *t, local);
+    if (!t.ok()) return t.status();
+    return static_cast<int64_t>(*t);
+  }
+
+  // Moves bucket b's clock to at least `value` (never back).
+  absl::Status LiftClock(McHandle& h, int b, int64_t value,
+                         const McItem* seen) {
+    int64_t current = seen ? DecodeCounter(seen->value).value_or(0) : 0;
+    if (current >= value) return absl::OkStatus();
+    return h
+        .Increment(layout_.Group(b), layout_.ClockItem(b),
+                   static_cast<uint64_t>(value - current),
+                   static_cast<uint64_t>(value))
+        .status();
+  }
+
+  // Copy of `name` in bucket b := max(copy, value), by CAS.
+  absl::Status RaiseCopy(McHandle& h, int b, const std::string& name,
+                         int64_t value, const McItem* seen) {
+    const std::string group = layout_.Group(b);
+    const std::string item = layout_.CopyItem(b, name);
+    std::optional<McItem> current;
+    if (seen != nullptr) current = *seen;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      absl::StatusOr<bool> done;
+      if (!current) {
+        done = h.Add(group, item, absl::StrCat(value));
+      } else if (DecodeCounter(current->value).value_or(0) >= value) {
+        return absl::OkStatus();
+      } else {
+        done = h.Cas(group, item, absl::StrCat(value), current->cas);
+      }
+      if (!done.ok()) return done.status();
+      if (*done) return absl::OkStatus();
+      absl::StatusOr<Items> got = h.MultiGet(group, {item});
+      if (!got.ok()) return got.status();
+      current.reset();
+      if (const McItem* found = Find(*got, item)) current = *found;
+    }
+    return absl::AbortedError(
+        absl::StrCat("invalidate ", name, ": too many concurrent changes"));
+  }
+
+  // The expiry map; recreated when missing: from the expiry source when
+  // there is one, else with a floor of now (every expiry key not in it
+  // counts as invalidated now: safe, since its real value was lost).
+  absl::StatusOr<std::optional<McItem>> ReadMaster(McHandle& h) {
+    const std::string group = layout_.MasterGroup();
+    const std::string item = layout_.MasterItem();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      absl::StatusOr<Items> got = h.MultiGet(group, {item});
+      if (!got.ok()) return got.status();
+      if (const McItem* found = Find(*got, item)) {
+        return std::optional<McItem>(*found);
+      }
+      std::map<std::string, int64_t> values;
+      bool complete = false;
+      if (options_.expiry_source) {
+        absl::StatusOr<std::vector<ExpiryKeyValue>> source =
+            options_.expiry_source();
+        if (source.ok()) {
+          for (const ExpiryKeyValue& kv : *source) values[kv.name] = kv.value;
+          complete = true;
+        } else {
+          LogWarning("memcached: expiry keys missing and their source failed (",
+                     source.status().message(), "); treating them as now");
+        }
+      }
+      values[std::string(kFloor)] = complete ? 0 : clock_->NowMicros();
+      absl::StatusOr<bool> added = h.Add(group, item, EncodeExpiryMap(values));
+      if (!added.ok()) return added.status();
+      if (*added && !complete) {
+        LogInfo("memcached: expiry-key map created (", layout_.MasterItem(),
+                "); unknown expiry keys count from now");
+      }
+    }
+    return std::optional<McItem>();
+  }
+
+  // The latest value of `name`, as the expiry map says.
+  absl::StatusOr<int64_t> MasterValue(McHandle& h, const std::string& name) {
+    absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+    if (!master.ok()) return master.status();
+    if (!*master) return clock_->NowMicros();
+    std::optional<std::map<std::string, int64_t>> values =
+        DecodeExpiryMap((*master)->value);
+    if (!values) return clock_->NowMicros();
+    auto it = values->find(name);
+    if (it != values->end()) return it->second;
+    auto floor = values->find(std::string(kFloor));
+    return floor == values->end() ? 0 : floor->second;
+  }
+
+  // map[name] := max(map[name], value), by CAS. Returns the value after.
+  absl::StatusOr<int64_t> RaiseMaster(McHandle& h, const std::string& name,
+                                      int64_t value) {
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+      if (!master.ok()) return master.status();
+      if (!*master) continue;
+      std::map<std::string, int64_t> values =
+          DecodeExpiryMap((*master)->value)
+              .value_or(std::map<std::string, int64_t>{
+                  {std::string(kFloor), clock_->NowMicros()}});
+      int64_t& v = values[name];
+      if (v >= value) return v;
+      v = value;
+      absl::StatusOr<bool> swapped =
+          h.Cas(layout_.MasterGroup(), layout_.MasterItem(),
+                EncodeExpiryMap(values), (*master)->cas);
+      if (!swapped.ok()) return swapped.status();
+      if (*swapped) return value;
+    }
+    return absl::AbortedError(
+        absl::StrCat("invalidate ", name, ": too many concurrent changes"));
+  }
+
+  // Creates the bucket's copies of `names` that are missing, from the
+  // expiry map.
+  absl::Status EnsureCopies(McHandle& h, int b,
+                            const std::vector<std::string>& names) {
+    const std::string group = layout_.Group(b);
+    std::vector<std::string> items;
+    for (const std::string& n : names) items.push_back(layout_.CopyItem(b, n));
+    absl::StatusOr<Items> got = h.MultiGet(group, items);
+    if (!got.ok()) return got.status();
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (Find(*got, items[i]) != nullptr) continue;
+      absl::StatusOr<int64_t> value = MasterValue(h, names[i]);
+      if (!value.ok()) return value.status();
+      absl::StatusOr<bool> added = h.Add(group, items[i], absl::StrCat(*value));
+      if (!added.ok()) return added.status();
+    }
+    return absl::OkStatus();
+  }
+
+  // Builds the entry from its head (and chunks); null when the head is not
+  // this key's entry, or a chunk is gone.
+  absl::StatusOr<EntryRef> LoadEntry(McHandle& h, const std::string& group,
+                                     const Key& key, absl::string_view value) {
+    std::optional<McHead> head = DecodeHead(value);
+    if (!head || head->tombstone || !(head->meta.key == key)) {
+      return EntryRef();
+    }
+    auto entry = std::make_shared<Entry>();
+    if (head->chunks == 0) {
+      entry->payload =
+          std::make_shared<const std::string>(std::move(head->inline_payload));
+    } else {
+      std::vector<std::string> items;
+      for (int i = 0; i < head->chunks; ++i) {
+        items.push_back(layout_.ChunkItem(key, head->meta.mtime, i));
+      }
+      absl::StatusOr<Items> got = h.MultiGet(group, items);
+      if (!got.ok()) return got.status();
+      std::string payload;
+      payload.reserve(head->meta.size);
+      for (const std::string& item : items) {
+        const McItem* chunk = Find(*got, item);
+        if (chunk == nullptr) return EntryRef();  // evicted: a miss
+        payload += chunk->value;
+      }
+      if (Crc32(payload) != head->meta.crc32) return EntryRef();
+      entry->payload = std::make_shared<const std::string>(std::move(payload));
+    }
+    if (static_cast<int64_t>(entry->payload->size()) != head->meta.size) {
+      return EntryRef();
+    }
+    entry->meta = std::move(head->meta);
+    return EntryRef(std::move(entry));
+  }
+
+  // Writes chunks (if the payload needs them), then the head: by CAS over
+  // `current` when given, by add when not, or unconditionally (`force`).
+  // false: the head changed meanwhile.
+  absl::StatusOr<bool> WriteEntry(McHandle& h, const std::string& group,
+                                  const EntryMeta& meta,
+                                  absl::string_view payload,
+                                  const std::optional<McItem>& current,
+                                  bool force = false) {
+    int chunks = 0;
+    absl::string_view inline_payload = payload;
+    if (static_cast<int64_t>(payload.size()) > chunk_size_) {
+      chunks =
+          static_cast<int>((payload.size() + chunk_size_ - 1) / chunk_size_);
+      for (int i = 0; i < chunks; ++i) {
+        absl::Status s =
+            h.Set(group, layout_.ChunkItem(meta.key, meta.mtime, i),
+                  payload.substr(i * chunk_size_, chunk_size_));
+        if (!s.ok()) return s;
+      }
+      inline_payload = absl::string_view();
+    }
+    const std::string head = EncodeHead(meta, chunks, inline_payload);
+    const std::string item = layout_.EntryItem(meta.key);
+    if (force) {
+      absl::Status s = h.Set(group, item, head);
+      if (!s.ok()) return s;
+      return true;
+    }
+    if (current) return h.Cas(group, item, head, current->cas);
+    return h.Add(group, item, head);
+  }
+
+  // Deletes the lease item if `token` holds it.
+  absl::StatusOr<bool> EndLease(McHandle& h, const std::string& group,
+                                const Key& key, absl::string_view token) {
+    const std::string item = layout_.LeaseItem(key);
+    absl::StatusOr<Items> got = h.MultiGet(group, {item});
+    if (!got.ok()) return got.status();
+    const McItem* found = Find(*got, item);
+    if (found == nullptr) return false;
+    std::optional<Lease> lease = DecodeLease(found->value);
+    if (!lease || lease->token != token) return false;
+    return h.Delete(group, item);
+  }
+
+  // Replaces heads by tombstones (by CAS, so a newer version that lands
+  // meanwhile is kept). mtime 0 = whatever version is there.
+  absl::StatusOr<Removed> RemoveHeads(const std::vector<KeyVersion>& keys) {
+    return pool_->With([&](McHandle& h) -> absl::StatusOr<Removed> {
+      std::map<int, std::vector<const KeyVersion*>> by_bucket;
+      for (const KeyVersion& kv : keys) {
+        by_bucket[layout_.BucketOf(kv.key)].push_back(&kv);
+      }
+      Removed removed;
+      for (const auto& [b, list] : by_bucket) {
+        const std::string group = layout_.Group(b);
+        std::vector<std::string> items;
+        for (const KeyVersion* kv : list) {
+          items.push_back(layout_.EntryItem(kv->key));
+        }
+        absl::StatusOr<Items> got = h.MultiGet(group, items);
+        if (!got.ok()) return got.status();
+        for (size_t i = 0; i < list.size(); ++i) {
+          const McItem* item = Find(*got, items[i]);
+          if (item == nullptr) continue;
+          std::optional<McHead> head = DecodeHead(item->value);
+          if (!head || head->tombstone || !(head->meta.key == list[i]->key) ||
+              (list[i]->mtime != 0 && head->meta.mtime != list[i]->mtime)) {
+            continue;
+          }
+          absl::StatusOr<bool> swapped = h.Cas(group, items[i], TombstoneHead(),
+                                               item->cas, kTombstoneSeconds);
+          if (!swapped.ok()) return swapped.status();
+          if (!*swapped) continue;  // changed meanwhile: not this version
+          ++removed.count;
+          removed.bytes += head->meta.size;
+          for (int c = 0; c < head->chunks; ++c) {
+            absl::StatusOr<bool> gone = h.Delete(
+                group, layout_.ChunkItem(head->meta.key, head->meta.mtime, c));
+            if (!gone.ok()) return gone.status();
+          }
+        }
+      }
+      return removed;
+    });
+  }
+
+  // Other nodes cannot tell this one about their writes: the keys that
+  // someone here waits on are checked every watch_poll, and their watchers
+  // called when the lease or the entry changed.
+  void PollWatches() {
+    absl::flat_hash_map<std::string, std::string> last;  // key -> state
+    while (!stop_.load()) {
+      absl::SleepFor(options_.watch_poll);
+      std::vector<std::string> keys = watchers_.WatchedKeys();
+      if (keys.empty()) {
+        last.clear();
+        continue;
+      }
+      absl::flat_hash_map<std::string, std::string> next;
+      for (const std::string& encoded : keys) {
+        const Key key = Key::FromEncoded(encoded);
+        const std::string lease_item = layout_.LeaseItem(key);
+        const std::string head_item = layout_.EntryItem(key);
+        absl::StatusOr<Items> got = pool_->With([&](McHandle& h) {
+          return h.MultiGet(layout_.Group(layout_.BucketOf(key)),
+                            {lease_item, head_item});
+        });
+        if (!got.ok()) continue;
+        const McItem* lease = Find(*got, lease_item);
+        const McItem* head = Find(*got, head_item);
+        std::string state =
+            absl::StrCat(lease ? lease->value : "-", "|", head ? head->cas : 0);
+        auto it = last.find(encoded);
+        bool changed =
+            it == last.end() ? lease == nullptr : it->second != state;
+        next[encoded] = state;
+        if (changed) watchers_.Notify(encoded);
+      }
+      last = std::move(next);
+    }
+  }
+
+  const MemcachedStoreOptions options_;
+  const McLayout layout_;
+  std::unique_ptr<MemcachedPool> pool_;
+  Clock* const clock_;
+  const int64_t item_limit_;
+  const int64_t chunk_size_;
+  KeyWatchers watchers_;
+  std::atomic<bool> stop_{false};
+  std::thread poller_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenMemcachedStore(
+    const MemcachedStoreOptions& options) {
+  absl::StatusOr<std::unique_ptr<MemcachedPool>> pool =
+      MemcachedPool::Open(options.servers, options.timeout, options.pool_size);
+  if (!pool.ok()) return pool.status();
+  int64_t limit = (*pool)->ItemSizeLimit();
+  if (limit <= 0) {
+    return absl::UnavailableError(
+        "store: no memcached server of the pool answers");
+  }
+  auto store =
+      std::make_unique<MemcachedStore>(options, *std::move(pool), limit);
+  if (absl::Status s = store->Initialise(); !s.ok()) {
+    LogWarning("memcached: cannot read the expiry-key map yet (", s.message(),
+               "); invalidations wait for its server");
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace clustercache
