@@ -28,6 +28,24 @@ constexpr char kUsage[] =
     "Durations: 500ms, 90s, 15m, 2h, 2d. Sizes: 4096, 64KiB, 512MiB, 1GiB.\n\n"
     "flags:\n";
 
+// "scheme://user:secret@host" -> "scheme://user:***@host", for logs.
+std::string MaskPasswords(std::string text) {
+  size_t from = 0;
+  while ((from = text.find("://", from)) != std::string::npos) {
+    from += 3;
+    size_t at = text.find('@', from);
+    size_t end = text.find_first_of(" /", from);
+    if (at == std::string::npos || (end != std::string::npos && end < at)) {
+      continue;
+    }
+    size_t colon = text.find(':', from);
+    if (colon != std::string::npos && colon < at) {
+      text.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,13 +82,18 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   LogInfo("clustercached starting; effective configuration: ",
-          absl::StrReplaceAll(flags.Show(), {{"\n", " "}}));
+          MaskPasswords(absl::StrReplaceAll(flags.Show(), {{"\n", " "}})));
   SystemClock clock(absl::ToInt64Microseconds(config.clock_offset));
   StoreSettings settings;
   settings.clock = &clock;
   settings.memory_limit = config.memory_limit;
   settings.redis_pool_size = static_cast<int>(config.redis_pool_size);
   settings.redis_timeout = config.redis_timeout;
+  settings.memcached_pool_size = static_cast<int>(config.memcached_pool_size);
+  settings.memcached_timeout = config.memcached_timeout;
+  settings.ledger_url = config.ledger;
+  settings.ledger_pool_size = static_cast<int>(config.ledger_pool_size);
+  settings.ledger_timeout = config.ledger_timeout;
   absl::StatusOr<std::unique_ptr<Store>> store =
       OpenStore(config.store, settings);
   if (!store.ok()) {

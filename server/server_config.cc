@@ -12,7 +12,8 @@ void ServerConfig::Register(FlagTable* t) {
   t->AddString("store", &store,
                "where entries live: memory, or "
                "redis://[:PASSWORD@]HOST:PORT[/DB], or "
-               "redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]");
+               "redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...], or "
+               "memcached://HOST:PORT[,HOST:PORT...] (a pool, ketama)");
   t->AddByteSize("memory-limit", &memory_limit,
                  "memory store: bytes kept before LRU eviction");
   t->AddString("node-name", &node_name,
@@ -22,6 +23,19 @@ void ServerConfig::Register(FlagTable* t) {
             "redis: connections per server");
   t->AddDuration("redis-timeout", &redis_timeout,
                  "redis: timeout to connect and for every command");
+  t->AddInt("memcached-pool-size", &memcached_pool_size, 1, 1024,
+            "memcached: connections per server");
+  t->AddDuration("memcached-timeout", &memcached_timeout,
+                 "memcached: timeout to connect and for every call");
+  t->AddString("ledger", &ledger,
+               "durable ledger beside a redis or memcached store: "
+               "mysql://USER:PASS@HOST:PORT/DB (its own database; the schema "
+               "is created and upgraded at start). Lets memcached list and "
+               "purge, and keeps expiry keys across store restarts");
+  t->AddInt("ledger-pool-size", &ledger_pool_size, 1, 256,
+            "ledger: connections (plus one for recording stores)");
+  t->AddDuration("ledger-timeout", &ledger_timeout,
+                 "ledger: timeout to connect and for every statement");
   t->AddSignedDuration(
       "clock-offset", &clock_offset,
       "testing: shift this node's clock (skew tests); timestamps come from "

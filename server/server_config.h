@@ -21,6 +21,11 @@ struct ServerConfig {
   int64_t max_payload = int64_t{8} << 20;
   int64_t redis_pool_size = 8;
   absl::Duration redis_timeout = absl::Milliseconds(500);
+  int64_t memcached_pool_size = 8;
+  absl::Duration memcached_timeout = absl::Milliseconds(500);
+  std::string ledger;  // mysql://...; empty = none
+  int64_t ledger_pool_size = 4;
+  absl::Duration ledger_timeout = absl::Seconds(2);
   absl::Duration clock_offset;  // testing: skew this node's clock
   ScopePolicy policy;
 

@@ -2,15 +2,20 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cache/store/ledger_store.h"
 #include "cache/store/memcached_store.h"
 #include "cache/store/memory_store.h"
+#include "cache/store/mysql_ledger.h"
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis_store.h"
 
 namespace clustercache {
 
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(
-    absl::string_view url, const StoreSettings& settings) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<Store>> OpenBareStore(
+    absl::string_view url, const StoreSettings& settings,
+    const std::shared_ptr<Ledger>& ledger) {
   if (url == "memory" || url == "memory://") {
     if (settings.memory_limit < (int64_t{1} << 20)) {
       return absl::InvalidArgumentError("memory-limit: must be at least 1MiB");
@@ -46,6 +51,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
     options.timeout = settings.memcached_timeout;
     options.pool_size = settings.memcached_pool_size;
     options.clock = settings.clock;
+    if (ledger)
+      options.expiry_source = [ledger] { return ledger->ExpiryKeys(); };
     return OpenMemcachedStore(options);
   }
   return absl::InvalidArgumentError(
@@ -53,6 +60,31 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
                    "\" (supported: memory, redis://HOST:PORT[/DB], "
                    "redis-cluster://HOST:PORT[,HOST:PORT...], "
                    "memcached://HOST:PORT[,HOST:PORT...])"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(
+    absl::string_view url, const StoreSettings& settings) {
+  if (settings.ledger_url.empty()) return OpenBareStore(url, settings, nullptr);
+  if (!absl::StartsWith(url, "redis") && !absl::StartsWith(url, "memcached")) {
+    return absl::InvalidArgumentError(
+        "ledger: only beside a redis://, redis-cluster:// or memcached:// "
+        "store");
+  }
+  absl::StatusOr<MysqlUrl> mysql = ParseMysqlUrl(settings.ledger_url);
+  if (!mysql.ok()) return mysql.status();
+  MysqlLedgerOptions options;
+  options.url = *mysql;
+  options.pool_size = settings.ledger_pool_size;
+  options.timeout = settings.ledger_timeout;
+  absl::StatusOr<std::unique_ptr<Ledger>> opened = OpenMysqlLedger(options);
+  if (!opened.ok()) return opened.status();
+  std::shared_ptr<Ledger> ledger = *std::move(opened);
+  absl::StatusOr<std::unique_ptr<Store>> store =
+      OpenBareStore(url, settings, ledger);
+  if (!store.ok()) return store.status();
+  return NewLedgerStore(*std::move(store), ledger);
 }
 
 }  // namespace clustercache

@@ -20,6 +20,11 @@ struct StoreSettings {
   absl::Duration redis_timeout = absl::Milliseconds(500);
   int memcached_pool_size = 8;  // for "memcached://"
   absl::Duration memcached_timeout = absl::Milliseconds(500);
+  // "mysql://USER:PASS@HOST:PORT/DB": a ledger beside a redis or memcached
+  // store ("" = none).
+  std::string ledger_url;
+  int ledger_pool_size = 4;
+  absl::Duration ledger_timeout = absl::Seconds(2);
 };
 
 // "memory" (the embedded default), "redis://[:PASSWORD@]HOST:PORT[/DB]",

@@ -14,8 +14,10 @@
 #include "absl/synchronization/mutex.h"
 #include "cache/clock.h"
 #include "cache/freshness.h"
+#include "cache/store/ledger_store.h"
 #include "cache/store/memcached_store.h"
 #include "cache/store/memory_store.h"
+#include "cache/store/mysql_ledger.h"
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis_store.h"
 #include "cache/store/store.h"
@@ -88,6 +90,7 @@ class RedisHarness : public StoreHarness {
   }
   Store* store() override { return store_.get(); }
   void Advance(absl::Duration d) override { absl::SleepFor(d); }
+  std::unique_ptr<Store> Take() { return std::move(store_); }
 
  private:
   std::unique_ptr<Store> store_;
@@ -97,7 +100,9 @@ class RedisHarness : public StoreHarness {
 // (no ledger: it cannot enumerate), under a key prefix of its own.
 class MemcachedHarness : public StoreHarness {
  public:
-  MemcachedHarness() {
+  explicit MemcachedHarness(
+      std::function<absl::StatusOr<std::vector<ExpiryKeyValue>>()> source =
+          nullptr) {
     std::string pool = TestServer("CLUSTERCACHE_TEST_MEMCACHED");
     if (pool.empty()) return;
     absl::StatusOr<std::vector<MemcachedEndpoint>> servers =
@@ -107,6 +112,7 @@ class MemcachedHarness : public StoreHarness {
     options.servers = *servers;
     options.buckets = 8;
     options.prefix = UniquePrefix();
+    options.expiry_source = std::move(source);
     absl::StatusOr<std::unique_ptr<Store>> store = OpenMemcachedStore(options);
     EXPECT_TRUE(store.ok()) << store.status();
     if (store.ok()) store_ = *std::move(store);
@@ -114,8 +120,52 @@ class MemcachedHarness : public StoreHarness {
   Store* store() override { return store_.get(); }
   void Advance(absl::Duration d) override { absl::SleepFor(d); }
   bool enumerates() const override { return false; }
+  std::unique_ptr<Store> Take() { return std::move(store_); }
 
  private:
+  std::unique_ptr<Store> store_;
+};
+
+// A store with a MySQL ledger at $CLUSTERCACHE_TEST_MYSQL beside it (under a
+// namespace of its own): memcached, or Redis.
+class LedgerHarness : public StoreHarness {
+ public:
+  explicit LedgerHarness(std::nullptr_t) {}
+  // Opens the ledger first: the memcached store reloads expiry keys from it.
+  static std::unique_ptr<StoreHarness> Memcached() {
+    std::shared_ptr<Ledger> ledger = OpenLedger();
+    if (ledger == nullptr) return std::make_unique<LedgerHarness>(nullptr);
+    MemcachedHarness inner([ledger] { return ledger->ExpiryKeys(); });
+    return std::make_unique<LedgerHarness>(inner.Take(), ledger);
+  }
+  static std::unique_ptr<StoreHarness> Redis() {
+    std::shared_ptr<Ledger> ledger = OpenLedger();
+    if (ledger == nullptr) return std::make_unique<LedgerHarness>(nullptr);
+    return std::make_unique<LedgerHarness>(RedisHarness(false).Take(), ledger);
+  }
+  LedgerHarness(std::unique_ptr<Store> inner, std::shared_ptr<Ledger> ledger) {
+    if (inner != nullptr) {
+      store_ = NewLedgerStore(std::move(inner), std::move(ledger));
+    }
+  }
+  Store* store() override { return store_.get(); }
+  void Advance(absl::Duration d) override { absl::SleepFor(d); }
+
+ private:
+  static std::shared_ptr<Ledger> OpenLedger() {
+    std::string url = TestServer("CLUSTERCACHE_TEST_MYSQL");
+    if (url.empty()) return nullptr;
+    absl::StatusOr<MysqlUrl> parsed = ParseMysqlUrl(url);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    MysqlLedgerOptions options;
+    options.url = *parsed;
+    options.ns = UniquePrefix();
+    absl::StatusOr<std::unique_ptr<Ledger>> ledger = OpenMysqlLedger(options);
+    EXPECT_TRUE(ledger.ok()) << ledger.status();
+    if (!ledger.ok()) return nullptr;
+    return *std::move(ledger);
+  }
+
   std::unique_ptr<Store> store_;
 };
 
@@ -555,7 +605,9 @@ INSTANTIATE_TEST_SUITE_P(
         HarnessParam{"redis_cluster",
                      [] { return std::make_unique<RedisHarness>(true); }},
         HarnessParam{"memcached",
-                     [] { return std::make_unique<MemcachedHarness>(); }}),
+                     [] { return std::make_unique<MemcachedHarness>(); }},
+        HarnessParam{"memcached_ledger", &LedgerHarness::Memcached},
+        HarnessParam{"redis_ledger", &LedgerHarness::Redis}),
     [](const testing::TestParamInfo<HarnessParam>& info) {
       return std::string(info.param.name);
     });

@@ -1,0 +1,49 @@
+// Ledger: a durable record, beside a store, of what the store holds and of
+// the expiry keys. It lets stores that cannot enumerate (Memcached) list and
+// purge by age, and keeps expiry keys across a store's restart. The hit path
+// never touches it. LedgerStore (cache/store/ledger_store.h) keeps a ledger
+// in step with a store. Errors: Unavailable when the ledger cannot be
+// reached. Thread-safe.
+#ifndef CLUSTERCACHE_CACHE_STORE_LEDGER_H_
+#define CLUSTERCACHE_CACHE_STORE_LEDGER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cache/entry.h"
+#include "cache/store/store.h"
+
+namespace clustercache {
+
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+
+  virtual std::string Describe() const = 0;
+  // Ok when the ledger can be reached now.
+  virtual absl::Status Ping() = 0;
+
+  // Records an entry's metadata, unless a newer version is recorded.
+  virtual absl::Status Record(const EntryMeta& meta) = 0;
+  // Marks the recorded versions as soft-expired at `at`.
+  virtual absl::Status MarkExpired(const std::vector<Key>& keys,
+                                   int64_t at) = 0;
+  // Forgets entries: each only if its recorded mtime is the one given
+  // (0 = whatever is recorded).
+  virtual absl::Status Forget(const std::vector<KeyVersion>& keys) = 0;
+  // Entry metadata, as Store::Scan (the same paging and hints).
+  virtual absl::StatusOr<ScanPage> Scan(const ScanRequest& request) = 0;
+  virtual absl::StatusOr<StoreUsage> Usage() = 0;
+
+  // T(name) = max(T, value); returns the value after.
+  virtual absl::StatusOr<int64_t> RaiseExpiryKey(absl::string_view name,
+                                                 int64_t value) = 0;
+  virtual absl::StatusOr<std::vector<ExpiryKeyValue>> ExpiryKeys() = 0;
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_CACHE_STORE_LEDGER_H_

@@ -1,0 +1,192 @@
+#include "cache/store/ledger_store.h"
+
+#include <atomic>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "cache/util/log.h"
+
+namespace clustercache {
+namespace {
+
+absl::Status LedgerError(absl::string_view what, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+}
+
+class LedgerStore : public Store {
+ public:
+  LedgerStore(std::unique_ptr<Store> store, std::shared_ptr<Ledger> ledger)
+      : store_(std::move(store)), ledger_(std::move(ledger)) {}
+
+  std::string Describe() const override {
+    return absl::StrCat(store_->Describe(), " with ledger ",
+                        ledger_->Describe());
+  }
+  absl::StatusOr<int64_t> Now() override { return store_->Now(); }
+  absl::StatusOr<Lookup> Read(const Key& key) override {
+    return store_->Read(key);
+  }
+  void ReadAsync(const Key& key,
+                 std::function<void(absl::StatusOr<Lookup>)> done) override {
+    store_->ReadAsync(key, std::move(done));
+  }
+  bool CallsMayBlock() const override { return true; }
+
+  absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,
+                                     absl::Duration lease_time) override {
+    return store_->AcquireLease(key, seen_mtime, lease_time);
+  }
+
+  absl::StatusOr<Commit> CommitLeased(const EntryWrite& write,
+                                      absl::string_view token) override {
+    absl::StatusOr<Commit> c = store_->CommitLeased(write, token);
+    if (c.ok() && c->outcome == CommitOutcome::kStored) {
+      RecordWrite(write, c->mtime);
+    }
+    return c;
+  }
+
+  absl::StatusOr<int64_t> Put(const EntryWrite& write) override {
+    absl::StatusOr<int64_t> mtime = store_->Put(write);
+    if (mtime.ok()) RecordWrite(write, *mtime);
+    return mtime;
+  }
+
+  absl::StatusOr<bool> Release(const Key& key,
+                               absl::string_view token) override {
+    return store_->Release(key, token);
+  }
+  std::unique_ptr<WatchHandle> Watch(const Key& key,
+                                     std::function<void()> on_change) override {
+    return store_->Watch(key, std::move(on_change));
+  }
+  void CancelWaits() override { store_->CancelWaits(); }
+
+  absl::StatusOr<int64_t> Expire(const Selector& selector) override {
+    absl::StatusOr<std::vector<Key>> keys = Select(selector);
+    if (!keys.ok()) return keys.status();
+    int64_t count = 0;
+    for (const Key& k : *keys) {
+      absl::StatusOr<int64_t> n =
+          store_->Expire({std::string(k.scope()), std::string(k.name()), ""});
+      if (!n.ok()) return n.status();
+      count += *n;
+    }
+    absl::StatusOr<int64_t> now = store_->Now();
+    if (!now.ok()) return now.status();
+    if (absl::Status s = ledger_->MarkExpired(*keys, *now); !s.ok()) {
+      return LedgerError("expire: recorded in the store, not in the ledger", s);
+    }
+    return count;
+  }
+
+  absl::StatusOr<int64_t> Delete(const Selector& selector) override {
+    absl::StatusOr<std::vector<Key>> keys = Select(selector);
+    if (!keys.ok()) return keys.status();
+    int64_t count = 0;
+    std::vector<KeyVersion> versions;
+    for (const Key& k : *keys) {
+      absl::StatusOr<int64_t> n =
+          store_->Delete({std::string(k.scope()), std::string(k.name()), ""});
+      if (!n.ok()) return n.status();
+      count += *n;
+      versions.push_back({k, 0});
+    }
+    if (absl::Status s = ledger_->Forget(versions); !s.ok()) {
+      return LedgerError("delete: removed from the store, not from the ledger",
+                         s);
+    }
+    return count;
+  }
+
+  absl::StatusOr<Removed> RemoveIfUnchanged(
+      const std::vector<KeyVersion>& keys) override {
+    absl::StatusOr<Removed> removed = store_->RemoveIfUnchanged(keys);
+    if (!removed.ok()) return removed;
+    // Also the versions the store had lost (evicted): the ledger forgets
+    // each only if it still records that version.
+    if (absl::Status s = ledger_->Forget(keys); !s.ok()) {
+      return LedgerError("purge: removed from the store, not from the ledger",
+                         s);
+    }
+    return removed;
+  }
+
+  absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
+                                     int64_t at) override {
+    if (absl::Status s = ledger_->Ping(); !s.ok()) {
+      return LedgerError("invalidate: nothing changed; the ledger", s);
+    }
+    absl::StatusOr<int64_t> value = store_->Invalidate(expiry_key, at);
+    if (!value.ok()) return value;
+    absl::StatusOr<int64_t> recorded =
+        ledger_->RaiseExpiryKey(expiry_key, *value);
+    if (!recorded.ok()) {
+      return LedgerError(
+          "invalidate: applied in the store, but not recorded in the ledger",
+          recorded.status());
+    }
+    return *value;
+  }
+
+  absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() override {
+    return ledger_->ExpiryKeys();
+  }
+
+  absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override {
+    absl::StatusOr<ScanPage> page = ledger_->Scan(request);
+    if (!page.ok()) return page;
+    absl::StatusOr<int64_t> now = store_->Now();
+    if (!now.ok()) return now.status();
+    page->now = *now;
+    return page;
+  }
+
+  absl::StatusOr<StoreUsage> Usage() override { return ledger_->Usage(); }
+
+ private:
+  void RecordWrite(const EntryWrite& write, int64_t mtime) {
+    absl::Status s = ledger_->Record(MetaForWrite(write, mtime, mtime));
+    if (!s.ok()) {
+      // The entry is stored; only the index misses it. The ledger logs the
+      // outage; this counts what it missed.
+      unrecorded_.fetch_add(1);
+      return;
+    }
+    if (int64_t missed = unrecorded_.exchange(0); missed > 0) {
+      LogWarning("ledger: ", missed,
+                 " entries stored while it was unreachable are not in its "
+                 "index (purge will not find them; TTL and eviction will)");
+    }
+  }
+
+  // The keys a selector names: one, or those the ledger lists.
+  absl::StatusOr<std::vector<Key>> Select(const Selector& selector) {
+    if (selector.name)
+      return std::vector<Key>{Key(selector.scope, *selector.name)};
+    std::vector<Key> keys;
+    ScanRequest scan{selector.scope, selector.prefix, "", 1000};
+    scan.metadata = false;
+    for (;;) {
+      absl::StatusOr<ScanPage> page = ledger_->Scan(scan);
+      if (!page.ok()) return LedgerError("listing the ledger", page.status());
+      for (const ScannedEntry& e : page->entries) keys.push_back(e.meta.key);
+      if (page->done || page->entries.empty()) break;
+      scan.after = page->next_after;
+    }
+    return keys;
+  }
+
+  std::unique_ptr<Store> store_;
+  std::shared_ptr<Ledger> ledger_;
+  std::atomic<int64_t> unrecorded_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Store> NewLedgerStore(std::unique_ptr<Store> store,
+                                      std::shared_ptr<Ledger> ledger) {
+  return std::make_unique<LedgerStore>(std::move(store), std::move(ledger));
+}
+
+}  // namespace clustercache
