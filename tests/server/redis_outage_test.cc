@@ -29,54 +29,18 @@ extern char** environ;
 namespace clustercache {
 namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 pid_t StartRedis(int port) {
-  std::vector<std::string> args = {
-      "redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
-      "--save",       "",       "--appendonly",       "no"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
-                                   O_WRONLY, 0);
-  pid_t pid = -1;
-  if (posix_spawnp(&pid, "redis-server", &actions, nullptr, argv.data(),
-                   environ) != 0) {
-    pid = -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  for (int i = 0; i < 100 && pid > 0; ++i) {
-    if (Shell(absl::StrCat("redis-cli -p ", port, " ping 2>/dev/null")).out ==
-        "PONG\n") {
-      return pid;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return -1;
-}
-
-void Kill(pid_t pid) {
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  return SpawnUntilReady(
+      {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+       "--save", "", "--appendonly", "no"},
+      absl::StrCat("test \"$(redis-cli -p ", port,
+                   " ping 2>/dev/null)\" = PONG"));
 }
 
 TEST(RedisOutageTest, KilledAndRestartedUnderLoad) {
   // Needs only the redis-server binary that scripts/test installs.
   CLUSTERCACHE_NEED_SERVER(shared, "CLUSTERCACHE_TEST_REDIS");
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   pid_t redis = StartRedis(port);
   ASSERT_GT(redis, 0) << "redis-server did not start on port " << port;
   absl::StatusOr<std::unique_ptr<ServerProcess>> node =
@@ -124,7 +88,7 @@ TEST(RedisOutageTest, KilledAndRestartedUnderLoad) {
   };
   std::thread a(fetcher), b(fetcher);
   absl::SleepFor(absl::Milliseconds(700));
-  Kill(redis);  // no persistence: everything stored is gone
+  KillAndReap(redis);  // no persistence: everything stored is gone
   absl::SleepFor(absl::Milliseconds(1000));
   redis = StartRedis(port);
   ASSERT_GT(redis, 0);
@@ -161,7 +125,7 @@ TEST(RedisOutageTest, KilledAndRestartedUnderLoad) {
   }
   EXPECT_EQ(down, 1) << "logged once per outage:\n" << s;
   EXPECT_NE(s.find("reachable again"), std::string::npos) << s;
-  Kill(redis);
+  KillAndReap(redis);
 }
 
 }  // namespace

@@ -42,6 +42,15 @@ std::vector<ShellResult> ShellConcurrently(
 // The whole file ("" if it cannot be read).
 std::string ReadFile(const std::string& path);
 
+// A loopback TCP port that was free a moment ago.
+int FreeLoopbackPort();
+// Starts a server program (args[0] from PATH, stdout to /dev/null) and waits
+// up to 5 s for the shell command `ready` to succeed. The pid, or -1.
+pid_t SpawnUntilReady(const std::vector<std::string>& args,
+                      const std::string& ready);
+// SIGKILL and reap.
+void KillAndReap(pid_t pid);
+
 }  // namespace clustercache
 
 #endif  // CLUSTERCACHE_TESTS_SUPPORT_SERVER_PROCESS_H_

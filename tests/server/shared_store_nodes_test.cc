@@ -1,8 +1,10 @@
-// Three clustercached processes on one Redis (standalone, and Redis Cluster)
-// behave as one cache: an entry
+// Three clustercached processes on one shared store (Redis standalone, Redis
+// Cluster, a memcached pool with its MySQL ledger) behave as one cache: an
+// entry
 // stored through one node is a hit on the others, an invalidation through one
 // is seen at once by all, and a stampede across the nodes runs the generator
-// once. Through the built clustercachectl, against the Redis of scripts/test.
+// once. Through the built clustercachectl, against the servers of
+// scripts/test.
 #include <unistd.h>
 
 #include <fstream>
@@ -18,26 +20,36 @@
 namespace clustercache {
 namespace {
 
-class RedisNodesTest : public testing::TestWithParam<bool> {
+struct SharedStore {
+  const char* name;
+  const char* env;     // the servers' addresses
+  const char* scheme;  // for --store
+  bool ledger;         // with --ledger=$CLUSTERCACHE_TEST_MYSQL
+};
+
+class SharedStoreNodesTest : public testing::TestWithParam<SharedStore> {
  protected:
   void SetUp() override {
-    const bool cluster = GetParam();
-    CLUSTERCACHE_NEED_SERVER(redis, cluster ? "CLUSTERCACHE_TEST_REDIS_CLUSTER"
-                                            : "CLUSTERCACHE_TEST_REDIS");
-    const std::string store =
-        (cluster ? "--store=redis-cluster://" : "--store=redis://") + redis;
+    CLUSTERCACHE_NEED_SERVER(servers, GetParam().env);
+    std::vector<std::string> flags = {
+        absl::StrCat("--store=", GetParam().scheme, servers)};
+    if (GetParam().ledger) {
+      CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
+      flags.push_back("--ledger=" + mysql);
+    }
     // Node clocks are skewed by -5 s, 0 and +5 s: cluster time comes from
-    // Redis, so it must not matter.
+    // the store, so it must not matter.
     const char* offsets[] = {"-5s", "0", "5s"};
     for (int i = 1; i <= 3; ++i) {
+      std::vector<std::string> node_flags = flags;
+      node_flags.push_back(absl::StrCat("--node-name=node", i));
+      node_flags.push_back(absl::StrCat("--clock-offset=", offsets[i - 1]));
       absl::StatusOr<std::unique_ptr<ServerProcess>> node =
-          ServerProcess::Start(
-              {store, absl::StrCat("--node-name=node", i),
-               absl::StrCat("--clock-offset=", offsets[i - 1])});
+          ServerProcess::Start(node_flags);
       ASSERT_TRUE(node.ok()) << node.status();
       nodes_.push_back(*std::move(node));
     }
-    // Names of our own: other tests share this Redis.
+    // Names of our own: other tests share these servers.
     tag_ = absl::StrCat(getpid(), "-", absl::ToUnixMicros(absl::Now()));
   }
 
@@ -51,7 +63,7 @@ class RedisNodesTest : public testing::TestWithParam<bool> {
   std::string tag_;
 };
 
-TEST_P(RedisNodesTest, StoredOnOneNodeIsAHitOnTheOthers) {
+TEST_P(SharedStoreNodesTest, StoredOnOneNodeIsAHitOnTheOthers) {
   std::string name = "page/" + tag_;
   ASSERT_EQ(
       Shell("printf shared | " + Ctl(1, "put content-view " + name)).exit_code,
@@ -63,7 +75,7 @@ TEST_P(RedisNodesTest, StoredOnOneNodeIsAHitOnTheOthers) {
   }
 }
 
-TEST_P(RedisNodesTest, InvalidateThroughOneNodeIsSeenAtOnceByAll) {
+TEST_P(SharedStoreNodesTest, InvalidateThroughOneNodeIsSeenAtOnceByAll) {
   std::string scope = "s" + std::to_string(getpid() % 100000) + "-" +
                       std::to_string(absl::ToUnixMicros(absl::Now()) % 100000);
   ASSERT_EQ(Shell("printf v | " + Ctl(1, "put " + scope + " a")).exit_code, 0);
@@ -73,7 +85,7 @@ TEST_P(RedisNodesTest, InvalidateThroughOneNodeIsSeenAtOnceByAll) {
   EXPECT_EQ(Shell(Ctl(3, "get " + scope + " a")).exit_code, 3);
 }
 
-TEST_P(RedisNodesTest, ClockSkewNeverReordersInvalidationAndGeneration) {
+TEST_P(SharedStoreNodesTest, ClockSkewNeverReordersInvalidationAndGeneration) {
   std::string scope =
       "k" + std::to_string(absl::ToUnixMicros(absl::Now()) % 1000000000);
   // Written through the fast node (+5 s), invalidated through the slow one
@@ -103,7 +115,8 @@ TEST_P(RedisNodesTest, ClockSkewNeverReordersInvalidationAndGeneration) {
   }
 }
 
-TEST_P(RedisNodesTest, ThirtyRequestersOnEachOfThreeNodesRunTheGeneratorOnce) {
+TEST_P(SharedStoreNodesTest,
+       ThirtyRequestersOnEachOfThreeNodesRunTheGeneratorOnce) {
   std::string counter = testing::TempDir() + "/redis-runs-" + tag_;
   std::string name = "hot/" + tag_;
   std::vector<std::string> commands;
@@ -121,10 +134,17 @@ TEST_P(RedisNodesTest, ThirtyRequestersOnEachOfThreeNodesRunTheGeneratorOnce) {
       << "one generator run across three nodes";
 }
 
-INSTANTIATE_TEST_SUITE_P(Redis, RedisNodesTest, testing::Bool(),
-                         [](const testing::TestParamInfo<bool>& info) {
-                           return info.param ? "cluster" : "standalone";
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Stores, SharedStoreNodesTest,
+    testing::Values(
+        SharedStore{"redis", "CLUSTERCACHE_TEST_REDIS", "redis://", false},
+        SharedStore{"redis_cluster", "CLUSTERCACHE_TEST_REDIS_CLUSTER",
+                    "redis-cluster://", false},
+        SharedStore{"memcached_ledger", "CLUSTERCACHE_TEST_MEMCACHED",
+                    "memcached://", true}),
+    [](const testing::TestParamInfo<SharedStore>& info) {
+      return std::string(info.param.name);
+    });
 
 }  // namespace
 }  // namespace clustercache

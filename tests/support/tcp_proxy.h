@@ -1,0 +1,43 @@
+// TcpProxy: a loopback TCP relay to a real server, that a test can cut (every
+// connection closed, new ones refused) and restore: "the server became
+// unreachable" without stopping a server that other tests share.
+#ifndef CLUSTERCACHE_TESTS_SUPPORT_TCP_PROXY_H_
+#define CLUSTERCACHE_TESTS_SUPPORT_TCP_PROXY_H_
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+
+namespace clustercache {
+
+class TcpProxy {
+ public:
+  // Listens on a free loopback port; relays to 127.0.0.1:upstream_port.
+  explicit TcpProxy(int upstream_port);
+  ~TcpProxy();
+
+  int port() const { return port_; }
+  // Closes every relayed connection and refuses new ones.
+  void Cut();
+  // Accepts and relays again (on the same port).
+  void Restore();
+
+ private:
+  void Listen();
+  void AcceptLoop(int listen_fd);
+  void Relay(int client_fd);
+
+  const int upstream_port_;
+  int port_ = 0;
+  absl::Mutex mu_;
+  int listen_fd_ = -1;
+  std::vector<int> open_fds_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_TESTS_SUPPORT_TCP_PROXY_H_
