@@ -1,0 +1,310 @@
+// What the memcached store must do beyond the conformance suite: payloads
+// larger than an item, evicted expiry copies, a dead or restarted server,
+// and an unreachable ledger. The test owns its memcached servers (real ones
+// on free loopback ports) because it kills them; the ledger is the MariaDB
+// of scripts/test, reached through a proxy the test can cut.
+#include "cache/store/memcached_store.h"
+
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cache/freshness.h"
+#include "cache/store/ledger_store.h"
+#include "cache/store/memcached/memcached_items.h"
+#include "cache/store/memcached/memcached_pool.h"
+#include "cache/store/mysql_ledger.h"
+#include "gtest/gtest.h"
+#include "tests/support/entries.h"
+#include "tests/support/server_process.h"
+#include "tests/support/servers.h"
+#include "tests/support/tcp_proxy.h"
+
+namespace clustercache {
+namespace {
+
+constexpr int kBuckets = 8;
+
+class MemcachedStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    prefix_ = absl::StrCat("m", getpid(), "-", absl::ToUnixMicros(absl::Now()));
+    for (int i = 0; i < 2; ++i) {
+      ports_.push_back(FreeLoopbackPort());
+      pids_.push_back(StartMemcached(ports_.back()));
+      ASSERT_GT(pids_.back(), 0) << "memcached did not start";
+    }
+    absl::StatusOr<std::unique_ptr<MemcachedPool>> raw =
+        MemcachedPool::Open(Servers(), absl::Milliseconds(200), 1);
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    raw_ = *std::move(raw);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    for (pid_t pid : pids_) {
+      if (pid > 0) KillAndReap(pid);
+    }
+  }
+
+  static pid_t StartMemcached(int port) {
+    return SpawnUntilReady(
+        {"memcached", "-l", "127.0.0.1", "-p", std::to_string(port), "-U", "0",
+         "-m", "64", "-u", "root"},
+        absl::StrCat("memcstat --servers=127.0.0.1:", port,
+                     " >/dev/null 2>&1"));
+  }
+
+  std::vector<MemcachedEndpoint> Servers() const {
+    std::vector<MemcachedEndpoint> servers;
+    for (int port : ports_) servers.push_back({"127.0.0.1", port});
+    return servers;
+  }
+
+  MemcachedStoreOptions Options() const {
+    MemcachedStoreOptions options;
+    options.servers = Servers();
+    options.prefix = prefix_;
+    options.buckets = kBuckets;
+    options.timeout = absl::Milliseconds(200);
+    return options;
+  }
+
+  void Open(std::shared_ptr<Ledger> ledger = nullptr) {
+    MemcachedStoreOptions options = Options();
+    if (ledger)
+      options.expiry_source = [ledger] { return ledger->ExpiryKeys(); };
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenMemcachedStore(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    if (ledger) store_ = NewLedgerStore(std::move(store_), ledger);
+  }
+
+  // A ledger in a namespace of our own, reached through `proxy` if given.
+  std::shared_ptr<Ledger> OpenLedger(std::unique_ptr<TcpProxy>* proxy) {
+    std::string url = TestServer("CLUSTERCACHE_TEST_MYSQL");
+    if (url.empty()) return nullptr;
+    absl::StatusOr<MysqlUrl> parsed = ParseMysqlUrl(url);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    if (proxy != nullptr) {
+      *proxy = std::make_unique<TcpProxy>(parsed->port);
+      parsed->port = (*proxy)->port();
+    }
+    MysqlLedgerOptions options;
+    options.url = *parsed;
+    options.ns = prefix_;
+    options.timeout = absl::Seconds(1);
+    absl::StatusOr<std::unique_ptr<Ledger>> ledger = OpenMysqlLedger(options);
+    EXPECT_TRUE(ledger.ok()) << ledger.status();
+    if (!ledger.ok()) return nullptr;
+    return *std::move(ledger);
+  }
+
+  // Which of the two servers holds `key`'s bucket.
+  uint32_t ServerOf(const Key& key) {
+    McLayout layout(prefix_, kBuckets);
+    return raw_->With([&](McHandle& h) {
+      return h.ServerIndex(layout.Group(layout.BucketOf(key)));
+    });
+  }
+
+  // Deletes an item behind the store's back (as an eviction would).
+  void Evict(const Key& key, const std::string& item) {
+    McLayout layout(prefix_, kBuckets);
+    absl::StatusOr<bool> gone = raw_->With([&](McHandle& h) {
+      return h.Delete(layout.Group(layout.BucketOf(key)), item);
+    });
+    ASSERT_TRUE(gone.ok()) << gone.status();
+    ASSERT_TRUE(*gone) << item << " was not there";
+  }
+
+  void Restart(int server) {
+    KillAndReap(pids_[server]);
+    pids_[server] = StartMemcached(ports_[server]);
+    ASSERT_GT(pids_[server], 0);
+  }
+
+  // Reads until the store answers (a restarted server is retried after a
+  // second), up to 5 s.
+  absl::StatusOr<Lookup> ReadWhenBack(const Key& key) {
+    absl::StatusOr<Lookup> l = store_->Read(key);
+    for (int i = 0; i < 50 && !l.ok(); ++i) {
+      absl::SleepFor(absl::Milliseconds(100));
+      l = store_->Read(key);
+    }
+    return l;
+  }
+
+  static bool Fresh(const Lookup& l) {
+    return l.entry != nullptr && IsFresh(l.entry->meta, l.expiry, {}, l.now);
+  }
+
+  std::string prefix_;
+  std::vector<int> ports_;
+  std::vector<pid_t> pids_;
+  std::unique_ptr<MemcachedPool> raw_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(MemcachedStoreTest, PayloadsLargerThanAnItemAreStoredInChunks) {
+  Open();
+  std::string payload;
+  for (int i = 0; payload.size() < (3u << 20) + 12345; ++i) {
+    absl::StrAppend(&payload, i, ",");
+  }
+  Key key("content-view", "big");
+  absl::StatusOr<int64_t> mtime = store_->Put(WriteOf(key, payload));
+  ASSERT_TRUE(mtime.ok()) << mtime.status();
+  absl::StatusOr<Lookup> l = store_->Read(key);
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_NE(l->entry, nullptr);
+  EXPECT_EQ(l->entry->payload->size(), payload.size());
+  EXPECT_TRUE(*l->entry->payload == payload) << "read back whole";
+  // One chunk lost: a miss, never a truncated payload.
+  McLayout layout(prefix_, kBuckets);
+  Evict(key, layout.ChunkItem(key, *mtime, 1));
+  l = store_->Read(key);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(l->entry, nullptr);
+}
+
+TEST_F(MemcachedStoreTest, AnEvictedExpiryCopyMakesTheEntryNotFresh) {
+  Open();
+  Key key("content-view", "tagged");
+  ASSERT_TRUE(store_->Put(WriteOf(key, "v", {"class:article"})).ok());
+  absl::StatusOr<Lookup> l = store_->Read(key);
+  ASSERT_TRUE(l.ok());
+  ASSERT_TRUE(Fresh(*l));
+  McLayout layout(prefix_, kBuckets);
+  for (const std::string& expiry_key :
+       {std::string("class:article"), ScopeExpiryKey("content-view")}) {
+    Evict(key, layout.CopyItem(layout.BucketOf(key), expiry_key));
+    l = store_->Read(key);
+    ASSERT_TRUE(l.ok());
+    EXPECT_FALSE(Fresh(*l))
+        << "a lost " << expiry_key << " copy cannot vouch for the entry";
+    // A new write recreates the copy; the new entry is fresh.
+    ASSERT_TRUE(store_->Put(WriteOf(key, "v2", {"class:article"})).ok());
+    l = store_->Read(key);
+    ASSERT_TRUE(l.ok());
+    EXPECT_TRUE(Fresh(*l));
+  }
+}
+
+TEST_F(MemcachedStoreTest, ADeadServerCostsOnlyItsOwnKeys) {
+  Open();
+  std::vector<Key> keys;
+  for (int i = 0; i < 24; ++i) {
+    keys.emplace_back("content-view", absl::StrCat("k", i));
+    ASSERT_TRUE(store_->Put(WriteOf(keys.back(), "v")).ok());
+  }
+  KillAndReap(pids_[0]);
+  pids_[0] = -1;
+  int dead = 0, live = 0;
+  for (const Key& key : keys) {
+    absl::StatusOr<Lookup> l = store_->Read(key);
+    if (ServerOf(key) == 0) {
+      ++dead;
+      EXPECT_TRUE(absl::IsUnavailable(l.status())) << l.status();
+      EXPECT_TRUE(absl::IsUnavailable(
+          store_->AcquireLease(key, 0, absl::Seconds(5)).status()))
+          << "no lease: the caller renders and does not store";
+    } else {
+      ++live;
+      ASSERT_TRUE(l.ok()) << key.ToString() << ": " << l.status();
+      EXPECT_TRUE(Fresh(*l)) << key.ToString();
+    }
+  }
+  EXPECT_GT(dead, 0);
+  EXPECT_GT(live, 0);
+  // Back, empty: its keys are misses, the others still hits.
+  pids_[0] = StartMemcached(ports_[0]);
+  ASSERT_GT(pids_[0], 0);
+  for (const Key& key : keys) {
+    absl::StatusOr<Lookup> l = ReadWhenBack(key);
+    ASSERT_TRUE(l.ok()) << l.status();
+    EXPECT_EQ(l->entry != nullptr, ServerOf(key) == 1) << key.ToString();
+  }
+}
+
+TEST_F(MemcachedStoreTest,
+       RestartedServersReviveNothingAndTheLedgerKeepsExpiry) {
+  CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
+  std::shared_ptr<Ledger> ledger = OpenLedger(nullptr);
+  ASSERT_NE(ledger, nullptr);
+  Open(ledger);
+  Key key("content-view", "before");
+  ASSERT_TRUE(store_->Put(WriteOf(key, "old")).ok());
+  absl::StatusOr<int64_t> t = store_->Invalidate("scope:content-view", 0);
+  ASSERT_TRUE(t.ok()) << t.status();
+  absl::StatusOr<Lookup> l = store_->Read(key);
+  ASSERT_TRUE(l.ok());
+  ASSERT_FALSE(Fresh(*l));
+  Restart(0);
+  Restart(1);
+  l = ReadWhenBack(key);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_FALSE(Fresh(*l)) << "an invalidated entry came back fresh";
+  absl::StatusOr<std::vector<ExpiryKeyValue>> kept = store_->ListExpiryKeys();
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].value, *t) << "the ledger kept the expiry key";
+  // A new entry is fresh, and judged against the value the ledger kept.
+  Key after("content-view", "after");
+  ASSERT_TRUE(ReadWhenBack(after).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(after, "new")).ok());
+  l = store_->Read(after);
+  ASSERT_TRUE(l.ok());
+  EXPECT_TRUE(Fresh(*l));
+  ASSERT_TRUE(l->expiry.scope.has_value());
+  EXPECT_EQ(*l->expiry.scope, *t);
+}
+
+TEST_F(MemcachedStoreTest, AnUnreachableLedgerStopsAdminNotFetches) {
+  CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
+  std::unique_ptr<TcpProxy> proxy;
+  std::shared_ptr<Ledger> ledger = OpenLedger(&proxy);
+  ASSERT_NE(ledger, nullptr);
+  Open(ledger);
+  Key key("content-view", "kept");
+  ASSERT_TRUE(store_->Put(WriteOf(key, "v")).ok());
+  proxy->Cut();
+  // Fetches keep working from memcached alone.
+  absl::StatusOr<Lookup> l = store_->Read(key);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_TRUE(Fresh(*l));
+  // So do generators: lease, commit.
+  Key other("content-view", "generated");
+  absl::StatusOr<Grant> g = store_->AcquireLease(other, 0, absl::Seconds(10));
+  ASSERT_TRUE(g.ok()) << g.status();
+  absl::StatusOr<Commit> c =
+      store_->CommitLeased(WriteOf(other, "w"), g->lease.token);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->outcome, CommitOutcome::kStored);
+  // What needs the ledger fails, saying so, and changes nothing.
+  absl::StatusOr<int64_t> t = store_->Invalidate("scope:content-view", 0);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("ledger"), absl::string_view::npos)
+      << t.status();
+  l = store_->Read(key);
+  ASSERT_TRUE(l.ok());
+  EXPECT_TRUE(Fresh(*l)) << "a failed invalidation changed nothing";
+  absl::StatusOr<ScanPage> scan = store_->Scan({"content-view", "", "", 10});
+  ASSERT_FALSE(scan.ok());
+  EXPECT_NE(scan.status().message().find("ledger"), absl::string_view::npos);
+  EXPECT_FALSE(store_->Delete({"content-view", std::nullopt, ""}).ok());
+  // Back: admin works again.
+  proxy->Restore();
+  t = store_->Invalidate("scope:content-view", 0);
+  ASSERT_TRUE(t.ok()) << t.status();
+  l = store_->Read(key);
+  ASSERT_TRUE(l.ok());
+  EXPECT_FALSE(Fresh(*l));
+}
+
+}  // namespace
+}  // namespace clustercache
