@@ -37,6 +37,8 @@ std::string Percentiles(std::vector<int64_t>& us);
 int RunLoad(const BenchOptions& options);
 int RunStampede(const BenchOptions& options);
 int RunInvalidate(const BenchOptions& options);
+// --server is a memcached pool (HOST:PORT,...), not clustercached.
+int RunMemcachedDirect(const BenchOptions& options);
 
 }  // namespace clustercache
 

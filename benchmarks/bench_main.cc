@@ -29,7 +29,9 @@ int main(int argc, char** argv) {
   t.AddString("server", &o.server, "clustercached HOST:PORT");
   t.AddString("scenario", &o.scenario,
               "load (throughput and latency), stampede (one expired key, "
-              "many requesters) or invalidate (latency of global expiry)");
+              "many requesters), invalidate (latency of global expiry), or "
+              "memcached-direct (the reference: gets straight from the "
+              "memcached pool named by --server, --concurrency threads)");
   t.AddInt("connections", &o.connections, 1, 256,
            "TCP connections (stampede: async requesters spread over them)");
   t.AddInt("concurrency", &o.concurrency, 1, 10000, "load: requests in flight");
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
   if (o.scenario == "load") return RunLoad(o);
   if (o.scenario == "stampede") return RunStampede(o);
   if (o.scenario == "invalidate") return RunInvalidate(o);
+  if (o.scenario == "memcached-direct") return RunMemcachedDirect(o);
   std::cerr << "clustercache-bench: unknown scenario " << o.scenario << "\n";
   return 2;
 }
