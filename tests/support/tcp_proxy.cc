@@ -75,6 +75,7 @@ void TcpProxy::Relay(int client) {
     for (int i = 0; i < 2 && !done; ++i) {
       if (fds[i].revents == 0) continue;
       ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+      if (n > 0) bytes_ += n;  // before relaying: the peer sees it after
       if (n <= 0 || write(fds[1 - i].fd, buffer, n) != n) done = true;
     }
     if (done) break;

@@ -24,6 +24,8 @@ class TcpProxy {
   void Cut();
   // Accepts and relays again (on the same port).
   void Restore();
+  // Bytes relayed so far, both ways.
+  int64_t bytes_relayed() const { return bytes_.load(); }
 
  private:
   void Listen();
@@ -36,6 +38,7 @@ class TcpProxy {
   int listen_fd_ = -1;
   std::vector<int> open_fds_;
   std::vector<std::thread> threads_;
+  std::atomic<int64_t> bytes_{0};
 };
 
 }  // namespace clustercache
