@@ -1,6 +1,7 @@
 #include "cache/store/ledger_store.h"
 
 #include <atomic>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -101,11 +102,15 @@ class LedgerStore : public Store {
 
   absl::StatusOr<Removed> RemoveIfUnchanged(
       const std::vector<KeyVersion>& keys) override {
-    absl::StatusOr<Removed> removed = store_->RemoveIfUnchanged(keys);
-    if (!removed.ok()) return removed;
     // Also the versions the store had lost (evicted): the ledger forgets
-    // each only if it still records that version.
-    if (absl::Status s = ledger_->Forget(keys); !s.ok()) {
+    // each only if it still records that version. Both at once: they do
+    // not depend on each other.
+    absl::Status forgotten;
+    std::thread ledger([&] { forgotten = ledger_->Forget(keys); });
+    absl::StatusOr<Removed> removed = store_->RemoveIfUnchanged(keys);
+    ledger.join();
+    if (!removed.ok()) return removed;
+    if (absl::Status s = forgotten; !s.ok()) {
       return LedgerError("purge: removed from the store, not from the ledger",
                          s);
     }

@@ -9,9 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "cache/key.h"
 #include "cache/store/key_watchers.h"
 #include "cache/store/memcached/memcached_items.h"
+#include "cache/store/memcached/memcached_reader.h"
 #include "cache/util/log.h"
 
 namespace clustercache {
@@ -22,7 +24,7 @@ constexpr absl::string_view kFloor = "~floor";  // not a valid expiry key
 // How long a removed head stays as a tombstone (so a CAS sees the removal).
 constexpr time_t kTombstoneSeconds = 2;
 
-using Items = absl::flat_hash_map<std::string, McItem>;
+using Items = McItems;
 
 const McItem* Find(const Items& items, const std::string& key) {
   auto it = items.find(key);
@@ -52,7 +54,16 @@ class MemcachedStore : public Store {
         item_limit_(item_limit),
         // Room for the head's metadata and the item's own overhead.
         chunk_size_(item_limit - 8192),
-        poller_([this] { PollWatches(); }) {}
+        reader_(
+            std::make_unique<McReader>(pool_.get(), pool_->servers().size())),
+        poller_([this] { PollWatches(); }) {
+    pool_->With([&](McHandle& h) {
+      for (int b = 0; b < layout_.buckets(); ++b) {
+        server_of_.push_back(h.ServerIndex(layout_.Group(b)));
+      }
+      return 0;
+    });
+  }
 
   ~MemcachedStore() override {
     stop_.store(true);
@@ -74,47 +85,83 @@ class MemcachedStore : public Store {
   bool CallsMayBlock() const override { return true; }
 
   absl::StatusOr<Lookup> Read(const Key& key) override {
-    return pool_->With([&](McHandle& h) -> absl::StatusOr<Lookup> {
-      const int b = layout_.BucketOf(key);
-      const std::string group = layout_.Group(b);
-      const std::string head_item = layout_.EntryItem(key);
-      const std::string lease_item = layout_.LeaseItem(key);
-      const std::string clock_item = layout_.ClockItem(b);
-      const std::string all_item = layout_.CopyItem(b, kExpiryAll);
-      const std::string scope_item =
-          layout_.CopyItem(b, ScopeExpiryKey(key.scope()));
-      absl::StatusOr<Items> got = h.MultiGet(
-          group, {head_item, lease_item, clock_item, all_item, scope_item});
-      if (!got.ok()) return got.status();
-      Lookup l;
-      l.now = clock_->NowMicros();
-      if (const McItem* c = Find(*got, clock_item)) {
-        l.now = std::max(l.now, DecodeCounter(c->value).value_or(0));
-      }
-      if (const McItem* lease = Find(*got, lease_item)) {
-        l.lease = DecodeLease(lease->value);
-      }
-      const McItem* head = Find(*got, head_item);
-      if (head == nullptr) return l;
-      absl::StatusOr<EntryRef> entry = LoadEntry(h, group, key, head->value);
-      if (!entry.ok()) return entry.status();
-      if (*entry == nullptr) return l;
-      l.entry = *std::move(entry);
-      l.expiry.all = CopyValue(*got, all_item);
-      l.expiry.scope = CopyValue(*got, scope_item);
-      const std::vector<std::string>& tags = l.entry->meta.tags;
-      if (!tags.empty()) {
-        std::vector<std::string> items;
-        for (const std::string& t : tags)
-          items.push_back(layout_.CopyItem(b, t));
-        absl::StatusOr<Items> copies = h.MultiGet(group, items);
-        if (!copies.ok()) return copies.status();
-        for (const std::string& item : items) {
-          l.expiry.tags.push_back(CopyValue(*copies, item));
-        }
-      }
-      return l;
+    absl::Notification done;
+    absl::StatusOr<Lookup> result;
+    ReadAsync(key, [&](absl::StatusOr<Lookup> l) {
+      result = std::move(l);
+      done.Notify();
     });
+    done.WaitForNotification();
+    return result;
+  }
+
+  // Entry head, lease, bucket clock and the built-in expiry copies in one
+  // multi-get (coalesced with other reads of the same server); a second
+  // one only for an entry with tags or chunks.
+  void ReadAsync(const Key& key,
+                 std::function<void(absl::StatusOr<Lookup>)> done) override {
+    const int b = layout_.BucketOf(key);
+    std::vector<std::string> items = {
+        layout_.EntryItem(key), layout_.LeaseItem(key), layout_.ClockItem(b),
+        layout_.CopyItem(b, kExpiryAll),
+        layout_.CopyItem(b, ScopeExpiryKey(key.scope()))};
+    reader_->Submit(
+        server_of_[b], layout_.Group(b), items,
+        [this, key, b, items,
+         done = std::move(done)](absl::StatusOr<Items> got) mutable {
+          if (!got.ok()) return done(got.status());
+          Lookup l;
+          l.now = clock_->NowMicros();
+          if (const McItem* c = Find(*got, items[2])) {
+            l.now = std::max(l.now, DecodeCounter(c->value).value_or(0));
+          }
+          if (const McItem* lease = Find(*got, items[1])) {
+            l.lease = DecodeLease(lease->value);
+          }
+          const McItem* item = Find(*got, items[0]);
+          if (item == nullptr) return done(std::move(l));
+          std::optional<McHead> head = DecodeHead(item->value);
+          if (!head || head->tombstone || !(head->meta.key == key)) {
+            return done(std::move(l));
+          }
+          l.expiry.all = CopyValue(*got, items[3]);
+          l.expiry.scope = CopyValue(*got, items[4]);
+          std::vector<std::string> more;  // tag copies, then chunks
+          for (const std::string& t : head->meta.tags) {
+            more.push_back(layout_.CopyItem(b, t));
+          }
+          for (int i = 0; i < head->chunks; ++i) {
+            more.push_back(layout_.ChunkItem(key, head->meta.mtime, i));
+          }
+          if (more.empty()) {
+            l.entry = MakeEntry(*std::move(head), std::nullopt);
+            return done(std::move(l));
+          }
+          std::vector<std::string> keys = more;  // `more` moves below
+          reader_->Submit(
+              server_of_[b], layout_.Group(b), std::move(keys),
+              [this, l = std::move(l), head = *std::move(head),
+               more = std::move(more),
+               done = std::move(done)](absl::StatusOr<Items> got) mutable {
+                if (!got.ok()) return done(got.status());
+                const size_t ntags = head.meta.tags.size();
+                for (size_t i = 0; i < ntags; ++i) {
+                  l.expiry.tags.push_back(CopyValue(*got, more[i]));
+                }
+                std::optional<std::string> payload;
+                if (head.chunks > 0) {
+                  payload.emplace();
+                  payload->reserve(head.meta.size);
+                  for (size_t i = ntags; i < more.size(); ++i) {
+                    const McItem* chunk = Find(*got, more[i]);
+                    if (chunk == nullptr) return done(std::move(l));  // a miss
+                    *payload += chunk->value;
+                  }
+                }
+                l.entry = MakeEntry(std::move(head), std::move(payload));
+                done(std::move(l));
+              });
+        });
   }
 
   absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,
@@ -569,39 +616,18 @@ class MemcachedStore : public Store {
     return absl::OkStatus();
   }
 
-  // Builds the entry from its head (and chunks); null when the head is not
-  // this key's entry, or a chunk is gone.
-  absl::StatusOr<EntryRef> LoadEntry(McHandle& h, const std::string& group,
-                                     const Key& key, absl::string_view value) {
-    std::optional<McHead> head = DecodeHead(value);
-    if (!head || head->tombstone || !(head->meta.key == key)) {
-      return EntryRef();
-    }
+  // The entry of a head, with the chunks' payload if it had chunks; null
+  // when the payload is not whole (a chunk from another version).
+  static EntryRef MakeEntry(McHead head, std::optional<std::string> chunked) {
     auto entry = std::make_shared<Entry>();
-    if (head->chunks == 0) {
-      entry->payload =
-          std::make_shared<const std::string>(std::move(head->inline_payload));
-    } else {
-      std::vector<std::string> items;
-      for (int i = 0; i < head->chunks; ++i) {
-        items.push_back(layout_.ChunkItem(key, head->meta.mtime, i));
-      }
-      absl::StatusOr<Items> got = h.MultiGet(group, items);
-      if (!got.ok()) return got.status();
-      std::string payload;
-      payload.reserve(head->meta.size);
-      for (const std::string& item : items) {
-        const McItem* chunk = Find(*got, item);
-        if (chunk == nullptr) return EntryRef();  // evicted: a miss
-        payload += chunk->value;
-      }
-      if (Crc32(payload) != head->meta.crc32) return EntryRef();
-      entry->payload = std::make_shared<const std::string>(std::move(payload));
-    }
-    if (static_cast<int64_t>(entry->payload->size()) != head->meta.size) {
+    std::string payload =
+        chunked ? *std::move(chunked) : std::move(head.inline_payload);
+    if (static_cast<int64_t>(payload.size()) != head.meta.size ||
+        (chunked && Crc32(payload) != head.meta.crc32)) {
       return EntryRef();
     }
-    entry->meta = std::move(head->meta);
+    entry->payload = std::make_shared<const std::string>(std::move(payload));
+    entry->meta = std::move(head.meta);
     return EntryRef(std::move(entry));
   }
 
@@ -651,45 +677,76 @@ class MemcachedStore : public Store {
   }
 
   // Replaces heads by tombstones (by CAS, so a newer version that lands
-  // meanwhile is kept). mtime 0 = whatever version is there.
+  // meanwhile is kept). mtime 0 = whatever version is there. Buckets are
+  // split over a few handles working at once (a purge batch is large).
   absl::StatusOr<Removed> RemoveHeads(const std::vector<KeyVersion>& keys) {
-    return pool_->With([&](McHandle& h) -> absl::StatusOr<Removed> {
-      std::map<int, std::vector<const KeyVersion*>> by_bucket;
-      for (const KeyVersion& kv : keys) {
-        by_bucket[layout_.BucketOf(kv.key)].push_back(&kv);
-      }
-      Removed removed;
-      for (const auto& [b, list] : by_bucket) {
-        const std::string group = layout_.Group(b);
-        std::vector<std::string> items;
-        for (const KeyVersion* kv : list) {
-          items.push_back(layout_.EntryItem(kv->key));
+    std::map<int, std::vector<const KeyVersion*>> by_bucket;
+    for (const KeyVersion& kv : keys) {
+      by_bucket[layout_.BucketOf(kv.key)].push_back(&kv);
+    }
+    constexpr size_t kWorkers = 4;
+    std::vector<std::vector<int>> shares(std::min(kWorkers, by_bucket.size()));
+    size_t next = 0;
+    for (const auto& [b, list] : by_bucket) {
+      shares[next++ % shares.size()].push_back(b);
+    }
+    std::vector<absl::StatusOr<Removed>> results(shares.size());
+    auto work = [&](size_t w) {
+      results[w] = pool_->With([&](McHandle& h) -> absl::StatusOr<Removed> {
+        Removed removed;
+        for (int b : shares[w]) {
+          absl::StatusOr<Removed> r = RemoveInBucket(h, b, by_bucket.at(b));
+          if (!r.ok()) return r.status();
+          removed.count += r->count;
+          removed.bytes += r->bytes;
         }
-        absl::StatusOr<Items> got = h.MultiGet(group, items);
-        if (!got.ok()) return got.status();
-        for (size_t i = 0; i < list.size(); ++i) {
-          const McItem* item = Find(*got, items[i]);
-          if (item == nullptr) continue;
-          std::optional<McHead> head = DecodeHead(item->value);
-          if (!head || head->tombstone || !(head->meta.key == list[i]->key) ||
-              (list[i]->mtime != 0 && head->meta.mtime != list[i]->mtime)) {
-            continue;
-          }
-          absl::StatusOr<bool> swapped = h.Cas(group, items[i], TombstoneHead(),
-                                               item->cas, kTombstoneSeconds);
-          if (!swapped.ok()) return swapped.status();
-          if (!*swapped) continue;  // changed meanwhile: not this version
-          ++removed.count;
-          removed.bytes += head->meta.size;
-          for (int c = 0; c < head->chunks; ++c) {
-            absl::StatusOr<bool> gone = h.Delete(
-                group, layout_.ChunkItem(head->meta.key, head->meta.mtime, c));
-            if (!gone.ok()) return gone.status();
-          }
-        }
+        return removed;
+      });
+    };
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < shares.size(); ++w) threads.emplace_back(work, w);
+    if (!shares.empty()) work(0);
+    for (std::thread& t : threads) t.join();
+    Removed total;
+    for (const absl::StatusOr<Removed>& r : results) {
+      if (!r.ok()) return r.status();
+      total.count += r->count;
+      total.bytes += r->bytes;
+    }
+    return total;
+  }
+
+  absl::StatusOr<Removed> RemoveInBucket(
+      McHandle& h, int b, const std::vector<const KeyVersion*>& list) {
+    const std::string group = layout_.Group(b);
+    std::vector<std::string> items;
+    for (const KeyVersion* kv : list) {
+      items.push_back(layout_.EntryItem(kv->key));
+    }
+    absl::StatusOr<Items> got = h.MultiGet(group, items);
+    if (!got.ok()) return got.status();
+    Removed removed;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const McItem* item = Find(*got, items[i]);
+      if (item == nullptr) continue;
+      std::optional<McHead> head = DecodeHead(item->value);
+      if (!head || head->tombstone || !(head->meta.key == list[i]->key) ||
+          (list[i]->mtime != 0 && head->meta.mtime != list[i]->mtime)) {
+        continue;
       }
-      return removed;
-    });
+      absl::StatusOr<bool> swapped =
+          h.Cas(group, items[i], TombstoneHead(), item->cas, kTombstoneSeconds);
+      if (!swapped.ok()) return swapped.status();
+      if (!*swapped) continue;  // changed meanwhile: not this version
+      ++removed.count;
+      removed.bytes += head->meta.size;
+      for (int c = 0; c < head->chunks; ++c) {
+        absl::StatusOr<bool> gone = h.Delete(
+            group, layout_.ChunkItem(head->meta.key, head->meta.mtime, c));
+        if (!gone.ok()) return gone.status();
+      }
+    }
+    return removed;
   }
 
   // Other nodes cannot tell this one about their writes: the keys that
@@ -734,6 +791,8 @@ class MemcachedStore : public Store {
   Clock* const clock_;
   const int64_t item_limit_;
   const int64_t chunk_size_;
+  std::unique_ptr<McReader> reader_;
+  std::vector<uint32_t> server_of_;  // by bucket: fixed (no ejection)
   KeyWatchers watchers_;
   std::atomic<bool> stop_{false};
   std::thread poller_;

@@ -226,25 +226,33 @@ class MysqlLedger : public Ledger {
   }
 
   absl::Status Forget(const std::vector<KeyVersion>& keys) override {
-    // Point deletes by primary key, a batch per transaction: a statement
-    // with an OR of many keys makes the optimiser scan the table.
+    // One statement per batch: the keys as a derived table joined on the
+    // primary key (each a point delete; an OR of many keys in a WHERE makes
+    // the optimiser scan the table). mtime 0 matches any version.
     for (size_t start = 0; start < keys.size(); start += kDeleteBatch) {
       size_t end = std::min(keys.size(), start + kDeleteBatch);
-      absl::Status s = Transaction([&](sql::Connection& c) {
-        Statement any(c.prepareStatement(
-            "DELETE FROM cc_entries WHERE ns = ? AND scope = ? AND name = ?"));
-        Statement exact(c.prepareStatement(
-            "DELETE FROM cc_entries WHERE ns = ? AND scope = ? AND name = ?"
-            " AND mtime = ?"));
+      absl::Status s = Run(Lane::kPool, [&](sql::Connection& c) {
+        std::string rows;
         for (size_t i = start; i < end; ++i) {
-          sql::PreparedStatement* ps =
-              keys[i].mtime != 0 ? exact.get() : any.get();
-          ps->setString(1, options_.ns);
-          ps->setString(2, std::string(keys[i].key.scope()));
-          ps->setString(3, std::string(keys[i].key.name()));
-          if (keys[i].mtime != 0) ps->setInt64(4, keys[i].mtime);
-          ps->executeUpdate();
+          absl::StrAppend(&rows, i == start ? "" : " UNION ALL ",
+                          "SELECT ? AS scope, ? AS name, ? AS mtime");
         }
+        // Forced: the keys first, each an eq_ref on the primary key (on a
+        // small table the optimiser would rather scan).
+        Statement ps(c.prepareStatement(absl::StrCat(
+            "DELETE e FROM (", rows,
+            ") k STRAIGHT_JOIN cc_entries e FORCE INDEX (PRIMARY)"
+            " ON e.ns = ? AND e.scope = k.scope AND e.name = k.name"
+            " AND (k.mtime = 0 OR e.mtime = k.mtime)")));
+        int p = 1;
+        for (size_t i = start; i < end; ++i) {
+          ps->setString(p++, std::string(keys[i].key.scope()));
+          ps->setString(p++, std::string(keys[i].key.name()));
+          ps->setInt64(p++, keys[i].mtime);
+        }
+        ps->setString(p++, options_.ns);
+        ps->executeUpdate();
+        return absl::OkStatus();
       });
       if (!s.ok()) return s;
     }
