@@ -434,8 +434,10 @@ class MysqlLedger : public Ledger {
     opts["userName"] = sql::SQLString(options_.url.user);
     opts["password"] = sql::SQLString(options_.url.password);
     opts["OPT_CONNECT_TIMEOUT"] = seconds;
-    opts["OPT_READ_TIMEOUT"] = seconds;
-    opts["OPT_WRITE_TIMEOUT"] = seconds;
+    // The socket's own limit is a safety net above the lock wait below, so
+    // that a lock wait ends as 1205 (retried), not as a lost connection.
+    opts["OPT_READ_TIMEOUT"] = 2 * seconds + 1;
+    opts["OPT_WRITE_TIMEOUT"] = 2 * seconds + 1;
     opts["OPT_RECONNECT"] = false;
     try {
       Conn c(driver_->connect(opts));
@@ -443,11 +445,19 @@ class MysqlLedger : public Ledger {
       st->execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ",
                                options_.url.database));
       c->setSchema(options_.url.database);
+      // A statement waits for a row lock no longer than the timeout (the
+      // server default is 50 s); the wait ends in 1205, which is retried.
+      st->execute(
+          absl::StrCat("SET SESSION innodb_lock_wait_timeout = ", seconds));
       return c;
     } catch (const sql::SQLException& e) {
       return absl::UnavailableError(
           absl::StrCat("ledger ", options_.url.host, ":", options_.url.port,
                        ": ", e.what(), " (", e.getErrorCode(), ")"));
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(absl::StrCat("ledger ", options_.url.host,
+                                                 ":", options_.url.port, ": ",
+                                                 e.what()));
     }
   }
 

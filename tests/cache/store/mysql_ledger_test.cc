@@ -1,0 +1,118 @@
+// The MySQL ledger on the MariaDB of scripts/test: its schema is created and
+// versioned by the program (a newer one is refused), a statement that meets a
+// lock-wait timeout is retried, and URLs are checked.
+#include "cache/store/mysql_ledger.h"
+
+#include <unistd.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cache/store/memcached/memcached_pool.h"
+#include "gtest/gtest.h"
+#include "tests/support/server_process.h"
+#include "tests/support/servers.h"
+
+namespace clustercache {
+namespace {
+
+// The mariadb client on the test server, as `url`'s user.
+std::string Sql(const MysqlUrl& url, const std::string& statements) {
+  return absl::StrCat("mariadb --no-defaults -h", url.host, " -P", url.port,
+                      " -u", url.user, " -p", url.password, " -e \"",
+                      statements, "\"");
+}
+
+class MysqlLedgerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
+    absl::StatusOr<MysqlUrl> url = ParseMysqlUrl(mysql);
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+    url_.database = absl::StrCat("cc_ledger_test_", getpid());
+  }
+  void TearDown() override {
+    if (!url_.database.empty()) {
+      Shell(Sql(url_, "DROP DATABASE IF EXISTS " + url_.database));
+    }
+  }
+
+  absl::StatusOr<std::unique_ptr<Ledger>> Open() {
+    MysqlLedgerOptions options;
+    options.url = url_;
+    options.timeout = absl::Seconds(1);
+    return OpenMysqlLedger(options);
+  }
+
+  MysqlUrl url_;
+};
+
+TEST_F(MysqlLedgerTest, CreatesItsSchemaAndRefusesANewerOne) {
+  ASSERT_TRUE(Open().ok());
+  ShellResult version =
+      Shell(Sql(url_, "SELECT version FROM " + url_.database + ".cc_schema") +
+            " --skip-column-names");
+  EXPECT_EQ(version.out, absl::StrCat(kLedgerSchemaVersion, "\n"));
+  ASSERT_TRUE(Open().ok()) << "opening again changes nothing";
+  ASSERT_EQ(Shell(Sql(url_, "UPDATE " + url_.database +
+                                ".cc_schema SET version = 99"))
+                .exit_code,
+            0);
+  absl::StatusOr<std::unique_ptr<Ledger>> newer = Open();
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(newer.status().message().find("newer"), absl::string_view::npos)
+      << newer.status();
+}
+
+TEST_F(MysqlLedgerTest, ALockWaitTimeoutIsRetried) {
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Open();
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  ASSERT_EQ(*(*ledger)->RaiseExpiryKey("scope:rss", 100), 100);
+  // Another session holds the row for 2.5 s; the ledger's statement times
+  // out waiting (1 s) and is retried until the lock is gone.
+  std::thread holder([&] {
+    Shell(Sql(url_, "BEGIN; SELECT value FROM " + url_.database +
+                        ".cc_expiry_keys WHERE name = 'scope:rss' FOR "
+                        "UPDATE; SELECT SLEEP(2.5); COMMIT;") +
+          " >/dev/null");
+  });
+  absl::SleepFor(absl::Milliseconds(500));
+  absl::Time start = absl::Now();
+  absl::StatusOr<int64_t> raised = (*ledger)->RaiseExpiryKey("scope:rss", 200);
+  absl::Duration took = absl::Now() - start;
+  holder.join();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, 200);
+  EXPECT_GE(took, absl::Milliseconds(900)) << "it did wait for the lock";
+}
+
+TEST(LedgerUrlTest, UrlsAreCheckedWithClearErrors) {
+  absl::StatusOr<MysqlUrl> url = ParseMysqlUrl("mysql://u:p@db1:3307/cache");
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(url->user, "u");
+  EXPECT_EQ(url->password, "p");
+  EXPECT_EQ(url->host, "db1");
+  EXPECT_EQ(url->port, 3307);
+  EXPECT_EQ(url->database, "cache");
+  EXPECT_EQ(ParseMysqlUrl("mysql://u@db1/cache")->port, 3306);
+  for (const char* bad :
+       {"postgres://u@h/db", "mysql://h/db", "mysql://u@h:0/db", "mysql://u@h/",
+        "mysql://u@h/a;drop"}) {
+    absl::StatusOr<MysqlUrl> r = ParseMysqlUrl(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("mysql://"), absl::string_view::npos);
+  }
+  absl::StatusOr<std::vector<MemcachedEndpoint>> pool =
+      ParseMemcachedUrl("memcached://a:1,b:2");
+  ASSERT_TRUE(pool.ok());
+  ASSERT_EQ(pool->size(), 2u);
+  EXPECT_EQ((*pool)[1].ToString(), "b:2");
+  EXPECT_FALSE(ParseMemcachedUrl("memcached://a").ok());
+  EXPECT_FALSE(ParseMemcachedUrl("memcached://a:99999").ok());
+}
+
+}  // namespace
+}  // namespace clustercache
