@@ -104,6 +104,13 @@ class MemcachedStoreTest : public testing::Test {
     return *std::move(ledger);
   }
 
+  // The store with a ledger reached through `proxy`.
+  void OpenBehindProxy(std::unique_ptr<TcpProxy>* proxy) {
+    std::shared_ptr<Ledger> ledger = OpenLedger(proxy);
+    ASSERT_NE(ledger, nullptr);
+    Open(ledger);
+  }
+
   // Which of the two servers holds `key`'s bucket.
   uint32_t ServerOf(const Key& key) {
     McLayout layout(prefix_, kBuckets);
@@ -272,9 +279,7 @@ TEST_F(MemcachedStoreTest,
 TEST_F(MemcachedStoreTest, AFreshHitSendsNothingToTheLedger) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   std::unique_ptr<TcpProxy> proxy;
-  std::shared_ptr<Ledger> ledger = OpenLedger(&proxy);
-  ASSERT_NE(ledger, nullptr);
-  Open(ledger);
+  ASSERT_NO_FATAL_FAILURE(OpenBehindProxy(&proxy));
   Key key("content-view", "hot");
   ASSERT_TRUE(store_->Put(WriteOf(key, "v", {"class:article"})).ok());
   // The store's own ledger traffic (its statement close is sent without a
@@ -293,9 +298,7 @@ TEST_F(MemcachedStoreTest, AFreshHitSendsNothingToTheLedger) {
 TEST_F(MemcachedStoreTest, AnUnreachableLedgerStopsAdminNotFetches) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   std::unique_ptr<TcpProxy> proxy;
-  std::shared_ptr<Ledger> ledger = OpenLedger(&proxy);
-  ASSERT_NE(ledger, nullptr);
-  Open(ledger);
+  ASSERT_NO_FATAL_FAILURE(OpenBehindProxy(&proxy));
   Key key("content-view", "kept");
   ASSERT_TRUE(store_->Put(WriteOf(key, "v")).ok());
   proxy->Cut();
