@@ -213,8 +213,13 @@ int List(const CtlCall& call) {
 int Stats(const CtlCall& call) {
   absl::StatusOr<v1::StatsResponse> r = call.client->Stats();
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
-  std::cout << "node\t" << r->served_by() << "\nentries\t" << r->entries()
-            << "\nbytes\t" << r->bytes() << "\n";
+  if (r->usage_unknown().empty()) {
+    std::cout << "node\t" << r->served_by() << "\nentries\t" << r->entries()
+              << "\nbytes\t" << r->bytes() << "\n";
+  } else {
+    std::cout << "node\t" << r->served_by() << "\nentries\tunknown ("
+              << r->usage_unknown() << ")\nbytes\tunknown\n";
+  }
   for (const v1::ScopeStats& scope : r->scopes()) {
     std::vector<std::pair<std::string, int64_t>> counters(
         scope.counters().begin(), scope.counters().end());

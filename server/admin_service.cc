@@ -128,6 +128,11 @@ grpc::Status AdminService::Stats(grpc::ServerContext* context,
             });
       });
   absl::StatusOr<StoreUsage> usage = cache_->Usage();
+  if (absl::IsFailedPrecondition(usage.status())) {
+    // The counters are still worth having.
+    response->set_usage_unknown(std::string(usage.status().message()));
+    return grpc::Status::OK;
+  }
   if (!usage.ok()) return ToGrpcStatus(usage.status());
   response->set_entries(usage->entries);
   response->set_bytes(usage->bytes);

@@ -7,8 +7,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -27,7 +29,7 @@
 namespace clustercache {
 namespace {
 
-constexpr int kBuckets = 8;
+constexpr int kBuckets = 64;  // enough that both servers hold some
 
 class MemcachedStoreTest : public testing::Test {
  protected:
@@ -202,28 +204,52 @@ TEST_F(MemcachedStoreTest, AnEvictedExpiryCopyMakesTheEntryNotFresh) {
   }
 }
 
+// Under load: readers go on through the kill and the restart. Keys of the
+// live server never fail; no read ever returns another key's payload.
 TEST_F(MemcachedStoreTest, ADeadServerCostsOnlyItsOwnKeys) {
   Open();
   std::vector<Key> keys;
+  std::vector<uint32_t> server;
   for (int i = 0; i < 24; ++i) {
     keys.emplace_back("content-view", absl::StrCat("k", i));
-    ASSERT_TRUE(store_->Put(WriteOf(keys.back(), "v")).ok());
+    server.push_back(ServerOf(keys.back()));
+    ASSERT_TRUE(store_->Put(WriteOf(keys.back(), keys.back().ToString())).ok());
   }
+  std::atomic<bool> stop{false};
+  std::atomic<int> wrong{0}, live_failures{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        for (size_t i = 0; i < keys.size(); ++i) {
+          absl::StatusOr<Lookup> l = store_->Read(keys[i]);
+          ++reads;
+          if (l.ok() && l->entry != nullptr &&
+              *l->entry->payload != keys[i].ToString()) {
+            ++wrong;
+          }
+          if (server[i] == 1 && (!l.ok() || !Fresh(*l))) ++live_failures;
+        }
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(200));
   KillAndReap(pids_[0]);
   pids_[0] = -1;
+  absl::SleepFor(absl::Milliseconds(300));
   int dead = 0, live = 0;
-  for (const Key& key : keys) {
-    absl::StatusOr<Lookup> l = store_->Read(key);
-    if (ServerOf(key) == 0) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    absl::StatusOr<Lookup> l = store_->Read(keys[i]);
+    if (server[i] == 0) {
       ++dead;
       EXPECT_TRUE(absl::IsUnavailable(l.status())) << l.status();
       EXPECT_TRUE(absl::IsUnavailable(
-          store_->AcquireLease(key, 0, absl::Seconds(5)).status()))
+          store_->AcquireLease(keys[i], 0, absl::Seconds(5)).status()))
           << "no lease: the caller renders and does not store";
     } else {
       ++live;
-      ASSERT_TRUE(l.ok()) << key.ToString() << ": " << l.status();
-      EXPECT_TRUE(Fresh(*l)) << key.ToString();
+      ASSERT_TRUE(l.ok()) << keys[i].ToString() << ": " << l.status();
+      EXPECT_TRUE(Fresh(*l)) << keys[i].ToString();
     }
   }
   EXPECT_GT(dead, 0);
@@ -231,11 +257,16 @@ TEST_F(MemcachedStoreTest, ADeadServerCostsOnlyItsOwnKeys) {
   // Back, empty: its keys are misses, the others still hits.
   pids_[0] = StartMemcached(ports_[0]);
   ASSERT_GT(pids_[0], 0);
-  for (const Key& key : keys) {
-    absl::StatusOr<Lookup> l = ReadWhenBack(key);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    absl::StatusOr<Lookup> l = ReadWhenBack(keys[i]);
     ASSERT_TRUE(l.ok()) << l.status();
-    EXPECT_EQ(l->entry != nullptr, ServerOf(key) == 1) << key.ToString();
+    EXPECT_EQ(l->entry != nullptr, server[i] == 1) << keys[i].ToString();
   }
+  stop = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_GT(reads.load(), 100);
+  EXPECT_EQ(wrong.load(), 0) << "a read returned another key's payload";
+  EXPECT_EQ(live_failures.load(), 0) << "keys of the live server failed";
 }
 
 TEST_F(MemcachedStoreTest,
