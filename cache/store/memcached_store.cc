@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -56,7 +57,16 @@ class MemcachedStore : public Store {
         chunk_size_(item_limit - 8192),
         reader_(
             std::make_unique<McReader>(pool_.get(), pool_->servers().size())),
+        resync_(pool_->servers().size()),
+        suspect_(pool_->servers().size()),
         poller_([this] { PollWatches(); }) {
+    // Back from an outage: not trusted until its copies are checked (it
+    // may have missed invalidations while it was cut off).
+    pool_->OnServerBack([this](uint32_t server) {
+      if (server >= resync_.size()) return;
+      suspect_[server] = true;
+      resync_[server] = true;
+    });
     pool_->With([&](McHandle& h) {
       for (int b = 0; b < layout_.buckets(); ++b) {
         server_of_.push_back(h.ServerIndex(layout_.Group(b)));
@@ -126,6 +136,7 @@ class MemcachedStore : public Store {
           }
           l.expiry.all = CopyValue(*got, items[3]);
           l.expiry.scope = CopyValue(*got, items[4]);
+          if (suspect_[server_of_[b]]) l.expiry.all.reset();  // cannot tell
           std::vector<std::string> more;  // tag copies, then chunks
           for (const std::string& t : head->meta.tags) {
             more.push_back(layout_.CopyItem(b, t));
@@ -369,12 +380,15 @@ class MemcachedStore : public Store {
                                      int64_t at) override {
     const std::string name(expiry_key);
     return pool_->With([&](McHandle& h) -> absl::StatusOr<int64_t> {
-      // Every bucket's clock and copy, one multi-get per server.
+      // Every bucket's clock and copy, one multi-get per server. A server
+      // that does not answer is left to ResyncServer when it is back.
       std::map<uint32_t, std::vector<int>> by_server;
       for (int b = 0; b < layout_.buckets(); ++b) {
-        by_server[h.ServerIndex(layout_.Group(b))].push_back(b);
+        by_server[server_of_[b]].push_back(b);
       }
       Items seen;
+      std::set<uint32_t> unreached;
+      absl::Status first_error;
       for (const auto& [server, buckets] : by_server) {
         std::vector<std::string> items;
         for (int b : buckets) {
@@ -383,9 +397,14 @@ class MemcachedStore : public Store {
         }
         absl::StatusOr<Items> got =
             h.MultiGet(layout_.Group(buckets.front()), items);
-        if (!got.ok()) return got.status();
+        if (!got.ok()) {
+          unreached.insert(server);
+          if (first_error.ok()) first_error = got.status();
+          continue;
+        }
         seen.merge(*got);
       }
+      if (unreached.size() == by_server.size()) return first_error;
       int64_t value = at;
       if (at == 0) {
         // Newer than every bucket's clock: newer than every grant so far.
@@ -400,27 +419,33 @@ class MemcachedStore : public Store {
       if (!raised.ok()) return raised.status();
       value = *raised;
       int applied = 0;
-      absl::Status first_error;
       for (int b = 0; b < layout_.buckets(); ++b) {
+        if (unreached.count(server_of_[b]) > 0) continue;
         absl::Status s;
-        if (at == 0)
+        if (at == 0) {
           s = LiftClock(h, b, value, Find(seen, layout_.ClockItem(b)));
+        }
         if (s.ok()) {
           s = RaiseCopy(h, b, name, value,
                         Find(seen, layout_.CopyItem(b, name)));
         }
         if (s.ok()) {
           ++applied;
-        } else if (first_error.ok()) {
-          first_error = s;
+        } else {
+          unreached.insert(server_of_[b]);
+          if (first_error.ok()) first_error = s;
         }
       }
-      if (!first_error.ok()) {
-        return absl::UnavailableError(absl::StrCat(
-            "invalidate ", name, ": applied to ", applied, " of ",
-            layout_.buckets(), " buckets; ", first_error.message()));
+      if (unreached.empty()) return value;
+      for (uint32_t server : unreached) {
+        suspect_[server] = true;
+        resync_[server] = true;
       }
-      return value;
+      return absl::UnavailableError(absl::StrCat(
+          "invalidate ", name, ": applied to ", applied, " of ",
+          layout_.buckets(), " buckets (", first_error.message(),
+          "); the keys of an unreachable server answer UNAVAILABLE and take "
+          "the new value when it answers again"));
     });
   }
 
@@ -749,6 +774,61 @@ class MemcachedStore : public Store {
     return removed;
   }
 
+  // A server that was unreachable (not restarted: then it is empty) may have
+  // missed invalidations: its buckets' copies are raised to the expiry
+  // map's values. Retried by the poller until it succeeds.
+  void ResyncServer(uint32_t server) {
+    int raised = 0;
+    absl::Status s = pool_->With([&](McHandle& h) -> absl::Status {
+      absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+      if (!master.ok()) return master.status();
+      if (!*master) return absl::OkStatus();
+      std::optional<std::map<std::string, int64_t>> values =
+          DecodeExpiryMap((*master)->value);
+      if (!values) return absl::OkStatus();
+      values->erase(std::string(kFloor));
+      for (int b = 0; b < layout_.buckets(); ++b) {
+        if (server_of_[b] != server) continue;
+        std::vector<std::string> items;
+        for (const auto& [name, value] : *values) {
+          items.push_back(layout_.CopyItem(b, name));
+        }
+        items.push_back(layout_.ClockItem(b));
+        absl::StatusOr<Items> got = h.MultiGet(layout_.Group(b), items);
+        if (!got.ok()) return got.status();
+        // A copy that missed an invalidation is raised past every grant of
+        // its bucket: the server's clock may have been ahead of the value
+        // the others got, and its entries are not trusted (as after a
+        // restart, which loses them).
+        const McItem* clock = Find(*got, items.back());
+        const int64_t past_grants =
+            clock ? DecodeCounter(clock->value).value_or(0) + 1 : 0;
+        size_t i = 0;
+        for (const auto& [name, value] : *values) {
+          const McItem* copy = Find(*got, items[i++]);
+          // A missing copy is recreated from the map when next needed.
+          if (copy == nullptr ||
+              DecodeCounter(copy->value).value_or(0) >= value) {
+            continue;
+          }
+          const int64_t target = std::max(value, past_grants);
+          absl::Status r = LiftClock(h, b, target, clock);
+          if (r.ok()) r = RaiseCopy(h, b, name, target, copy);
+          if (!r.ok()) return r;
+          ++raised;
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) {
+      resync_[server] = true;  // again on the next round
+      return;
+    }
+    suspect_[server] = false;
+    LogInfo("memcached ", pool_->servers()[server].ToString(),
+            ": expiry copies brought up to date (", raised, " raised)");
+  }
+
   // Other nodes cannot tell this one about their writes: the keys that
   // someone here waits on are checked every watch_poll, and their watchers
   // called when the lease or the entry changed.
@@ -756,6 +836,9 @@ class MemcachedStore : public Store {
     absl::flat_hash_map<std::string, std::string> last;  // key -> state
     while (!stop_.load()) {
       absl::SleepFor(options_.watch_poll);
+      for (uint32_t server = 0; server < resync_.size(); ++server) {
+        if (resync_[server].exchange(false)) ResyncServer(server);
+      }
       std::vector<std::string> keys = watchers_.WatchedKeys();
       if (keys.empty()) {
         last.clear();
@@ -793,6 +876,12 @@ class MemcachedStore : public Store {
   const int64_t chunk_size_;
   std::unique_ptr<McReader> reader_;
   std::vector<uint32_t> server_of_;  // by bucket: fixed (no ejection)
+  // Servers back from an outage, whose expiry copies the poller brings up
+  // to date.
+  std::vector<std::atomic<bool>> resync_;
+  // Servers whose copies may be behind: their entries are not fresh until
+  // the resync is done.
+  std::vector<std::atomic<bool>> suspect_;
   KeyWatchers watchers_;
   std::atomic<bool> stop_{false};
   std::thread poller_;

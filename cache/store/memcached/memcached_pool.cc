@@ -239,12 +239,15 @@ void MemcachedPool::Release(memcached_st* memc) {
 
 void MemcachedPool::NoteServer(uint32_t index, bool up) {
   if (up && down_count_.load(std::memory_order_relaxed) == 0) return;
-  absl::MutexLock lock(&mu_);
-  if (index >= down_.size() || down_[index] == !up) return;
-  down_[index] = !up;
-  down_count_ += up ? -1 : 1;
+  {
+    absl::MutexLock lock(&mu_);
+    if (index >= down_.size() || down_[index] == !up) return;
+    down_[index] = !up;
+    down_count_ += up ? -1 : 1;
+  }
   if (up) {
     LogInfo("memcached ", servers_[index].ToString(), " reachable again");
+    if (on_back_) on_back_(index);
   } else {
     LogWarning("memcached ", servers_[index].ToString(),
                " unreachable; its keys answer UNAVAILABLE until it is back");

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -103,6 +104,11 @@ class MemcachedPool {
   }
 
   const std::vector<MemcachedEndpoint>& servers() const { return servers_; }
+  // Called (on the thread that noticed) when a server answers again after
+  // an outage; must not block. Set before the pool is used.
+  void OnServerBack(std::function<void(uint32_t index)> fn) {
+    on_back_ = std::move(fn);
+  }
   // The item size limit of the smallest server that answers (from "stats
   // settings"); 0 when no server answers.
   int64_t ItemSizeLimit();
@@ -125,6 +131,7 @@ class MemcachedPool {
   int open_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<bool> down_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> down_count_{0};  // lets the happy path skip the lock
+  std::function<void(uint32_t)> on_back_;
 };
 
 }  // namespace clustercache
