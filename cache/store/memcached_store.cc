@@ -24,6 +24,12 @@ constexpr int kMaxAttempts = 32;
 constexpr absl::string_view kFloor = "~floor";  // not a valid expiry key
 // How long a removed head stays as a tombstone (so a CAS sees the removal).
 constexpr time_t kTombstoneSeconds = 2;
+// An ended lease: no lease (DecodeLease fails on it), kept briefly so that
+// ending is a CAS.
+constexpr absl::string_view kReleasedLease = "released";
+constexpr time_t kReleasedSeconds = 30;
+// How long a commit holds its lease against takeover while it writes.
+constexpr absl::Duration kCommitClaim = absl::Seconds(10);
 
 using Items = McItems;
 
@@ -246,11 +252,29 @@ class MemcachedStore : public Store {
       const std::string head_item = layout_.EntryItem(key);
       absl::StatusOr<Items> got = h.MultiGet(group, {lease_item, head_item});
       if (!got.ok()) return got.status();
-      const McItem* lease_value = Find(*got, lease_item);
+      // Claim the lease for the commit: re-set by CAS with a lapse time far
+      // enough ahead that nobody can take it over while the entry is
+      // written. A CAS that fails means the record changed: look again.
       std::optional<Lease> lease;
-      if (lease_value != nullptr) lease = DecodeLease(lease_value->value);
-      if (!lease || lease->token != token) {
-        return Commit{CommitOutcome::kLeaseLost, 0};
+      for (int attempt = 0;; ++attempt) {
+        const McItem* lease_value = Find(*got, lease_item);
+        lease.reset();
+        if (lease_value != nullptr) lease = DecodeLease(lease_value->value);
+        if (!lease || lease->token != token) {
+          return Commit{CommitOutcome::kLeaseLost, 0};
+        }
+        if (attempt == kMaxAttempts) return Contention("commit", key);
+        const int64_t now = clock_->NowMicros();
+        Lease claimed = *lease;
+        claimed.expires_at = std::max(
+            claimed.expires_at, now + absl::ToInt64Microseconds(kCommitClaim));
+        absl::StatusOr<bool> ours =
+            h.Cas(group, lease_item, EncodeLease(claimed), lease_value->cas,
+                  LeaseExptime(absl::Microseconds(claimed.expires_at - now)));
+        if (!ours.ok()) return ours.status();
+        if (*ours) break;
+        got = h.MultiGet(group, {lease_item, head_item});
+        if (!got.ok()) return got.status();
       }
       if (absl::Status s = EnsureCopies(h, b, ExpiryKeysOf(write)); !s.ok()) {
         return s;
@@ -689,6 +713,9 @@ class MemcachedStore : public Store {
   }
 
   // Deletes the lease item if `token` holds it.
+  // By CAS to a "released" record (read as no lease; the next grant
+  // replaces it by CAS), so a takeover that lands in between is never
+  // ended by mistake.
   absl::StatusOr<bool> EndLease(McHandle& h, const std::string& group,
                                 const Key& key, absl::string_view token) {
     const std::string item = layout_.LeaseItem(key);
@@ -698,7 +725,7 @@ class MemcachedStore : public Store {
     if (found == nullptr) return false;
     std::optional<Lease> lease = DecodeLease(found->value);
     if (!lease || lease->token != token) return false;
-    return h.Delete(group, item);
+    return h.Cas(group, item, kReleasedLease, found->cas, kReleasedSeconds);
   }
 
   // Replaces heads by tombstones (by CAS, so a newer version that lands
@@ -855,12 +882,12 @@ class MemcachedStore : public Store {
         });
         if (!got.ok()) continue;
         const McItem* lease = Find(*got, lease_item);
+        const bool leased = lease != nullptr && DecodeLease(lease->value);
         const McItem* head = Find(*got, head_item);
         std::string state =
             absl::StrCat(lease ? lease->value : "-", "|", head ? head->cas : 0);
         auto it = last.find(encoded);
-        bool changed =
-            it == last.end() ? lease == nullptr : it->second != state;
+        bool changed = it == last.end() ? !leased : it->second != state;
         next[encoded] = state;
         if (changed) watchers_.Notify(encoded);
       }
