@@ -34,7 +34,10 @@ const char* FetchOutcomeName(FetchOutcome outcome) {
 ContentCache::ContentCache(clustercache::Store* store,
                            ContentCacheOptions options)
     : store_(store), options_(std::move(options)) {
-  if (store_->CallsMayBlock()) executor_ = std::make_unique<Executor>(16);
+  // A store whose calls may block gets threads to block on. The memory
+  // store never blocks, but waking many waiters of one key (answering each)
+  // is spread over two threads, so that the thread that stored is free.
+  executor_ = std::make_unique<Executor>(store_->CallsMayBlock() ? 16 : 2);
 }
 
 ContentCache::~ContentCache() { CancelWaits(); }
@@ -67,7 +70,9 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
 void ContentCache::FetchAsync(const FetchRequest& request, FetchDone done) {
   if (absl::Status s = ValidateFetch(request); !s.ok()) return done(s);
   ScopeCounters* c = stats_.For(request.key.scope());
-  if (!executor_) return LookThenWait(request, c, std::move(done));
+  if (!store_->CallsMayBlock()) {
+    return LookThenWait(request, c, std::move(done));
+  }
   // A network store: the first read does not block this thread. A fresh hit
   // is answered from the store's reply; anything else continues on the
   // executor, where blocking is allowed.

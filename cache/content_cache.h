@@ -133,7 +133,8 @@ class ContentCache {
   // waiting path behind Fetch and FetchAsync.
   void Wait(const FetchRequest& request, ScopeCounters* c, FetchDone done);
   void Retry(const std::shared_ptr<Waiter>& w);
-  // Retry now: inline, or on the executor when store calls may block.
+  // Retry on the executor: a watch fires on the thread that changed the key,
+  // which must not answer every waiter itself.
   void RetrySoon(const std::shared_ptr<Waiter>& w);
   // Look, then Wait if needed.
   void LookThenWait(const FetchRequest& request, ScopeCounters* c,
@@ -156,8 +157,8 @@ class ContentCache {
   Stats stats_;
   std::atomic<bool> waits_cancelled_{false};
   TimerQueue timers_;
-  // For stores whose calls may block: where looks that are not a fresh hit,
-  // and waiters' looks, run. Last: destroyed (drained, joined) first.
+  // Where waiters' looks run, and, for stores whose calls may block, looks
+  // that are not a fresh hit. Last: destroyed (drained, joined) first.
   std::unique_ptr<Executor> executor_;
 };
 

@@ -56,7 +56,6 @@ void ContentCache::Wait(const FetchRequest& request, ScopeCounters* c,
 }
 
 void ContentCache::RetrySoon(const std::shared_ptr<Waiter>& w) {
-  if (!executor_) return Retry(w);
   executor_->Run([this, w] { Retry(w); });
 }
 

@@ -7,7 +7,7 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 BUILD_PACKAGES="cmake ninja-build pkg-config g++ zlib1g-dev libabsl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libmemcached-dev
-  libmysqlcppconn-dev libboost-dev"
+  libmysqlcppconn-dev libboost-dev libgoogle-perftools-dev"
 SERVER_PACKAGES="redis-server redis-tools memcached libmemcached-tools
   mariadb-server mariadb-client"
 
