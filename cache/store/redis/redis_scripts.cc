@@ -162,23 +162,27 @@ if v > cur then redis.call('HSET', KEYS[1], ARGV[1], s(v)) else v = cur end
 return s(v)
 )lua",
     // kRemoveMany. KEYS: name index, mtime index, usage, then one entry key
-    // per ARGV pair (name, mtime). Returns {count, bytes}.
+    // per ARGV pair (name, mtime). Returns {count, bytes}. The checks are
+    // per entry; the removals are one command per index and one DEL.
     R"lua(
-local count, bytes = 0, 0
+local names, entries, bytes = {}, {}, 0
 for i = 4, #KEYS do
   local name, mtime = ARGV[2 * (i - 3) - 1], ARGV[2 * (i - 3)]
   local mz = redis.call('HMGET', KEYS[i], 'm', 'z')
   if mz[1] == mtime then
-    unlink_entry(KEYS[i], KEYS[1], KEYS[2], name, mz[2])
-    count = count + 1
+    names[#names + 1] = name
+    entries[#entries + 1] = KEYS[i]
     bytes = bytes + tonumber(mz[2])
   end
 end
-if count > 0 then
-  redis.call('HINCRBY', KEYS[3], 'entries', -count)
+if #names > 0 then
+  redis.call('ZREM', KEYS[1], unpack(names))
+  redis.call('ZREM', KEYS[2], unpack(names))
+  redis.call('DEL', unpack(entries))
+  redis.call('HINCRBY', KEYS[3], 'entries', -#names)
   redis.call('HINCRBY', KEYS[3], 'bytes', -bytes)
 end
-return {count, bytes}
+return {#names, bytes}
 )lua",
 };
 static_assert(std::size(kBodies) == static_cast<size_t>(RedisScript::kCount));
