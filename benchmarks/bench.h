@@ -22,6 +22,7 @@ struct BenchOptions {
   std::string zipf = "0.99";  // skew; 0 = uniform
   int64_t payload = 4096;
   std::string fetch_ratio = "1.0";  // the rest are stores
+  bool fill = true;                 // store every key once first
   absl::Duration duration = absl::Seconds(10);
   // stampede
   int64_t requesters = 200;

@@ -42,7 +42,11 @@ int main(int argc, char** argv) {
   t.AddByteSize("payload", &o.payload, "load: payload size");
   t.AddString("fetch-ratio", &o.fetch_ratio,
               "load: share of fetches (the rest are stores)");
-  t.AddDuration("duration", &o.duration, "load: how long to measure");
+  t.AddDuration("duration", &o.duration,
+                "load: how long to measure (SIGINT/SIGTERM end it early)");
+  t.AddBool("fill", &o.fill,
+            "load: store every key once before measuring (--fill=false: "
+            "the keys are there from an earlier run)");
   t.AddInt("requesters", &o.requesters, 1, 10000,
            "stampede: concurrent requesters of one key");
   t.AddDuration("generate-time", &o.generate_time,

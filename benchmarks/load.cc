@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <csignal>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -17,6 +18,9 @@
 
 namespace clustercache {
 namespace {
+
+volatile std::sig_atomic_t stop_early = 0;
+void StopEarly(int) { stop_early = 1; }
 
 // Draws key indexes 0..n-1 with P(k) proportional to 1/(k+1)^s.
 class Zipf {
@@ -81,7 +85,7 @@ int RunLoad(const BenchOptions& o) {
   const std::string payload(o.payload, 'x');
 
   // Fill every key once so that fetches hit.
-  {
+  if (o.fill) {
     std::atomic<int64_t> next{0}, failed{0};
     std::vector<std::thread> fillers;
     for (int t = 0; t < 8; ++t) {
@@ -106,6 +110,10 @@ int RunLoad(const BenchOptions& o) {
     }
   }
 
+  // SIGINT or SIGTERM ends the run early, and what was measured is printed
+  // (for a load that runs beside something of unknown length).
+  std::signal(SIGINT, StopEarly);
+  std::signal(SIGTERM, StopEarly);
   Zipf zipf(o.keys, zipf_s);
   const absl::Time start = absl::Now();
   const absl::Time end = start + o.duration;
@@ -159,7 +167,7 @@ int RunLoad(const BenchOptions& o) {
         } else {
           res.other++;
         }
-        if (now < end) {
+        if (now < end && !stop_early) {
           issue(s);
         } else {
           --active;

@@ -6,6 +6,7 @@
 #   benchmarks/run_figures.sh [seconds-per-load-run]
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/figures_lib.sh"
 SECONDS_PER_RUN=${1:-10}
 install_packages $BUILD_PACKAGES redis-server redis-tools
 build clustercached clustercache-bench clustercache-micro >/dev/null
@@ -32,9 +33,7 @@ echo "redis-benchmark -t get -d 4096 -c 50 -P 1 -n 200000: $REDIS_LINE"
 CC_OUT=$("$BIN/clustercache-bench" --server=127.0.0.1:17411 --concurrency=50 \
   --payload=4096 --threads=2 --duration="${SECONDS_PER_RUN}s")
 echo "$CC_OUT"
-CC_RPS=$(echo "$CC_OUT" | sed -nE 's/.*throughput ([0-9.]+) req\/s.*/\1/p')
-awk -v a="$CC_RPS" -v b="$REDIS_RPS" \
-  'BEGIN { printf "ratio clustercache/redis = %.0f / %.0f = %.2f\n", a, b, a / b }'
+ratio "ratio clustercache/redis" "$(load_rps "$CC_OUT")" "$REDIS_RPS"
 
 echo
 echo "== 3. 200 requesters of one key with no stale copy, generator 200 ms (target: 1 run; waiters p99 <= 5 ms after the store)"

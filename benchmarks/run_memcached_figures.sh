@@ -7,6 +7,7 @@
 #   benchmarks/run_memcached_figures.sh [seconds-per-load-run] [purge-entries]
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/figures_lib.sh"
 SECONDS_PER_RUN=${1:-10}
 PURGE_ENTRIES=${2:-200000}
 install_packages $BUILD_PACKAGES memcached libmemcached-tools mariadb-server \
@@ -32,10 +33,8 @@ for round in 1 2; do
     --server="$CLUSTERCACHE_TEST_MEMCACHED" --concurrency=50 --payload=4096 \
     --keys=10000 --duration="${SECONDS_PER_RUN}s")
   echo "$MC_OUT"
-  CC_RPS=$(echo "$CC_OUT" | sed -nE 's/.*throughput ([0-9.]+) req\/s.*/\1/p')
   MC_RPS=$(echo "$MC_OUT" | sed -nE 's/.* = ([0-9.]+) gets\/s.*/\1/p')
-  awk -v a="$CC_RPS" -v b="$MC_RPS" \
-    'BEGIN { printf "ratio clustercache/memcached = %.0f / %.0f = %.2f\n", a, b, a / b }'
+  ratio "ratio clustercache/memcached" "$(load_rps "$CC_OUT")" "$MC_RPS"
 done
 
 echo
@@ -43,9 +42,5 @@ echo "== 2. purge --older-than through the ledger, $PURGE_ENTRIES entries of 100
 "$BIN/clustercache-bench" --server=127.0.0.1:17412 --fetch-ratio=0 \
   --keys="$PURGE_ENTRIES" --payload=100 --scope=rss --duration=1s >/dev/null
 sleep 1.5
-START=$(date +%s.%N)
-"$BIN/clustercachectl" --server=127.0.0.1:17412 purge --scope rss --older-than 1s \
-  --batch 1000 2>/dev/null
-END=$(date +%s.%N)
-awk -v s="$START" -v e="$END" -v n="$PURGE_ENTRIES" \
-  'BEGIN { printf "%.2f s = %.0f entries/s\n", e - s, n / (e - s) }'
+timed_purge 127.0.0.1:17412 "$PURGE_ENTRIES" --scope rss --older-than 1s \
+  --batch 1000
