@@ -13,7 +13,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cache/store/key_watchers.h"
+#include "cache/store/redis/redis_clock.h"
+#include "cache/store/redis/redis_records.h"
 #include "cache/store/redis/redis_router.h"
+#include "cache/store/redis/tag_hints.h"
 
 namespace clustercache {
 namespace {
@@ -55,6 +58,9 @@ class RedisStore : public Store {
     }
     router_ = std::make_unique<RedisRouter>(std::move(topology));
     if (absl::Status s = router_->LoadScripts(); !s.ok()) return s;
+    clock_ = std::make_unique<RedisClock>([this] { return router_->Now(); },
+                                          absl::Milliseconds(500));
+    if (absl::Status s = clock_->Start(); !s.ok()) return s;
     subscriber_ = std::thread([this] { SubscriberLoop(); });
     absl::MutexLock lock(&sub_mu_);
     auto subscribed = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -77,28 +83,46 @@ class RedisStore : public Store {
 
   absl::StatusOr<int64_t> Now() override { return router_->Now(); }
 
+  // One command: MGET, or kReadTagged for a key this node has seen stored
+  // with tags. A wrong guess costs a second command (and fixes the hint).
   absl::StatusOr<Lookup> Read(const Key& key) override {
-    absl::StatusOr<RedisReply> r = router_->Run(
-        RedisScript::kRead, ReadKeys(key), {std::string(key.scope())});
+    bool tagged = hints_.Tagged(key.encoded());
+    absl::StatusOr<RedisReply> r =
+        tagged ? router_->Run(RedisScript::kReadTagged, ReadKeys(key), {})
+               : router_->Exec(ReadCmd(key));
     if (!r.ok()) return r.status();
-    return ParseLookup(key, *r);
+    if (r->is_error()) return absl::InternalError("redis read: " + r->str());
+    bool needs_tags = false;
+    absl::StatusOr<Lookup> lookup =
+        LookupFromRedis(key, *r, clock_->Now(), &needs_tags);
+    if (!lookup.ok()) return lookup;
+    Learn(key, *lookup, tagged);
+    if (needs_tags) return Read(key);
+    return lookup;
   }
 
-  // One EVALSHA on the node's pipelined connection; its reply thread parses
+  // The same on the node's pipelined connection; its reply thread parses
   // and answers.
   void ReadAsync(const Key& key,
                  std::function<void(absl::StatusOr<Lookup>)> done) override {
+    const bool tagged = hints_.Tagged(key.encoded());
     router_->Send(
-        router_->Script(RedisScript::kRead, ReadKeys(key),
-                        {std::string(key.scope())}),
-        [this, key, done = std::move(done)](absl::StatusOr<RedisReply> r) {
+        tagged ? router_->Script(RedisScript::kReadTagged, ReadKeys(key), {})
+               : ReadCmd(key),
+        [this, key, tagged,
+         done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
           if (r.ok() && r->is_error()) {
             // NOSCRIPT after a restart, MOVED after resharding: the
             // blocking path follows the cluster and reloads scripts.
             return done(Read(key));
           }
           if (!r.ok()) return done(r.status());
-          done(ParseLookup(key, *r));
+          bool needs_tags = false;
+          absl::StatusOr<Lookup> lookup =
+              LookupFromRedis(key, *r, clock_->Now(), &needs_tags);
+          if (lookup.ok()) Learn(key, *lookup, tagged);
+          if (needs_tags) return ReadAsync(key, std::move(done));
+          done(std::move(lookup));
         });
   }
 
@@ -108,7 +132,7 @@ class RedisStore : public Store {
                                      absl::Duration lease_time) override {
     std::vector<std::string> k = KeysFor(key);
     absl::StatusOr<RedisReply> r = router_->Run(
-        RedisScript::kAcquire, {k[0], k[1], k[3], k[2]},
+        RedisScript::kAcquire, k,
         {absl::StrCat(seen_mtime),
          absl::StrCat(absl::ToInt64Microseconds(lease_time)), NewLeaseToken()});
     if (!r.ok()) return r.status();
@@ -130,6 +154,7 @@ class RedisStore : public Store {
                                       absl::string_view token) override {
     std::vector<std::string> args = {std::string(token)};
     AppendWriteArgs(write, &args);
+    hints_.Note(write.key.encoded(), !write.tags.empty());
     absl::StatusOr<RedisReply> r =
         router_->Run(RedisScript::kCommit, KeysFor(write.key), args);
     if (!r.ok()) return r.status();
@@ -146,6 +171,7 @@ class RedisStore : public Store {
   absl::StatusOr<int64_t> Put(const EntryWrite& write) override {
     std::vector<std::string> args;
     AppendWriteArgs(write, &args);
+    hints_.Note(write.key.encoded(), !write.tags.empty());
     absl::StatusOr<RedisReply> r =
         router_->Run(RedisScript::kPut, KeysFor(write.key), args);
     if (!r.ok()) return r.status();
@@ -222,14 +248,19 @@ class RedisStore : public Store {
     return removed;
   }
 
-  // Every bucket's copy: B scripts, one round trip per node.
+  // Every bucket's copy: B scripts, one round trip per node; then the list
+  // of expiry keys.
   absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
                                      int64_t at) override {
+    const bool tag =
+        expiry_key != "all" && !absl::StartsWith(expiry_key, "scope:");
     std::vector<RedisCmd> cmds;
     for (int b = 0; b < options_.buckets; ++b) {
       cmds.push_back(router_->Script(
-          RedisScript::kInvalidate, {BucketKey(b, "x"), BucketKey(b, "c")},
-          {std::string(expiry_key), absl::StrCat(at)}));
+          RedisScript::kInvalidate,
+          {tag ? BucketKey(b, "xt") : CopyKey(b, expiry_key),
+           BucketKey(b, "c")},
+          {std::string(expiry_key), absl::StrCat(at), tag ? "h" : "s"}));
     }
     absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
     if (!replies.ok()) return replies.status();
@@ -238,23 +269,24 @@ class RedisStore : public Store {
       if (r.is_error()) return absl::InternalError("invalidate: " + r.str());
       value = std::max(value, Int(r.get()));
     }
+    absl::StatusOr<RedisReply> listed =
+        router_->Run(RedisScript::kRecordExpiry, {ExpiryListKey()},
+                     {std::string(expiry_key), absl::StrCat(value)});
+    if (!listed.ok()) return listed.status();
     return value;
   }
 
+  // From the list Invalidate keeps (freshness never reads it: if Redis
+  // evicts it, this list is short, and entries are still judged by the
+  // buckets' copies).
   absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() override {
-    absl::StatusOr<std::vector<RedisReply>> replies =
-        router_->ExecMany(PerBucket("HGETALL", "x"));
-    if (!replies.ok()) return replies.status();
-    absl::flat_hash_map<std::string, int64_t> max;
-    for (const RedisReply& r : *replies) {
-      for (size_t i = 0; i + 1 < r.size(); i += 2) {
-        std::string name = ReplyString(r.at(i));
-        if (name == "_floor") continue;
-        max[name] = std::max(max[name], Int(r.at(i + 1)));
-      }
-    }
+    absl::StatusOr<RedisReply> r =
+        router_->Exec({ExpiryListKey(), {"HGETALL", ExpiryListKey()}});
+    if (!r.ok()) return r.status();
     std::vector<ExpiryKeyValue> out;
-    for (const auto& [name, value] : max) out.push_back({name, value});
+    for (size_t i = 0; i + 1 < r->size(); i += 2) {
+      out.push_back({ReplyString(r->at(i)), Int(r->at(i + 1))});
+    }
     std::sort(out.begin(), out.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
     return out;
@@ -294,23 +326,46 @@ class RedisStore : public Store {
                        absl::string_view scope) const {
     return absl::StrCat(Head(b), kind, ":", scope);
   }
-  // entry, lease, expiry copy, clock, names, mtimes, scopes, usage.
+  // The bucket's copy of expiry key "all" or "scope:S".
+  std::string CopyKey(int b, absl::string_view expiry_key) const {
+    return absl::StrCat(Head(b), "x:", expiry_key);
+  }
+  std::string ExpiryListKey() const {
+    return absl::StrCat("{", options_.prefix, "}:expiry-keys");
+  }
+  // entry, lease, tag hash, clock, names, mtimes, scopes, usage, copy of
+  // "all", copy of "scope:S" (the KEYS of the write scripts).
   std::vector<std::string> KeysFor(const Key& key) const {
     int b = BucketOf(key);
     std::string head = Head(b);
-    return {absl::StrCat(head, "e:", key.encoded()),
-            absl::StrCat(head, "l:", key.encoded()),
-            absl::StrCat(head, "x"),
+    return {absl::StrCat(head, "E:", key.encoded()),
+            absl::StrCat(head, "L:", key.encoded()),
+            absl::StrCat(head, "xt"),
             absl::StrCat(head, "c"),
             ScopeKey(b, "n", key.scope()),
             ScopeKey(b, "t", key.scope()),
             absl::StrCat(head, "s"),
-            absl::StrCat(head, "u")};
+            absl::StrCat(head, "u"),
+            CopyKey(b, "all"),
+            CopyKey(b, ScopeExpiryKey(key.scope()))};
   }
+  // entry, lease, copy of "all", copy of "scope:S", tag hash: what a read
+  // needs.
   std::vector<std::string> ReadKeys(const Key& key) const {
     std::vector<std::string> k = KeysFor(key);
-    k.resize(3);
-    return k;
+    return {k[0], k[1], k[8], k[9], k[2]};
+  }
+  RedisCmd ReadCmd(const Key& key) const {
+    std::vector<std::string> k = ReadKeys(key);
+    k.pop_back();
+    RedisCmd cmd{k[0], {"MGET"}};
+    cmd.argv.insert(cmd.argv.end(), k.begin(), k.end());
+    return cmd;
+  }
+  // Keeps the tag hint in step with what a read found.
+  void Learn(const Key& key, const Lookup& lookup, bool hinted) {
+    bool tagged = lookup.entry && !lookup.entry->meta.tags.empty();
+    if (lookup.entry && tagged != hinted) hints_.Note(key.encoded(), tagged);
   }
   // `verb BUCKETKEY(kind)` for every bucket.
   std::vector<RedisCmd> PerBucket(absl::string_view verb,
@@ -336,55 +391,6 @@ class RedisStore : public Store {
     args->push_back(std::string(w.key.name()));
     args->push_back(channel_);
     args->push_back(w.key.encoded());
-  }
-
-  static absl::StatusOr<Lookup> ParseLookup(const Key& key,
-                                            const RedisReply& r) {
-    if (r.size() != 4) return absl::InternalError("read: bad reply");
-    Lookup out;
-    const redisReply* e = r.at(0);
-    if (e->elements == 8 && !ReplyIsNil(e->element[1])) {
-      auto entry = std::make_shared<Entry>();
-      entry->meta = MetaFrom(key, e, /*first=*/1);
-      entry->payload =
-          std::make_shared<const std::string>(ReplyString(e->element[0]));
-      out.expiry = TimesFrom(r.at(2), entry->meta.tags.size());
-      out.entry = std::move(entry);
-    }
-    const redisReply* l = r.at(1);
-    if (l->elements == 3 && !ReplyIsNil(l->element[0])) {
-      out.lease = Lease{ReplyString(l->element[0]), Int(l->element[1]),
-                        Int(l->element[2])};
-    }
-    out.now = Int(r.at(3));
-    return out;
-  }
-
-  // m, x, e, c, g, z, k from element `first` on (HMGET order).
-  static EntryMeta MetaFrom(const Key& key, const redisReply* e, int first) {
-    EntryMeta meta;
-    meta.key = key;
-    meta.mtime = Int(e->element[first]);
-    meta.expires_at = Int(e->element[first + 1]);
-    meta.expired_at = Int(e->element[first + 2]);
-    meta.content_type = ReplyString(e->element[first + 3]);
-    std::string tags = ReplyString(e->element[first + 4]);
-    if (!tags.empty()) meta.tags = absl::StrSplit(tags, '\n');
-    meta.size = Int(e->element[first + 5]);
-    meta.crc32 = static_cast<uint32_t>(Int(e->element[first + 6]));
-    return meta;
-  }
-
-  // [_floor, all, scope, tags...]; a missing copy (_floor nil) is unknown.
-  static ExpiryTimes TimesFrom(const redisReply* xs, size_t tags) {
-    ExpiryTimes times;
-    times.tags.resize(tags);
-    if (xs->elements < 3 + tags || ReplyIsNil(xs->element[0])) return times;
-    int64_t floor = Int(xs->element[0]);
-    times.all = std::max(floor, Int(xs->element[1]));
-    times.scope = Int(xs->element[2]);
-    for (size_t i = 0; i < tags; ++i) times.tags[i] = Int(xs->element[3 + i]);
-    return times;
   }
 
   // Runs `make(key)` for each selected key; counts replies of 1.
@@ -432,7 +438,9 @@ class RedisStore : public Store {
   const RedisStoreOptions options_;
   const std::string channel_;
   std::unique_ptr<RedisRouter> router_;
+  std::unique_ptr<RedisClock> clock_;
   KeyWatchers watchers_;
+  TagHints hints_;
 
   absl::Mutex sub_mu_;
   absl::CondVar sub_cv_;
@@ -608,29 +616,24 @@ absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
     if (!keys.ok()) return keys.status();
     if (!keys->empty()) next = keys->back().encoded();
   }
+  // Each entry as a fetch reads it, without its payload.
   std::vector<RedisCmd> cmds;
   for (const Key& key : *keys) {
-    std::string entry = KeysFor(key)[0];
     cmds.push_back(
-        {entry, {"HMGET", entry, "m", "x", "e", "c", "g", "z", "k"}});
-  }
-  absl::flat_hash_map<int, size_t> expiry_reply;  // bucket → reply index
-  for (const Key& key : *keys) {
-    int b = BucketOf(key);
-    if (expiry_reply.contains(b)) continue;
-    expiry_reply[b] = cmds.size();
-    cmds.push_back({BucketKey(b, "x"), {"HGETALL", BucketKey(b, "x")}});
+        router_->Script(RedisScript::kReadTagged, ReadKeys(key), {"meta"}));
   }
   absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
   if (!replies.ok()) return replies.status();
-  absl::StatusOr<int64_t> now = router_->Now();
-  if (!now.ok()) return now.status();
   ScanPage page;
+  page.now = clock_->Now();
   std::vector<RedisCmd> ghosts;
   for (size_t i = 0; i < keys->size(); ++i) {
     const Key& key = (*keys)[i];
-    const redisReply* e = (*replies)[i].get();
-    if (e->elements != 7 || ReplyIsNil(e->element[0])) {
+    bool needs_tags = false;
+    absl::StatusOr<Lookup> read = LookupFromRedis(
+        key, (*replies)[i], page.now, &needs_tags, /*meta_only=*/true);
+    if (!read.ok()) return read.status();
+    if (!read->entry) {
       std::vector<std::string> k = KeysFor(key);
       std::string name(key.name());
       ghosts.push_back({k[4], {"ZREM", k[4], name}});
@@ -638,25 +641,11 @@ absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
       continue;
     }
     ScannedEntry out;
-    out.meta = MetaFrom(key, e, /*first=*/0);
-    // The expiry values this entry depends on, from its bucket's copy.
-    const RedisReply& x = (*replies)[expiry_reply[BucketOf(key)]];
-    absl::flat_hash_map<std::string, int64_t> values;
-    for (size_t j = 0; j + 1 < x.size(); j += 2) {
-      values[ReplyString(x.at(j))] = Int(x.at(j + 1));
-    }
-    out.expiry.tags.resize(out.meta.tags.size());
-    if (values.contains("_floor")) {
-      out.expiry.all = std::max(values["_floor"], values["all"]);
-      out.expiry.scope = values[ScopeExpiryKey(key.scope())];
-      for (size_t t = 0; t < out.meta.tags.size(); ++t) {
-        out.expiry.tags[t] = values[out.meta.tags[t]];
-      }
-    }
+    out.meta = read->entry->meta;
+    out.expiry = std::move(read->expiry);
     page.entries.push_back(std::move(out));
   }
   if (!ghosts.empty()) (void)router_->ExecMany(ghosts);  // index forgets them
-  page.now = *now;
   page.next_after = next;
   page.done = !more;
   return page;

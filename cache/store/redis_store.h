@@ -3,18 +3,27 @@
 // Store contract is one Lua script (cache/store/redis/redis_scripts.cc).
 //
 // Layout (prefix "cc", B buckets, bucket = crc32(key) % B; "{cc.b}" is the
-// hash tag, so one bucket is one Redis Cluster slot):
-//   {cc.b}:e:<scope>\0<name>  entry hash      {cc.b}:x  expiry-key copy
-//   {cc.b}:l:<scope>\0<name>  lease hash      {cc.b}:c  bucket clock
+// hash tag, so one bucket is one Redis Cluster slot; formats in
+// redis/redis_records.h):
+//   {cc.b}:E:<scope>\0<name>  entry string     {cc.b}:x:all      copy of "all"
+//   {cc.b}:L:<scope>\0<name>  lease string     {cc.b}:x:scope:S  copy of
+//   {cc.b}:xt  tag values (hash, "_floor")                         "scope:S"
 //   {cc.b}:n:<scope>  names (lex zset)        {cc.b}:s  scopes in bucket
 //   {cc.b}:t:<scope>  names by mtime (zset)   {cc.b}:u  entry/byte counts
-// A fetch reads entry, lease and the entry's expiry keys in one EVALSHA.
+//   {cc.b}:c  bucket clock                    {cc}:expiry-keys  for listing
+// A fetch is one command: MGET of entry, lease and the two copies, or, for
+// an entry with tags, one EVALSHA that also reads the tag values (which
+// read a node takes is guessed from what it has seen: TagHints). Copies
+// and tag hash are made at a grant or write when missing, with the current
+// event time, so a lost (evicted) copy never makes an older entry fresh.
 // Invalidate writes the expiry key into every bucket's copy (B scripts,
 // pipelined): O(B), independent of the number of entries, and no single hot
-// key. Cluster time is Redis TIME. Waiters on other nodes are woken through
-// pub/sub (channel "cc:w", message = the key). On Redis Cluster each
-// bucket is one slot: calls go to the slot's master (RedisRouter follows
-// MOVED/ASK); Invalidate and scans fan out per node. Thread-safe.
+// key. Cluster time is Redis TIME: event times are taken inside the
+// scripts; a fetch's "now" is this node's clock plus the measured offset
+// (RedisClock). Waiters on other nodes are woken through pub/sub (channel
+// "cc:w", message = the key). On Redis Cluster each bucket is one slot:
+// calls go to the slot's master (RedisRouter follows MOVED/ASK);
+// Invalidate and scans fan out per node. Thread-safe.
 #ifndef CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
 #define CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
 

@@ -9,7 +9,14 @@ namespace {
 // Shared by every script. Times are microseconds from Redis TIME; each
 // bucket keeps its last event time so that event times in a bucket strictly
 // increase (an entry written before an invalidation is older than it).
+//
+// Entries are strings (redis_records.h): a fixed-width header the scripts
+// read with GETRANGE and patch with SETRANGE, then content type, tags and
+// payload. Leases are strings "token granted lapses". The expiry keys "all"
+// and "scope:S" are one string per bucket each; tags are fields of one hash
+// per bucket with a "_floor".
 constexpr char kPrelude[] = R"lua(
+local H = 102
 local function s(x) return string.format('%.0f', x) end
 local function now_us()
   local t = redis.call('TIME')
@@ -22,12 +29,46 @@ local function next_event(clock)
   redis.call('SET', clock, s(now))
   return now
 end
--- The bucket's copy of the expiry keys. When it is missing (never written,
--- or evicted) it is created with _floor = now: nothing older is trusted.
-local function ensure_expiry(xkey, clock)
-  if redis.call('HEXISTS', xkey, '_floor') == 0 then
-    redis.call('HSET', xkey, '_floor', s(next_event(clock)))
+-- The entry's header, or nil when there is no entry.
+local function header(e)
+  local h = redis.call('GETRANGE', e, 0, H - 1)
+  if #h < H then return nil end
+  return h
+end
+local function h_mtime(h) return tonumber(string.sub(h, 3, 22)) end
+local function h_expired(h) return tonumber(string.sub(h, 43, 62)) end
+local function h_size(h) return tonumber(string.sub(h, 63, 72)) end
+local function blob(m, x, ct, tags, crc, payload)
+  return 'C1' .. string.format('%020.0f%020.0f%020.0f%010.0f%010.0f%010.0f%010.0f',
+    m, x, 0, #payload, tonumber(crc), #ct, #tags) .. ct .. tags .. payload
+end
+-- The lease record: token, granted, lapses; nil when there is none.
+local function lease(l)
+  local v = redis.call('GET', l)
+  if not v then return nil end
+  local t, a, x = string.match(v, '^(%S+) (%d+) (%d+)$')
+  return t, tonumber(a), tonumber(x)
+end
+-- A copy of "all" or "scope:S" that is missing (never made, or evicted) is
+-- made with the current event time: nothing older is trusted against it.
+local function ensure_copy(xk, clock)
+  if redis.call('EXISTS', xk) == 0 then
+    redis.call('SET', xk, s(next_event(clock)))
   end
+end
+-- The same for the bucket's tag hash, through its _floor.
+local function ensure_tags(tk, clock)
+  if redis.call('HEXISTS', tk, '_floor') == 0 then
+    redis.call('HSET', tk, '_floor', s(next_event(clock)))
+  end
+end
+-- KEYS of the write scripts: 1 entry, 2 lease, 3 tag hash, 4 clock, 5 name
+-- index, 6 mtime index, 7 scopes, 8 usage, 9 copy of "all", 10 copy of
+-- "scope:S". Made sure of before the event time of a grant or write.
+local function ensure_expiry(k)
+  ensure_tags(k[3], k[4])
+  ensure_copy(k[9], k[4])
+  ensure_copy(k[10], k[4])
 end
 -- Removes the entry and its index members; returns its size (or false).
 -- The caller updates the usage counts.
@@ -39,10 +80,13 @@ local function unlink_entry(e, n, t, name, z)
   return z
 end
 local function remove_entry(e, n, t, u, name)
-  local z = unlink_entry(e, n, t, name, redis.call('HGET', e, 'z'))
+  local h = header(e)
+  local z = false
+  if h then z = h_size(h) end
+  z = unlink_entry(e, n, t, name, z)
   if z then
     redis.call('HINCRBY', u, 'entries', -1)
-    redis.call('HINCRBY', u, 'bytes', -tonumber(z))
+    redis.call('HINCRBY', u, 'bytes', -z)
   end
   return z
 end
@@ -50,8 +94,7 @@ local function write_entry(k, scope, name, mtime, now, ttl, payload, ct, tags, c
   remove_entry(k[1], k[5], k[6], k[8], name)
   local x = 0
   if tonumber(ttl) > 0 then x = now + tonumber(ttl) end
-  redis.call('HSET', k[1], 'p', payload, 'm', s(mtime), 'x', s(x), 'e', '0',
-             'c', ct, 'g', tags, 'z', tostring(#payload), 'k', crc)
+  redis.call('SET', k[1], blob(mtime, x, ct, tags, crc, payload))
   redis.call('ZADD', k[5], 0, name)
   redis.call('ZADD', k[6], mtime, name)
   redis.call('SADD', k[7], scope)
@@ -60,54 +103,70 @@ local function write_entry(k, scope, name, mtime, now, ttl, payload, ct, tags, c
 end
 )lua";
 
-// KEYS: 1 entry, 2 lease, 3 expiry copy, 4 clock, 5 name index, 6 mtime
-// index, 7 scopes, 8 usage (the write scripts use all; others a prefix).
 const char* const kBodies[] = {
-    // kRead. ARGV: scope.
+    // kReadTagged: what one MGET reads, plus the entry's tag values (a
+    // fetch of an entry without tags is a plain MGET instead). KEYS: entry,
+    // lease, copy of "all", copy of "scope:S", tag hash. ARGV: "meta" to
+    // leave out the payload (scans), or nothing.
     R"lua(
-local e = redis.call('HMGET', KEYS[1], 'p', 'm', 'x', 'e', 'c', 'g', 'z', 'k')
-local l = redis.call('HMGET', KEYS[2], 't', 'a', 'x')
-local xs = {}
-if e[2] then
-  local f = {'_floor', 'all', 'scope:' .. ARGV[1]}
-  if e[6] and e[6] ~= '' then
-    for tag in string.gmatch(e[6], '[^\n]+') do f[#f + 1] = tag end
+local e
+if ARGV[1] == 'meta' then
+  local h = header(KEYS[1])
+  if h then
+    local n = tonumber(string.sub(h, 83, 92)) + tonumber(string.sub(h, 93, 102))
+    e = h
+    if n > 0 then e = h .. redis.call('GETRANGE', KEYS[1], H, H + n - 1) end
   end
-  xs = redis.call('HMGET', KEYS[3], unpack(f))
+else
+  e = redis.call('GET', KEYS[1])
 end
-return {e, l, xs, s(now_us())}
+local xs = {}
+if e and #e >= H then
+  local clen = tonumber(string.sub(e, 83, 92))
+  local glen = tonumber(string.sub(e, 93, 102))
+  if glen > 0 then
+    local f = {'_floor'}
+    local tags = string.sub(e, H + clen + 1, H + clen + glen)
+    for tag in string.gmatch(tags, '[^\n]+') do f[#f + 1] = tag end
+    xs = redis.call('HMGET', KEYS[5], unpack(f))
+  end
+end
+return {e or false, redis.call('GET', KEYS[2]) or false,
+        redis.call('GET', KEYS[3]) or false,
+        redis.call('GET', KEYS[4]) or false, xs}
 )lua",
-    // kAcquire. KEYS: entry, lease, clock, expiry copy. ARGV: seen mtime,
-    // lease us, token. The expiry copy is made sure of before the grant, so
-    // that its floor is older than the entry this lease will write.
+    // kAcquire. KEYS: as the write scripts. ARGV: seen mtime, lease us,
+    // token. The expiry copies are made sure of before the grant, so that
+    // a copy made now is older than the entry this lease will write.
     R"lua(
-local m = redis.call('HGET', KEYS[1], 'm') or '0'
-if m ~= ARGV[1] then return {'changed'} end
-ensure_expiry(KEYS[4], KEYS[3])
-local now = next_event(KEYS[3])
-local l = redis.call('HMGET', KEYS[2], 't', 'a', 'x')
-if l[1] and tonumber(l[3]) > now then return {'held', l[1], l[2], l[3]} end
-local x = now + tonumber(ARGV[2])
-redis.call('HSET', KEYS[2], 't', ARGV[3], 'a', s(now), 'x', s(x))
+local h = header(KEYS[1])
+local m = 0
+if h then m = h_mtime(h) end
+if m ~= tonumber(ARGV[1]) then return {'changed'} end
+ensure_expiry(KEYS)
+local now = next_event(KEYS[4])
+local t, a, x = lease(KEYS[2])
+if t and x > now then return {'held', t, s(a), s(x)} end
+local lapses = now + tonumber(ARGV[2])
 -- A lapsed lease record is kept a while, so its old holder gets LEASE_LOST.
-redis.call('PEXPIRE', KEYS[2], math.floor(tonumber(ARGV[2]) / 1000) * 2 + 60000)
+redis.call('SET', KEYS[2], ARGV[3] .. ' ' .. s(now) .. ' ' .. s(lapses), 'PX',
+           math.floor(tonumber(ARGV[2]) / 1000) * 2 + 60000)
 local takeover = '0'
-if l[1] then takeover = '1' end
-return {'granted', ARGV[3], s(now), s(x), takeover}
+if t then takeover = '1' end
+return {'granted', ARGV[3], s(now), s(lapses), takeover}
 )lua",
     // kCommit. ARGV: token, payload, ttl, content type, tags, crc, scope,
     // name, channel, encoded key.
     R"lua(
-local l = redis.call('HMGET', KEYS[2], 't', 'a')
-if l[1] ~= ARGV[1] then return {'lost'} end
+local t, granted = lease(KEYS[2])
+if t ~= ARGV[1] then return {'lost'} end
 redis.call('DEL', KEYS[2])
-local granted = tonumber(l[2])
-local m = redis.call('HGET', KEYS[1], 'm')
+local h = header(KEYS[1])
 local out
-if m and tonumber(m) > granted then
+if h and h_mtime(h) > granted then
   out = {'superseded'}
 else
-  ensure_expiry(KEYS[3], KEYS[4])
+  ensure_expiry(KEYS)
   local now = next_event(KEYS[4])
   write_entry(KEYS, ARGV[7], ARGV[8], granted, now, ARGV[3], ARGV[2], ARGV[4],
               ARGV[5], ARGV[6])
@@ -119,7 +178,7 @@ return out
     // kPut. ARGV: payload, ttl, content type, tags, crc, scope, name,
     // channel, encoded key.
     R"lua(
-ensure_expiry(KEYS[3], KEYS[4])
+ensure_expiry(KEYS)
 local now = next_event(KEYS[4])
 write_entry(KEYS, ARGV[6], ARGV[7], now, now, ARGV[2], ARGV[1], ARGV[3],
             ARGV[4], ARGV[5])
@@ -130,16 +189,17 @@ return s(now)
 )lua",
     // kRelease. KEYS: lease. ARGV: token, channel, encoded key.
     R"lua(
-if redis.call('HGET', KEYS[1], 't') ~= ARGV[1] then return 0 end
+if lease(KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 )lua",
     // kExpire. KEYS: entry, clock.
     R"lua(
-local e = redis.call('HGET', KEYS[1], 'e')
-if not e or e ~= '0' then return 0 end
-redis.call('HSET', KEYS[1], 'e', s(next_event(KEYS[2])))
+local h = header(KEYS[1])
+if not h or h_expired(h) ~= 0 then return 0 end
+redis.call('SETRANGE', KEYS[1], 42,
+           string.format('%020.0f', next_event(KEYS[2])))
 return 1
 )lua",
     // kDelete. KEYS: entry, name index, mtime index, usage. ARGV: name.
@@ -149,16 +209,31 @@ return 0
 )lua",
     // kRemoveIf. KEYS as kDelete. ARGV: name, mtime. Returns bytes or -1.
     R"lua(
-if redis.call('HGET', KEYS[1], 'm') ~= ARGV[2] then return -1 end
+local h = header(KEYS[1])
+if not h or h_mtime(h) ~= tonumber(ARGV[2]) then return -1 end
 return tonumber(remove_entry(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1]))
 )lua",
-    // kInvalidate. KEYS: expiry copy, clock. ARGV: expiry key, at (0 = now).
+    // kInvalidate. KEYS: the bucket's copy (a string for "all" and
+    // "scope:S", the tag hash for a tag), clock. ARGV: expiry key, at (0 =
+    // now), "h" for a tag. A copy that is missing is first made with the
+    // current event time (nothing older is trusted), as at a grant.
     R"lua(
-ensure_expiry(KEYS[1], KEYS[2])
 local v = tonumber(ARGV[2])
+local cur
+if ARGV[3] == 'h' then
+  ensure_tags(KEYS[1], KEYS[2])
+  cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+else
+  ensure_copy(KEYS[1], KEYS[2])
+  cur = tonumber(redis.call('GET', KEYS[1]))
+end
 if v == 0 then v = next_event(KEYS[2]) end
-local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if v > cur then redis.call('HSET', KEYS[1], ARGV[1], s(v)) else v = cur end
+if v <= cur then return s(cur) end
+if ARGV[3] == 'h' then
+  redis.call('HSET', KEYS[1], ARGV[1], s(v))
+else
+  redis.call('SET', KEYS[1], s(v))
+end
 return s(v)
 )lua",
     // kRemoveMany. KEYS: name index, mtime index, usage, then one entry key
@@ -168,11 +243,11 @@ return s(v)
 local names, entries, bytes = {}, {}, 0
 for i = 4, #KEYS do
   local name, mtime = ARGV[2 * (i - 3) - 1], ARGV[2 * (i - 3)]
-  local mz = redis.call('HMGET', KEYS[i], 'm', 'z')
-  if mz[1] == mtime then
+  local h = header(KEYS[i])
+  if h and h_mtime(h) == tonumber(mtime) then
     names[#names + 1] = name
     entries[#entries + 1] = KEYS[i]
-    bytes = bytes + tonumber(mz[2])
+    bytes = bytes + h_size(h)
   end
 end
 if #names > 0 then
@@ -183,6 +258,13 @@ if #names > 0 then
   redis.call('HINCRBY', KEYS[3], 'bytes', -bytes)
 end
 return {#names, bytes}
+)lua",
+    // kRecordExpiry. KEYS: the list of expiry keys (for ListExpiryKeys
+    // only; freshness never reads it). ARGV: expiry key, value.
+    R"lua(
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 1
 )lua",
 };
 static_assert(std::size(kBodies) == static_cast<size_t>(RedisScript::kCount));

@@ -17,16 +17,17 @@
 namespace clustercache {
 
 enum class RedisScript {
-  kRead,        // entry + lease + the entry's expiry keys + TIME
-  kAcquire,     // lease grant with the seen-mtime guard
-  kCommit,      // leased write with its recheck
-  kPut,         // unconditional write
-  kRelease,     // lease give-up
-  kExpire,      // soft-expire one entry
-  kDelete,      // remove one entry
-  kRemoveIf,    // remove one entry if its mtime is unchanged
-  kInvalidate,  // move one expiry key forward in one bucket
-  kRemoveMany,  // kRemoveIf for many entries of one bucket and scope
+  kReadTagged,    // a read of an entry with tags: MGET's keys + tag values
+  kAcquire,       // lease grant with the seen-mtime guard
+  kCommit,        // leased write with its recheck
+  kPut,           // unconditional write
+  kRelease,       // lease give-up
+  kExpire,        // soft-expire one entry
+  kDelete,        // remove one entry
+  kRemoveIf,      // remove one entry if its mtime is unchanged
+  kInvalidate,    // move one expiry key forward in one bucket
+  kRemoveMany,    // kRemoveIf for many entries of one bucket and scope
+  kRecordExpiry,  // the list of expiry keys, for ListExpiryKeys
   kCount
 };
 

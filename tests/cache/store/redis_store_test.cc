@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -49,17 +50,15 @@ class RedisStoreTest : public testing::Test {
   const Key key_{"content-view", "site/1"};
 };
 
-TEST_F(RedisStoreTest, AFreshHitIsOneRedisCommand) {
-  std::unique_ptr<Store> store = OpenNode();
-  ContentCache cache(store.get(), {});
-  ASSERT_TRUE(cache.Store(WriteOf(key_, "v", {"subtree:2"}), "").ok());
-
-  // MONITOR shows every command; commands run inside a script are marked
-  // "lua". Count ours (by key prefix) from clients, until a sentinel.
-  auto monitor = RedisConnection::Connect(endpoint_);
-  ASSERT_TRUE(monitor.ok());
-  ASSERT_TRUE((*monitor)->Command({"MONITOR"}).ok());
-  const std::string sentinel = prefix_ + "-done";
+// The commands this test's stores send while `run` runs, as MONITOR shows
+// them (commands a script runs are marked "lua" and left out).
+std::vector<std::string> CommandsSentDuring(const RedisEndpoint& endpoint,
+                                            const std::string& prefix,
+                                            const std::function<void()>& run) {
+  auto monitor = RedisConnection::Connect(endpoint);
+  EXPECT_TRUE(monitor.ok());
+  EXPECT_TRUE((*monitor)->Command({"MONITOR"}).ok());
+  const std::string sentinel = prefix + "-done";
   std::vector<std::string> ours;
   std::thread reader([&] {
     for (;;) {
@@ -67,30 +66,67 @@ TEST_F(RedisStoreTest, AFreshHitIsOneRedisCommand) {
       if (!line.ok()) return;
       std::string text = line->str();
       if (absl::StrContains(text, sentinel)) return;
-      if (absl::StrContains(text, prefix_) &&
-          !absl::StrContains(text, "lua]")) {
+      if (absl::StrContains(text, prefix) && !absl::StrContains(text, "lua]")) {
         ours.push_back(text);
       }
     }
   });
   absl::SleepFor(absl::Milliseconds(100));  // MONITOR is in effect
-  constexpr int kHits = 10;
-  for (int i = 0; i < kHits; ++i) {
-    ASSERT_EQ(cache.Fetch(FetchRequest{key_})->outcome, FetchOutcome::kHit);
+  run();
+  auto other = RedisConnection::Connect(endpoint);
+  EXPECT_TRUE((*other)->Command({"ECHO", sentinel}).ok());
+  reader.join();
+  return ours;
+}
+
+// Blocking and async fetches of `key`, each a hit.
+void FetchHits(ContentCache& cache, const Key& key, int n) {
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(cache.Fetch(FetchRequest{key})->outcome, FetchOutcome::kHit);
     absl::Notification done;
-    cache.FetchAsync(FetchRequest{key_}, [&](absl::StatusOr<FetchResult> r) {
+    cache.FetchAsync(FetchRequest{key}, [&](absl::StatusOr<FetchResult> r) {
       EXPECT_EQ(r->outcome, FetchOutcome::kHit);
       done.Notify();
     });
     ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
   }
-  auto other = RedisConnection::Connect(endpoint_);
-  ASSERT_TRUE((*other)->Command({"ECHO", sentinel}).ok());
-  reader.join();
-  EXPECT_EQ(ours.size(), 2u * kHits) << "one command per hit (blocking and "
+}
+
+TEST_F(RedisStoreTest, AFreshHitIsOneRedisCommand) {
+  std::unique_ptr<Store> store = OpenNode();
+  ContentCache cache(store.get(), {});
+  const Key plain("content-view", "site/plain");
+  ASSERT_TRUE(cache.Store(WriteOf(plain, "v"), "").ok());
+  ASSERT_TRUE(cache.Store(WriteOf(key_, "v", {"subtree:2"}), "").ok());
+  constexpr int kHits = 10;
+  // Without tags: one MGET of entry, lease and expiry copies.
+  std::vector<std::string> sent = CommandsSentDuring(
+      endpoint_, prefix_, [&] { FetchHits(cache, plain, kHits); });
+  EXPECT_EQ(sent.size(), 2u * kHits) << "one command per hit (blocking and "
                                         "async paths)";
-  for (const std::string& line : ours) {
+  for (const std::string& line : sent) {
+    EXPECT_TRUE(absl::StrContains(line, "\"MGET\"")) << line;
+  }
+  // With tags: one script that also reads the tag values.
+  sent = CommandsSentDuring(endpoint_, prefix_,
+                            [&] { FetchHits(cache, key_, kHits); });
+  EXPECT_EQ(sent.size(), 2u * kHits);
+  for (const std::string& line : sent) {
     EXPECT_TRUE(absl::StrContains(line, "\"EVALSHA\"")) << line;
+  }
+}
+
+TEST_F(RedisStoreTest, ATaggedEntryFromAnotherNodeCostsOneExtraReadOnce) {
+  std::unique_ptr<Store> writer = OpenNode(), reader = OpenNode();
+  ContentCache a(writer.get(), {}), b(reader.get(), {});
+  ASSERT_TRUE(a.Store(WriteOf(key_, "v", {"subtree:2"}), "").ok());
+  std::vector<std::string> sent =
+      CommandsSentDuring(endpoint_, prefix_, [&] { FetchHits(b, key_, 5); });
+  // The first read guesses "no tags" (MGET), finds tags, reads again.
+  ASSERT_EQ(sent.size(), 11u);
+  EXPECT_TRUE(absl::StrContains(sent[0], "\"MGET\"")) << sent[0];
+  for (size_t i = 1; i < sent.size(); ++i) {
+    EXPECT_TRUE(absl::StrContains(sent[i], "\"EVALSHA\"")) << sent[i];
   }
 }
 
@@ -126,13 +162,14 @@ TEST_F(RedisStoreTest, ALostExpiryCopyNeverRevivesAnInvalidatedEntry) {
   std::unique_ptr<Store> store = OpenNode();
   int64_t old_mtime = *store->Put(WriteOf(key_, "old"));
   ASSERT_TRUE(store->Invalidate("scope:content-view", 0).ok());
-  // Eviction of every bucket's copy of the expiry keys.
+  // Eviction of every bucket's copies of the expiry keys.
   auto conn = RedisConnection::Connect(endpoint_);
   for (int b = 0; b < 8; ++b) {
-    ASSERT_TRUE(
-        (*conn)
-            ->Command({"DEL", absl::StrCat("{", prefix_, ".", b, "}:x")})
-            .ok());
+    std::string head = absl::StrCat("{", prefix_, ".", b, "}:");
+    ASSERT_TRUE((*conn)
+                    ->Command({"DEL", head + "x:all",
+                               head + "x:scope:content-view", head + "xt"})
+                    .ok());
   }
   Lookup lost = *store->Read(key_);
   EXPECT_FALSE(lost.expiry.all.has_value()) << "cannot tell";
@@ -149,6 +186,26 @@ TEST_F(RedisStoreTest, ALostExpiryCopyNeverRevivesAnInvalidatedEntry) {
   EXPECT_EQ(old.entry->meta.mtime, old_mtime);
   EXPECT_FALSE(IsFresh(old.entry->meta, old.expiry, {}, old.now));
   Lookup fresh = *store->Read(other);
+  EXPECT_TRUE(IsFresh(fresh.entry->meta, fresh.expiry, {}, fresh.now));
+}
+
+TEST_F(RedisStoreTest, ALostTagHashNeverRevivesAnInvalidatedEntry) {
+  std::unique_ptr<Store> store = OpenNode();
+  ASSERT_TRUE(store->Put(WriteOf(key_, "old", {"subtree:2"})).ok());
+  ASSERT_TRUE(store->Invalidate("subtree:2", 0).ok());
+  Lookup before = *store->Read(key_);
+  ASSERT_FALSE(IsFresh(before.entry->meta, before.expiry, {}, before.now));
+  auto conn = RedisConnection::Connect(endpoint_);
+  const std::string tags =
+      absl::StrCat("{", prefix_, ".", Crc32(key_.encoded()) % 8, "}:xt");
+  ASSERT_EQ((*conn)->Command({"DEL", tags})->integer(), 1);
+  Lookup lost = *store->Read(key_);
+  ASSERT_EQ(lost.expiry.tags.size(), 1u);
+  EXPECT_FALSE(lost.expiry.tags[0].has_value()) << "cannot tell";
+  EXPECT_FALSE(IsFresh(lost.entry->meta, lost.expiry, {}, lost.now));
+  // Rewritten: the hash comes back with a floor, and the new entry is fresh.
+  ASSERT_TRUE(store->Put(WriteOf(key_, "new", {"subtree:2"})).ok());
+  Lookup fresh = *store->Read(key_);
   EXPECT_TRUE(IsFresh(fresh.entry->meta, fresh.expiry, {}, fresh.now));
 }
 
