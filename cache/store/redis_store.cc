@@ -17,6 +17,7 @@
 #include "cache/store/redis/redis_records.h"
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis/tag_hints.h"
+#include "cache/util/thread_name.h"
 
 namespace clustercache {
 namespace {
@@ -61,7 +62,10 @@ class RedisStore : public Store {
     clock_ = std::make_unique<RedisClock>([this] { return router_->Now(); },
                                           absl::Milliseconds(500));
     if (absl::Status s = clock_->Start(); !s.ok()) return s;
-    subscriber_ = std::thread([this] { SubscriberLoop(); });
+    subscriber_ = std::thread([this] {
+      NameThisThread("cc-redis-sub");
+      SubscriberLoop();
+    });
     absl::MutexLock lock(&sub_mu_);
     auto subscribed = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       return subscribed_;

@@ -1,9 +1,16 @@
 #include "cache/util/executor.h"
 
+#include "cache/util/thread_name.h"
+
 namespace clustercache {
 
 Executor::Executor(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      NameThisThread("cc-executor");
+      Loop();
+    });
+  }
 }
 
 Executor::~Executor() {

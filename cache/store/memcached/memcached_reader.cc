@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "cache/util/thread_name.h"
 
 namespace clustercache {
 
@@ -10,7 +11,10 @@ McReader::McReader(MemcachedPool* pool, int servers) : pool_(pool) {
   for (int i = 0; i < servers; ++i) {
     lanes_.push_back(std::make_unique<Lane>());
     Lane* lane = lanes_.back().get();
-    lane->thread = std::thread([this, lane] { Run(lane); });
+    lane->thread = std::thread([this, lane] {
+      NameThisThread("cc-mc-reader");
+      Run(lane);
+    });
   }
 }
 

@@ -1,5 +1,7 @@
 #include "cache/store/redis/redis_clock.h"
 
+#include "cache/util/thread_name.h"
+
 namespace clustercache {
 
 RedisClock::~RedisClock() {
@@ -35,6 +37,7 @@ absl::Status RedisClock::Measure() {
 absl::Status RedisClock::Start() {
   if (absl::Status s = Measure(); !s.ok()) return s;
   thread_ = std::thread([this] {
+    NameThisThread("cc-redis-clock");
     absl::MutexLock lock(&mu_);
     auto stopping = [this]()
                         ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_; };

@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
+#include "cache/util/thread_name.h"
 
 namespace clustercache {
 namespace {
@@ -73,7 +74,10 @@ void RedisMux::Send(const std::vector<std::string>& argv, Done done) {
       }
       link_ = std::make_shared<Link>();
       link_->conn = *std::move(conn);
-      readers_.emplace_back([this, link = link_] { ReaderLoop(link); });
+      readers_.emplace_back([this, link = link_] {
+        NameThisThread("cc-redis-reply");
+        ReaderLoop(link);
+      });
     }
     link = link_;
   }
