@@ -23,3 +23,20 @@ timed_purge() {
   awk -v s="$start" -v e="$end" -v n="$n" \
     'BEGIN { printf "%.2f s = %.0f entries/s\n", e - s, n / (e - s) }'
 }
+
+# start_node HOST:PORT [FLAGS...]: starts clustercached there, waits until it
+# answers, and fails if it is not the one answering (the port was taken).
+start_node() {
+  local address=$1
+  shift
+  "$BIN/clustercached" --listen="$address" --node-name="figures-${address##*:}" \
+    "$@" 2>/dev/null &
+  local pid=$!
+  SERVER_PIDS+=("$pid")
+  wait_until 10 "$BIN/clustercache-bench" --server="$address" \
+    --duration=100ms --keys=10 >/dev/null
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "clustercached on $address did not start (is the port taken?)" >&2
+    return 1
+  fi
+}

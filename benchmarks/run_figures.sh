@@ -11,13 +11,9 @@ SECONDS_PER_RUN=${1:-10}
 install_packages $BUILD_PACKAGES redis-server redis-tools
 build clustercached clustercache-bench clustercache-micro >/dev/null
 BIN=$BUILD_DIR/bin
-trap 'stop_servers; [ -n "${CC_PID:-}" ] && kill $CC_PID 2>/dev/null; true' EXIT
+trap 'stop_servers' EXIT
 start_redis
-"$BIN/clustercached" --listen=127.0.0.1:17411 --node-name=figures 2>/dev/null &
-CC_PID=$!
-SERVER_PIDS+=("$CC_PID")
-wait_until 10 "$BIN/../bin/clustercache-bench" --server=127.0.0.1:17411 \
-  --duration=100ms --keys=10 >/dev/null
+start_node 127.0.0.1:17411
 
 echo "== 1. MemoryStore fetch hit through ContentCache, 4 KiB (target >= 2,000,000 ops/s on one thread)"
 "$BIN/clustercache-micro" --benchmark_filter='BM_(FetchHit|Store|IsFresh)' \

@@ -17,12 +17,8 @@ BIN=$BUILD_DIR/bin
 trap 'stop_servers' EXIT
 start_memcached
 start_mariadb
-"$BIN/clustercached" --listen=127.0.0.1:17412 --node-name=figures \
-  --store="memcached://$CLUSTERCACHE_TEST_MEMCACHED" \
-  --ledger="${CLUSTERCACHE_TEST_MYSQL%/*}/clustercache_figures" 2>/dev/null &
-SERVER_PIDS+=("$!")
-wait_until 10 "$BIN/clustercache-bench" --server=127.0.0.1:17412 \
-  --duration=100ms --keys=10 >/dev/null
+start_node 127.0.0.1:17412 --store="memcached://$CLUSTERCACHE_TEST_MEMCACHED" \
+  --ledger="${CLUSTERCACHE_TEST_MYSQL%/*}/clustercache_figures"
 
 echo "== 1. Fetch hits, 4 KiB, 50 concurrent: one node on the pool vs libmemcached gets straight from it (target ratio >= 0.5)"
 for round in 1 2; do

@@ -20,11 +20,7 @@ REDIS_PORT=${CLUSTERCACHE_TEST_REDIS##*:}
 A=127.0.0.1:17416
 B=127.0.0.1:17417
 for node in "$A" "$B"; do
-  "$BIN/clustercached" --listen="$node" --node-name="figures-${node##*:}" \
-    --store="redis://$CLUSTERCACHE_TEST_REDIS" 2>/dev/null &
-  SERVER_PIDS+=("$!")
-  wait_until 10 "$BIN/clustercache-bench" --server="$node" \
-    --duration=100ms --keys=10 >/dev/null
+  start_node "$node" --store="redis://$CLUSTERCACHE_TEST_REDIS"
 done
 load() {  # load SECONDS [FLAGS]: 50 fetches in flight on node A, 4 KiB hits
   "$BIN/clustercache-bench" --server="$A" --concurrency=50 --payload=4096 \

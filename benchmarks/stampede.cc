@@ -46,11 +46,11 @@ Round AsyncRound(const BenchOptions& o,
   *request.mutable_key() = key;
   request.set_wait_ms(10000);
   std::vector<std::unique_ptr<Call>> calls;
-  std::thread generator;
+  std::vector<std::thread> generators;  // more than one: not exactly once
   absl::Mutex mu;
   // Sleeps as long as a render takes, then stores with the lease's token.
   auto generate = [&](std::string token, v1::Cache::Stub* via) {
-    generator = std::thread([&, token, via] {
+    generators.emplace_back([&, token, via] {
       absl::SleepFor(o.generate_time);
       v1::StoreRequest store;
       *store.mutable_key() = key;
@@ -100,7 +100,7 @@ Round AsyncRound(const BenchOptions& o,
       round.served_at.push_back(now);
     }
   }
-  if (generator.joinable()) generator.join();
+  for (std::thread& g : generators) g.join();
   return round;
 }
 
