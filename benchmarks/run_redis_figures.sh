@@ -22,10 +22,10 @@ B=127.0.0.1:17417
 for node in "$A" "$B"; do
   start_node "$node" --store="redis://$CLUSTERCACHE_TEST_REDIS"
 done
-load() {  # load SECONDS [FLAGS]: 50 fetches in flight on node A, 4 KiB hits
-  "$BIN/clustercache-bench" --server="$A" --concurrency=50 --payload=4096 \
-    --threads=2 --duration="$1" "${@:2}"
-}
+# 50 fetches in flight on node A, 4 KiB hits.
+LOAD=("$BIN/clustercache-bench" --server="$A" --concurrency=50 --payload=4096
+  --threads=2)
+load() { "${LOAD[@]}" --duration="$1" "${@:2}"; }  # load SECONDS [FLAGS]
 
 echo "== 1. Fetch hits, 4 KiB, 50 concurrent: redis-benchmark GET vs one node on the same Redis (target ratio >= 0.5)"
 for round in 1 2; do
@@ -70,8 +70,7 @@ echo "== 5. purge --older-than of $ENTRIES entries while 50 fetches stay in flig
 BASE=$(load "${SECONDS_PER_RUN}s")  # fills again: step 4 invalidated them
 echo "without purge: $BASE"
 sleep 1
-"$BIN/clustercache-bench" --server="$A" --concurrency=50 --payload=4096 \
-  --threads=2 --duration=120s --fill=false >/tmp/cc-figures-load.$$ &
+"${LOAD[@]}" --duration=120s --fill=false >/tmp/cc-figures-load.$$ &
 LOAD_PID=$!
 sleep 1
 timed_purge "$A" "$ENTRIES" --scope rss --older-than 1s --batch 1000

@@ -87,20 +87,14 @@ class RedisStore : public Store {
 
   absl::StatusOr<int64_t> Now() override { return router_->Now(); }
 
-  // One command: MGET, or kReadTagged for a key this node has seen stored
-  // with tags. A wrong guess costs a second command (and fixes the hint).
+  // One command (ReadFor). A wrong guess about tags costs a second one.
   absl::StatusOr<Lookup> Read(const Key& key) override {
-    bool tagged = hints_.Tagged(key.encoded());
-    absl::StatusOr<RedisReply> r =
-        tagged ? router_->Run(RedisScript::kReadTagged, ReadKeys(key), {})
-               : router_->Exec(ReadCmd(key));
+    const bool tagged = hints_.Tagged(key.encoded());
+    absl::StatusOr<RedisReply> r = router_->Exec(ReadFor(key, tagged));
     if (!r.ok()) return r.status();
     if (r->is_error()) return absl::InternalError("redis read: " + r->str());
     bool needs_tags = false;
-    absl::StatusOr<Lookup> lookup =
-        LookupFromRedis(key, *r, clock_->Now(), &needs_tags);
-    if (!lookup.ok()) return lookup;
-    Learn(key, *lookup, tagged);
+    absl::StatusOr<Lookup> lookup = Answer(key, *r, tagged, &needs_tags);
     if (needs_tags) return Read(key);
     return lookup;
   }
@@ -111,20 +105,16 @@ class RedisStore : public Store {
                  std::function<void(absl::StatusOr<Lookup>)> done) override {
     const bool tagged = hints_.Tagged(key.encoded());
     router_->Send(
-        tagged ? router_->Script(RedisScript::kReadTagged, ReadKeys(key), {})
-               : ReadCmd(key),
-        [this, key, tagged,
-         done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+        ReadFor(key, tagged), [this, key, tagged, done = std::move(done)](
+                                  absl::StatusOr<RedisReply> r) mutable {
           if (r.ok() && r->is_error()) {
-            // NOSCRIPT after a restart, MOVED after resharding: the
-            // blocking path follows the cluster and reloads scripts.
+            // NOSCRIPT after a restart, MOVED after resharding: the blocking
+            // path follows the cluster and reloads scripts.
             return done(Read(key));
           }
           if (!r.ok()) return done(r.status());
           bool needs_tags = false;
-          absl::StatusOr<Lookup> lookup =
-              LookupFromRedis(key, *r, clock_->Now(), &needs_tags);
-          if (lookup.ok()) Learn(key, *lookup, tagged);
+          absl::StatusOr<Lookup> lookup = Answer(key, *r, tagged, &needs_tags);
           if (needs_tags) return ReadAsync(key, std::move(done));
           done(std::move(lookup));
         });
@@ -359,17 +349,28 @@ class RedisStore : public Store {
     std::vector<std::string> k = KeysFor(key);
     return {k[0], k[1], k[8], k[9], k[2]};
   }
-  RedisCmd ReadCmd(const Key& key) const {
+  // The read of `key`: MGET of entry, lease and the two copies; or, for a
+  // key this node has seen stored with tags, kReadTagged, which also reads
+  // the tag values.
+  RedisCmd ReadFor(const Key& key, bool tagged) {
     std::vector<std::string> k = ReadKeys(key);
+    if (tagged) return router_->Script(RedisScript::kReadTagged, k, {});
     k.pop_back();
     RedisCmd cmd{k[0], {"MGET"}};
     cmd.argv.insert(cmd.argv.end(), k.begin(), k.end());
     return cmd;
   }
-  // Keeps the tag hint in step with what a read found.
-  void Learn(const Key& key, const Lookup& lookup, bool hinted) {
-    bool tagged = lookup.entry && !lookup.entry->meta.tags.empty();
-    if (lookup.entry && tagged != hinted) hints_.Note(key.encoded(), tagged);
+  // A read's reply as a Lookup at cluster time now; keeps the tag hint in
+  // step with what it found.
+  absl::StatusOr<Lookup> Answer(const Key& key, const RedisReply& r,
+                                bool tagged, bool* needs_tags) {
+    absl::StatusOr<Lookup> lookup =
+        LookupFromRedis(key, r, clock_->Now(), needs_tags);
+    if (lookup.ok() && lookup->entry) {
+      const bool has_tags = !lookup->entry->meta.tags.empty();
+      if (has_tags != tagged) hints_.Note(key.encoded(), has_tags);
+    }
+    return lookup;
   }
   // `verb BUCKETKEY(kind)` for every bucket.
   std::vector<RedisCmd> PerBucket(absl::string_view verb,
@@ -601,8 +602,6 @@ absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
     }
     if (!request.metadata && mtimes.size() == keys->size()) {
       // The mtime index said all that is needed.
-      absl::StatusOr<int64_t> now = router_->Now();
-      if (!now.ok()) return now.status();
       ScanPage page;
       for (size_t i = 0; i < keys->size(); ++i) {
         ScannedEntry e;
@@ -610,7 +609,7 @@ absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
         e.meta.mtime = mtimes[i];
         page.entries.push_back(std::move(e));
       }
-      page.now = *now;
+      page.now = clock_->Now();
       page.next_after = next;
       page.done = !more;
       return page;
