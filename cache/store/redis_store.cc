@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -224,20 +225,23 @@ class RedisStore : public Store {
         std::vector<std::string> args;
         for (size_t i = start; i < std::min(members.size(), start + kChunk);
              ++i) {
-          k.push_back(KeysFor(members[i]->key)[0]);
+          k.push_back(EntryKey(members[i]->key));
           args.push_back(std::string(members[i]->key.name()));
-          args.push_back(absl::StrCat(members[i]->mtime));
+          args.push_back(absl::StrFormat("%020d", members[i]->mtime));
         }
         cmds.push_back(router_->Script(RedisScript::kRemoveMany, k, args));
       }
     }
-    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
-    if (!replies.ok()) return replies.status();
+    // One script in flight at a time: a pipeline of them would run back to
+    // back inside Redis, and the fetches of other clients would wait behind
+    // all of them.
     Removed removed;
-    for (const RedisReply& r : *replies) {
-      if (r.size() != 2) return absl::InternalError("remove: " + r.str());
-      removed.count += Int(r.at(0));
-      removed.bytes += Int(r.at(1));
+    for (const RedisCmd& cmd : cmds) {
+      absl::StatusOr<RedisReply> r = router_->Exec(cmd);
+      if (!r.ok()) return r.status();
+      if (r->size() != 2) return absl::InternalError("remove: " + r->str());
+      removed.count += Int(r->at(0));
+      removed.bytes += Int(r->at(1));
     }
     return removed;
   }
@@ -327,6 +331,9 @@ class RedisStore : public Store {
   std::string ExpiryListKey() const {
     return absl::StrCat("{", options_.prefix, "}:expiry-keys");
   }
+  std::string EntryKey(const Key& key) const {
+    return absl::StrCat(Head(BucketOf(key)), "E:", key.encoded());
+  }
   // entry, lease, tag hash, clock, names, mtimes, scopes, usage, copy of
   // "all", copy of "scope:S" (the KEYS of the write scripts).
   std::vector<std::string> KeysFor(const Key& key) const {
@@ -343,11 +350,14 @@ class RedisStore : public Store {
             CopyKey(b, "all"),
             CopyKey(b, ScopeExpiryKey(key.scope()))};
   }
-  // entry, lease, copy of "all", copy of "scope:S", tag hash: what a read
-  // needs.
+  // entry, lease, copy of "all", copy of "scope:S", tag hash (KeysFor's 0,
+  // 1, 8, 9, 2): what a read needs, built on every fetch.
   std::vector<std::string> ReadKeys(const Key& key) const {
-    std::vector<std::string> k = KeysFor(key);
-    return {k[0], k[1], k[8], k[9], k[2]};
+    int b = BucketOf(key);
+    std::string head = Head(b);
+    return {absl::StrCat(head, "E:", key.encoded()),
+            absl::StrCat(head, "L:", key.encoded()), CopyKey(b, "all"),
+            CopyKey(b, ScopeExpiryKey(key.scope())), absl::StrCat(head, "xt")};
   }
   // The read of `key`: MGET of entry, lease and the two copies; or, for a
   // key this node has seen stored with tags, kReadTagged, which also reads

@@ -237,17 +237,18 @@ end
 return s(v)
 )lua",
     // kRemoveMany. KEYS: name index, mtime index, usage, then one entry key
-    // per ARGV pair (name, mtime). Returns {count, bytes}. The checks are
-    // per entry; the removals are one command per index and one DEL.
+    // per ARGV pair (name, mtime as the header's 20 digits). Returns {count,
+    // bytes}. One GETRANGE per entry reads its mtime (compared as text: no
+    // number parsing) through its size; the removals are one command per
+    // index and one DEL.
     R"lua(
 local names, entries, bytes = {}, {}, 0
 for i = 4, #KEYS do
-  local name, mtime = ARGV[2 * (i - 3) - 1], ARGV[2 * (i - 3)]
-  local h = header(KEYS[i])
-  if h and h_mtime(h) == tonumber(mtime) then
-    names[#names + 1] = name
+  local h = redis.call('GETRANGE', KEYS[i], 2, 71)
+  if #h == 70 and string.sub(h, 1, 20) == ARGV[2 * i - 6] then
+    names[#names + 1] = ARGV[2 * i - 7]
     entries[#entries + 1] = KEYS[i]
-    bytes = bytes + h_size(h)
+    bytes = bytes + tonumber(string.sub(h, 61, 70))
   end
 end
 if #names > 0 then
