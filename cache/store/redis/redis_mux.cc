@@ -30,6 +30,9 @@ struct RedisMux::Link {
   std::deque<Done> pending ABSL_GUARDED_BY(mu);
   std::string out ABSL_GUARDED_BY(mu);  // encoded, not yet written
   bool writing ABSL_GUARDED_BY(mu) = false;
+  // The reader is completing calls: commands queued meanwhile are written
+  // by the reader when it is done, in one send.
+  bool dispatching ABSL_GUARDED_BY(mu) = false;
 };
 
 RedisMux::~RedisMux() {
@@ -92,7 +95,7 @@ void RedisMux::Send(const std::vector<std::string>& argv, Done done) {
     if (!failed) {
       link->pending.push_back(std::move(done));
       link->out += Encode(argv);
-      if (!link->writing) {
+      if (!link->writing && !link->dispatching) {
         link->writing = true;
         batch.swap(link->out);
       }
@@ -103,6 +106,10 @@ void RedisMux::Send(const std::vector<std::string>& argv, Done done) {
         absl::StrCat(endpoint_.ToString(), ": connection failed")));
     return;
   }
+  Write(link.get(), std::move(batch));
+}
+
+void RedisMux::Write(Link* link, std::string batch) {
   const int fd = link->conn->fd();
   while (!batch.empty()) {
     for (size_t sent = 0; sent < batch.size();) {
@@ -148,6 +155,10 @@ void RedisMux::ReaderLoop(std::shared_ptr<Link> link) {
       break;
     }
     redisReaderFeed(reader, buf, n);
+    {
+      absl::MutexLock lock(&link->mu);
+      link->dispatching = true;
+    }
     for (;;) {
       void* reply = nullptr;
       if (redisReaderGetReply(reader, &reply) != REDIS_OK) {
@@ -167,6 +178,18 @@ void RedisMux::ReaderLoop(std::shared_ptr<Link> link) {
       RedisReply owned(static_cast<redisReply*>(reply));
       if (done) done(std::move(owned));
     }
+    // What the callbacks (and other callers meanwhile) queued goes out in
+    // one send.
+    std::string batch;
+    {
+      absl::MutexLock lock(&link->mu);
+      link->dispatching = false;
+      if (!link->writing && !link->out.empty()) {
+        link->writing = true;
+        batch.swap(link->out);
+      }
+    }
+    Write(link.get(), std::move(batch));
   }
   FailAll(link.get(), failure);
   redisReaderFree(reader);

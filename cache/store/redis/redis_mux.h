@@ -1,8 +1,9 @@
 // RedisMux: one Redis connection shared by many callers without blocking
 // them: each Send writes its command at once (in order, under one lock) and
 // a reader thread parses replies and completes the callers in the same order.
-// Replies pipeline naturally, so one connection serves a whole server's fetch
-// load. A connection that fails or does not answer within the timeout fails
+// Commands sent while the reader completes calls are written by the reader
+// afterwards, in one send. Replies pipeline naturally, so one connection
+// serves a whole server's fetch load. A connection that fails or does not answer within the timeout fails
 // every pending call (Unavailable) and is replaced on the next Send.
 // Thread-safe; callbacks run on the reader thread and must not block.
 #ifndef CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_MUX_H_
@@ -34,6 +35,8 @@ class RedisMux {
  private:
   struct Link;  // one connection and its pending calls
   void ReaderLoop(std::shared_ptr<Link> link);
+  // Sends `batch`, then whatever was queued meanwhile, until none is left.
+  static void Write(Link* link, std::string batch);
   static void FailAll(Link* link, const absl::Status& status);
 
   const RedisEndpoint endpoint_;
