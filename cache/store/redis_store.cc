@@ -331,33 +331,35 @@ class RedisStore : public Store {
   std::string ExpiryListKey() const {
     return absl::StrCat("{", options_.prefix, "}:expiry-keys");
   }
+  // The entry ("E:") or lease ("L:") of `key` in bucket `b`.
+  std::string ItemKey(int b, absl::string_view kind, const Key& key) const {
+    return absl::StrCat(Head(b), kind, key.encoded());
+  }
   std::string EntryKey(const Key& key) const {
-    return absl::StrCat(Head(BucketOf(key)), "E:", key.encoded());
+    return ItemKey(BucketOf(key), "E:", key);
+  }
+  // entry, lease, copy of "all", copy of "scope:S", tag hash: what a read
+  // needs, built on every fetch.
+  std::vector<std::string> ReadKeys(const Key& key) const {
+    int b = BucketOf(key);
+    return {ItemKey(b, "E:", key), ItemKey(b, "L:", key), CopyKey(b, "all"),
+            CopyKey(b, ScopeExpiryKey(key.scope())), BucketKey(b, "xt")};
   }
   // entry, lease, tag hash, clock, names, mtimes, scopes, usage, copy of
   // "all", copy of "scope:S" (the KEYS of the write scripts).
   std::vector<std::string> KeysFor(const Key& key) const {
     int b = BucketOf(key);
-    std::string head = Head(b);
-    return {absl::StrCat(head, "E:", key.encoded()),
-            absl::StrCat(head, "L:", key.encoded()),
-            absl::StrCat(head, "xt"),
-            absl::StrCat(head, "c"),
+    std::vector<std::string> r = ReadKeys(key);
+    return {std::move(r[0]),
+            std::move(r[1]),
+            std::move(r[4]),
+            BucketKey(b, "c"),
             ScopeKey(b, "n", key.scope()),
             ScopeKey(b, "t", key.scope()),
-            absl::StrCat(head, "s"),
-            absl::StrCat(head, "u"),
-            CopyKey(b, "all"),
-            CopyKey(b, ScopeExpiryKey(key.scope()))};
-  }
-  // entry, lease, copy of "all", copy of "scope:S", tag hash (KeysFor's 0,
-  // 1, 8, 9, 2): what a read needs, built on every fetch.
-  std::vector<std::string> ReadKeys(const Key& key) const {
-    int b = BucketOf(key);
-    std::string head = Head(b);
-    return {absl::StrCat(head, "E:", key.encoded()),
-            absl::StrCat(head, "L:", key.encoded()), CopyKey(b, "all"),
-            CopyKey(b, ScopeExpiryKey(key.scope())), absl::StrCat(head, "xt")};
+            BucketKey(b, "s"),
+            BucketKey(b, "u"),
+            std::move(r[2]),
+            std::move(r[3])};
   }
   // The read of `key`: MGET of entry, lease and the two copies; or, for a
   // key this node has seen stored with tags, kReadTagged, which also reads
