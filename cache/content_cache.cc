@@ -67,23 +67,51 @@ absl::StatusOr<FetchResult> ContentCache::Fetch(const FetchRequest& request) {
   return result;
 }
 
+void ContentCache::RunBlocking(std::function<void()> task) {
+  if (!store_->CallsMayBlock()) return task();
+  executor_->Run(std::move(task));
+}
+
 void ContentCache::FetchAsync(const FetchRequest& request, FetchDone done) {
-  if (absl::Status s = ValidateFetch(request); !s.ok()) return done(s);
-  ScopeCounters* c = stats_.For(request.key.scope());
-  if (!store_->CallsMayBlock()) {
-    return LookThenWait(request, c, std::move(done));
+  std::vector<PendingFetch> one;
+  one.push_back({request, std::move(done)});
+  FetchMany(std::move(one));
+}
+
+void ContentCache::FetchMany(std::vector<PendingFetch> fetches) {
+  struct Read {
+    PendingFetch fetch;
+    ScopeCounters* counters;
+  };
+  auto reads = std::make_shared<std::vector<Read>>();
+  std::vector<Key> keys;
+  for (PendingFetch& f : fetches) {
+    if (absl::Status s = ValidateFetch(f.request); !s.ok()) {
+      f.done(s);
+      continue;
+    }
+    ScopeCounters* c = stats_.For(f.request.key.scope());
+    if (!store_->CallsMayBlock()) {
+      LookThenWait(f.request, c, std::move(f.done));
+      continue;
+    }
+    keys.push_back(f.request.key);
+    reads->push_back({std::move(f), c});
   }
-  // A network store: the first read does not block this thread. A fresh hit
-  // is answered from the store's reply; anything else continues on the
-  // executor, where blocking is allowed.
-  store_->ReadAsync(request.key, [this, request, c, done = std::move(done)](
-                                     absl::StatusOr<Lookup> read) mutable {
+  if (keys.empty()) return;
+  // A network store reads the batch together. A fresh hit is answered from
+  // its read; anything else continues on the executor, where blocking is
+  // allowed.
+  store_->ReadMany(keys, [this, reads](size_t i, absl::StatusOr<Lookup> read) {
+    Read& r = (*reads)[i];
     if (read.ok()) {
-      if (std::optional<FetchResult> hit = FreshHit(request, *read, c)) {
-        return done(*std::move(hit));
+      if (std::optional<FetchResult> hit =
+              FreshHit(r.fetch.request, *read, r.counters)) {
+        return r.fetch.done(*std::move(hit));
       }
     }
-    executor_->Run([this, request, c, done = std::move(done)]() mutable {
+    executor_->Run([this, request = r.fetch.request, c = r.counters,
+                    done = std::move(r.fetch.done)]() mutable {
       LookThenWait(request, c, std::move(done));
     });
   });

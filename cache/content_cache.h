@@ -89,10 +89,22 @@ class ContentCache {
   // Blocks up to request.wait when another caller holds the lease and there
   // is no stale copy.
   absl::StatusOr<FetchResult> Fetch(const FetchRequest& request);
-  // The same, without blocking: `done` is called exactly once, at once or
-  // later on another thread (when the key changes or the wait ends).
+  // The same, without waiting: `done` is called exactly once, at once or
+  // later on another thread (when the key changes or the wait ends). May
+  // block the caller for one store round trip.
   using FetchDone = std::function<void(absl::StatusOr<FetchResult>)>;
   void FetchAsync(const FetchRequest& request, FetchDone done);
+  // FetchAsync for a batch: the store reads all of them together (Redis: one
+  // pipelined round trip per server, on the caller's thread). A fresh hit is
+  // answered as soon as its read returns.
+  struct PendingFetch {
+    FetchRequest request;
+    FetchDone done;
+  };
+  void FetchMany(std::vector<PendingFetch> fetches);
+  // Runs `task` where blocking on the store is allowed: at once for a store
+  // whose calls never block, else on the engine's executor.
+  void RunBlocking(std::function<void()> task);
   // With a lease token: the rechecked commit. Without: unconditional write.
   absl::StatusOr<Commit> Store(const EntryWrite& write,
                                absl::string_view lease_token);

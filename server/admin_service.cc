@@ -1,5 +1,6 @@
+#include "server/admin_service.h"
+
 #include "absl/time/time.h"
-#include "server/cache_service.h"
 #include "server/proto_convert.h"
 
 namespace clustercache {

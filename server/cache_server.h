@@ -13,7 +13,9 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "cache/content_cache.h"
-#include "server/cache_service.h"
+#include "server/admin_service.h"
+#include "server/cache_workers.h"
+#include "server/health_service.h"
 
 namespace clustercache {
 
@@ -21,7 +23,7 @@ class CacheServer {
  public:
   // REQUIRES: `cache` outlives this object.
   CacheServer(ContentCache* cache, std::string node_name,
-              int64_t max_payload_bytes);
+              int64_t max_payload_bytes, int worker_threads = 2);
   ~CacheServer();
 
   // Binds `listen` (HOST:PORT) and starts serving.
@@ -33,8 +35,9 @@ class CacheServer {
 
  private:
   ContentCache* const cache_;
-  CacheService cache_service_;
+  CacheWorkers cache_workers_;
   AdminService admin_service_;
+  HealthService health_service_;
   const int64_t max_payload_bytes_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   options.policy = config.policy;
   options.max_payload_bytes = config.max_payload;
   ContentCache cache(store->get(), options);
-  CacheServer server(&cache, config.node_name, config.max_payload);
+  CacheServer server(&cache, config.node_name, config.max_payload,
+                     static_cast<int>(config.worker_threads));
   if (absl::Status s = server.Start(config.listen); !s.ok()) {
     LogError(s.message());
     return 1;

@@ -19,6 +19,10 @@ void ServerConfig::Register(FlagTable* t) {
   t->AddString("node-name", &node_name,
                "name reported as served_by (default: the host name)");
   t->AddByteSize("max-payload", &max_payload, "largest payload accepted");
+  t->AddInt("worker-threads", &worker_threads, 1, 64,
+            "threads answering Fetch, Store and Release; each takes the "
+            "fetches that have arrived as one batch (one pipelined round "
+            "trip on redis)");
   t->AddInt("redis-pool-size", &redis_pool_size, 1, 1024,
             "redis: connections per server");
   t->AddDuration("redis-timeout", &redis_timeout,

@@ -27,9 +27,8 @@ class LedgerStore : public Store {
   absl::StatusOr<Lookup> Read(const Key& key) override {
     return store_->Read(key);
   }
-  void ReadAsync(const Key& key,
-                 std::function<void(absl::StatusOr<Lookup>)> done) override {
-    store_->ReadAsync(key, std::move(done));
+  void ReadMany(const std::vector<Key>& keys, const ReadDone& done) override {
+    store_->ReadMany(keys, done);
   }
   bool CallsMayBlock() const override { return true; }
 

@@ -111,11 +111,20 @@ class MemcachedStore : public Store {
     return result;
   }
 
+  // Each read goes to the server's reader, which coalesces it with other
+  // reads of that server; `done` runs on the reader's thread.
+  void ReadMany(const std::vector<Key>& keys, const ReadDone& done) override {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      ReadAsync(keys[i],
+                [done, i](absl::StatusOr<Lookup> l) { done(i, std::move(l)); });
+    }
+  }
+
   // Entry head, lease, bucket clock and the built-in expiry copies in one
   // multi-get (coalesced with other reads of the same server); a second
   // one only for an entry with tags or chunks.
   void ReadAsync(const Key& key,
-                 std::function<void(absl::StatusOr<Lookup>)> done) override {
+                 std::function<void(absl::StatusOr<Lookup>)> done) {
     const int b = layout_.BucketOf(key);
     std::vector<std::string> items = {
         layout_.EntryItem(key), layout_.LeaseItem(key), layout_.ClockItem(b),

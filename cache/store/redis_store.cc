@@ -90,35 +90,39 @@ class RedisStore : public Store {
 
   // One command (ReadFor). A wrong guess about tags costs a second one.
   absl::StatusOr<Lookup> Read(const Key& key) override {
-    const bool tagged = hints_.Tagged(key.encoded());
-    absl::StatusOr<RedisReply> r = router_->Exec(ReadFor(key, tagged));
-    if (!r.ok()) return r.status();
-    if (r->is_error()) return absl::InternalError("redis read: " + r->str());
-    bool needs_tags = false;
-    absl::StatusOr<Lookup> lookup = Answer(key, *r, tagged, &needs_tags);
-    if (needs_tags) return Read(key);
-    return lookup;
+    absl::StatusOr<Lookup> out;
+    ReadMany({key},
+             [&](size_t, absl::StatusOr<Lookup> l) { out = std::move(l); });
+    return out;
   }
 
-  // The same on the node's pipelined connection; its reply thread parses
-  // and answers.
-  void ReadAsync(const Key& key,
-                 std::function<void(absl::StatusOr<Lookup>)> done) override {
-    const bool tagged = hints_.Tagged(key.encoded());
-    router_->Send(
-        ReadFor(key, tagged), [this, key, tagged, done = std::move(done)](
-                                  absl::StatusOr<RedisReply> r) mutable {
-          if (r.ok() && r->is_error()) {
-            // NOSCRIPT after a restart, MOVED after resharding: the blocking
-            // path follows the cluster and reloads scripts.
-            return done(Read(key));
-          }
-          if (!r.ok()) return done(r.status());
-          bool needs_tags = false;
-          absl::StatusOr<Lookup> lookup = Answer(key, *r, tagged, &needs_tags);
-          if (needs_tags) return ReadAsync(key, std::move(done));
-          done(std::move(lookup));
-        });
+  // The reads of a batch pipelined: one round trip per server, on the
+  // caller's thread.
+  void ReadMany(const std::vector<Key>& keys, const ReadDone& done) override {
+    std::vector<RedisCmd> cmds;
+    std::vector<bool> tagged;
+    cmds.reserve(keys.size());
+    tagged.reserve(keys.size());
+    for (const Key& key : keys) {
+      tagged.push_back(hints_.Tagged(key.encoded()));
+      cmds.push_back(ReadFor(key, tagged.back()));
+    }
+    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!replies.ok()) {
+        done(i, replies.status());
+        continue;
+      }
+      const RedisReply& r = (*replies)[i];
+      if (r.is_error()) {
+        done(i, absl::InternalError("redis read: " + r.str()));
+        continue;
+      }
+      bool needs_tags = false;
+      absl::StatusOr<Lookup> lookup =
+          Answer(keys[i], r, tagged[i], &needs_tags);
+      done(i, needs_tags ? Read(keys[i]) : std::move(lookup));
+    }
   }
 
   bool CallsMayBlock() const override { return true; }

@@ -131,11 +131,14 @@ class Store {
   // The entry, its expiry-key values and the lease record: one round trip.
   virtual absl::StatusOr<Lookup> Read(const Key& key) = 0;
 
-  // Read without blocking the caller: `done` runs once, possibly on another
-  // thread, which it must not block. The default reads inline.
-  virtual void ReadAsync(const Key& key,
-                         std::function<void(absl::StatusOr<Lookup>)> done) {
-    done(Read(key));
+  // Reads a batch of keys together (Redis: pipelined, one round trip per
+  // server). `done(i, lookup)` runs once per key: on the caller's thread
+  // before ReadMany returns, or later on a store thread that it must not
+  // block. May block the caller for one round trip. The default reads each
+  // inline.
+  using ReadDone = std::function<void(size_t, absl::StatusOr<Lookup>)>;
+  virtual void ReadMany(const std::vector<Key>& keys, const ReadDone& done) {
+    for (size_t i = 0; i < keys.size(); ++i) done(i, Read(keys[i]));
   }
   // Whether calls wait on a network. The engine then keeps them off threads
   // that must not block (gRPC callbacks, the store's own reply threads).

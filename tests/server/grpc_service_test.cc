@@ -201,6 +201,19 @@ TEST_F(GrpcServiceTest, HealthServiceAnswersServing) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2)) << "status: SERVING";
 }
 
+TEST_F(GrpcServiceTest, HealthServiceDoesNotKnowOtherServices) {
+  auto channel =
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  grpc::Slice named(std::string("\x0a\x04nope", 6));  // service: "nope"
+  grpc::ByteBuffer request(&named, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request,
+                 &response, [&](grpc::Status s) { done.set_value(s); });
+  EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(GrpcServiceTest, ClientFailsOverToTheNextServer) {
   ClientOptions options;
   options.servers = {"127.0.0.1:1", address_};  // nothing listens on port 1

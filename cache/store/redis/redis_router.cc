@@ -113,10 +113,6 @@ absl::StatusOr<std::vector<RedisReply>> RedisRouter::ExecMany(
   return out;
 }
 
-void RedisRouter::Send(const RedisCmd& cmd, RedisMux::Done done) {
-  topology_->NodeFor(cmd.route)->mux->Send(cmd.argv, std::move(done));
-}
-
 absl::StatusOr<int64_t> RedisRouter::Now() {
   absl::StatusOr<RedisReply> r = topology_->Nodes()[0]->pool->With(
       [](RedisConnection& conn) { return conn.Command({"TIME"}); });

@@ -42,8 +42,6 @@ class RedisRouter {
   // One round trip per node; replies in the order of `cmds`.
   absl::StatusOr<std::vector<RedisReply>> ExecMany(
       const std::vector<RedisCmd>& cmds);
-  // Sends without blocking on the node's pipelined connection (fetch reads).
-  void Send(const RedisCmd& cmd, RedisMux::Done done);
   // TIME of the first node, in microseconds.
   absl::StatusOr<int64_t> Now();
 

@@ -65,7 +65,6 @@ RedisNode* RedisTopology::NodeLocked(const std::string& host, int port) {
     slot->endpoint.host = host;
     slot->endpoint.port = port;
     slot->pool = std::make_unique<RedisPool>(slot->endpoint, pool_size_);
-    slot->mux = std::make_unique<RedisMux>(slot->endpoint);
   }
   return slot.get();
 }

@@ -1,8 +1,7 @@
 // RedisTopology: which Redis server holds a key. Standalone: one node holds
 // everything. Cluster: the slot of the key's hash tag (CRC16 mod 16384) is
 // looked up in the map read with CLUSTER SLOTS; Refresh() rereads it (after
-// a MOVED). Each node has a pool of blocking connections and one pipelined
-// connection (RedisMux) for fetch reads. Thread-safe.
+// a MOVED). Each node has a pool of blocking connections. Thread-safe.
 #ifndef CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_TOPOLOGY_H_
 #define CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_TOPOLOGY_H_
 
@@ -16,7 +15,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "cache/store/redis/redis_mux.h"
 #include "cache/store/redis/redis_pool.h"
 
 namespace clustercache {
@@ -30,7 +28,6 @@ int RedisKeySlot(absl::string_view key);
 struct RedisNode {
   RedisEndpoint endpoint;
   std::unique_ptr<RedisPool> pool;
-  std::unique_ptr<RedisMux> mux;
 };
 
 class RedisTopology {

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "cache/content_cache.h"
 #include "cache/freshness.h"
@@ -114,6 +115,45 @@ TEST_F(RedisStoreTest, AFreshHitIsOneRedisCommand) {
   for (const std::string& line : sent) {
     EXPECT_TRUE(absl::StrContains(line, "\"EVALSHA\"")) << line;
   }
+}
+
+TEST_F(RedisStoreTest, ABatchOfFetchesReadsOncePerKeyAndAnswersEach) {
+  std::unique_ptr<Store> store = OpenNode();
+  ContentCache cache(store.get(), {});
+  const Key plain("content-view", "site/plain"), absent("content-view", "none");
+  ASSERT_TRUE(cache.Store(WriteOf(plain, "p"), "").ok());
+  ASSERT_TRUE(cache.Store(WriteOf(key_, "t", {"subtree:2"}), "").ok());
+  FetchRequest bad{plain};
+  bad.wait = absl::Seconds(-1);
+  std::vector<absl::StatusOr<FetchResult>> got(4, absl::UnknownError("none"));
+  absl::BlockingCounter answered(4);
+  std::vector<std::string> sent = CommandsSentDuring(endpoint_, prefix_, [&] {
+    std::vector<ContentCache::PendingFetch> batch;
+    int i = 0;
+    for (const FetchRequest& r :
+         {FetchRequest{plain}, FetchRequest{key_}, FetchRequest{absent}, bad}) {
+      batch.push_back({r, [&, i](absl::StatusOr<FetchResult> result) {
+                         got[i] = std::move(result);
+                         answered.DecrementCount();
+                       }});
+      ++i;
+    }
+    cache.FetchMany(std::move(batch));
+    answered.Wait();
+  });
+  ASSERT_TRUE(got[0].ok() && got[1].ok() && got[2].ok());
+  EXPECT_EQ(got[0]->outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*got[0]->entry->payload, "p");
+  EXPECT_EQ(got[1]->outcome, FetchOutcome::kHit);
+  EXPECT_EQ(*got[1]->entry->payload, "t");
+  EXPECT_EQ(got[2]->outcome, FetchOutcome::kMissLease);
+  EXPECT_TRUE(absl::IsInvalidArgument(got[3].status())) << got[3].status();
+  // The batch read: one command per valid key (MGET, the tag-reading
+  // script, MGET); the miss then looks again and takes the lease.
+  ASSERT_GE(sent.size(), 3u);
+  EXPECT_TRUE(absl::StrContains(sent[0], "\"MGET\"")) << sent[0];
+  EXPECT_TRUE(absl::StrContains(sent[1], "\"EVALSHA\"")) << sent[1];
+  EXPECT_TRUE(absl::StrContains(sent[2], "\"MGET\"")) << sent[2];
 }
 
 TEST_F(RedisStoreTest, ATaggedEntryFromAnotherNodeCostsOneExtraReadOnce) {

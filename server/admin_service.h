@@ -1,7 +1,8 @@
-// The gRPC services: proto ↔ core translation only. Every answer names the
-// node that served it. Thread-safe (ContentCache is).
-#ifndef CLUSTERCACHE_SERVER_CACHE_SERVICE_H_
-#define CLUSTERCACHE_SERVER_CACHE_SERVICE_H_
+// AdminService: clustercache.v1.Admin, for administrators: proto <-> core
+// translation only. Every answer names the node that served it. On gRPC's
+// synchronous API. Thread-safe (ContentCache is).
+#ifndef CLUSTERCACHE_SERVER_ADMIN_SERVICE_H_
+#define CLUSTERCACHE_SERVER_ADMIN_SERVICE_H_
 
 #include <string>
 
@@ -10,32 +11,6 @@
 
 namespace clustercache {
 
-// clustercache.v1.Cache: for application nodes. On gRPC's callback API:
-// every call answers on the callback thread, except a Fetch that waits for
-// another holder's result: that one answers from the engine's callback when
-// the entry lands (or the wait ends), and no thread blocks meanwhile.
-class CacheService final : public v1::Cache::CallbackService {
- public:
-  // REQUIRES: `cache` outlives this object.
-  CacheService(ContentCache* cache, std::string node_name)
-      : cache_(cache), node_name_(std::move(node_name)) {}
-
-  grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* context,
-                                  const v1::FetchRequest* request,
-                                  v1::FetchResponse* response) override;
-  grpc::ServerUnaryReactor* Store(grpc::CallbackServerContext* context,
-                                  const v1::StoreRequest* request,
-                                  v1::StoreResponse* response) override;
-  grpc::ServerUnaryReactor* Release(grpc::CallbackServerContext* context,
-                                    const v1::ReleaseRequest* request,
-                                    v1::ReleaseResponse* response) override;
-
- private:
-  ContentCache* const cache_;
-  const std::string node_name_;
-};
-
-// clustercache.v1.Admin: for administrators.
 class AdminService final : public v1::Admin::Service {
  public:
   AdminService(ContentCache* cache, std::string node_name)
@@ -70,4 +45,4 @@ class AdminService final : public v1::Admin::Service {
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_SERVER_CACHE_SERVICE_H_
+#endif  // CLUSTERCACHE_SERVER_ADMIN_SERVICE_H_

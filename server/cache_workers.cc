@@ -1,0 +1,203 @@
+#include "server/cache_workers.h"
+
+#include <grpc/support/time.h>
+
+#include "server/proto_convert.h"
+
+namespace clustercache {
+namespace {
+
+// Calls of each kind each worker has asked gRPC for at any time: a burst of
+// arrivals does not wait for the worker to ask again.
+constexpr int kAsked[] = {64, 8, 8};  // fetch, store, release
+// The most fetches one batch takes.
+constexpr size_t kMaxBatch = 64;
+
+grpc::Status ToResponse(const absl::StatusOr<FetchResult>& result,
+                        v1::FetchResponse* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_outcome(FetchOutcomeToProto(result->outcome));
+  if (result->entry) {
+    MetaToProto(result->entry->meta, result->outcome == FetchOutcome::kHit,
+                response->mutable_meta());
+    response->set_payload(*result->entry->payload);
+  }
+  if (!result->lease.token.empty()) {
+    LeaseToProto(result->lease, response->mutable_lease());
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+// A call's tag on its queue: first its arrival, then (answered) the end of
+// its answer.
+struct CacheWorkers::Call {
+  explicit Call(int k) : kind(k) {}
+  virtual ~Call() = default;
+  virtual void Finish(const grpc::Status& status) = 0;
+  const int kind;
+  bool answered = false;
+  grpc::ServerContext context;
+};
+
+template <typename Request, typename Response, int kKind>
+struct CacheWorkers::Unary : Call {
+  Unary() : Call(kKind) {}
+  void Finish(const grpc::Status& status) override {
+    if (status.ok()) {
+      writer.Finish(response, status, this);
+    } else {
+      writer.FinishWithError(status, this);
+    }
+  }
+  Request request;
+  Response response;
+  grpc::ServerAsyncResponseWriter<Response> writer{&context};
+};
+
+CacheWorkers::CacheWorkers(ContentCache* cache, std::string node_name,
+                           int threads)
+    : cache_(cache), node_name_(std::move(node_name)), threads_(threads) {}
+
+CacheWorkers::~CacheWorkers() { Join(); }
+
+void CacheWorkers::Register(grpc::ServerBuilder* builder) {
+  builder->RegisterService(&service_);
+  for (int i = 0; i < threads_; ++i) {
+    queues_.push_back(builder->AddCompletionQueue());
+  }
+}
+
+void CacheWorkers::Start() {
+  for (auto& q : queues_) {
+    workers_.emplace_back([this, cq = q.get()] { Loop(cq); });
+  }
+}
+
+void CacheWorkers::Join() {
+  if (workers_.empty()) return;
+  stopping_ = true;
+  {
+    // A call whose wait was cancelled is answered soon, from another
+    // thread; its queue must stay open until then.
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](int64_t* n) { return *n == 0; }, &unanswered_),
+                         absl::Seconds(10));
+  }
+  for (auto& q : queues_) q->Shutdown();
+  for (std::thread& w : workers_) w.join();
+  workers_.clear();
+}
+
+void CacheWorkers::Ask(grpc::ServerCompletionQueue* cq, int kind) {
+  if (stopping_) return;
+  if (kind == 0) {
+    auto* c = new FetchCall;
+    service_.RequestFetch(&c->context, &c->request, &c->writer, cq, cq, c);
+  } else if (kind == 1) {
+    auto* c = new StoreCall;
+    service_.RequestStore(&c->context, &c->request, &c->writer, cq, cq, c);
+  } else {
+    auto* c = new ReleaseCall;
+    service_.RequestRelease(&c->context, &c->request, &c->writer, cq, cq, c);
+  }
+}
+
+void CacheWorkers::Loop(grpc::ServerCompletionQueue* cq) {
+  for (int kind = 0; kind < 3; ++kind) {
+    for (int i = 0; i < kAsked[kind]; ++i) Ask(cq, kind);
+  }
+  std::vector<FetchCall*> fetches;
+  auto sort = [&](void* tag, bool ok) {
+    Call* call = static_cast<Call*>(tag);
+    if (call->answered || !ok) {  // answer sent, or no call (shutting down)
+      delete call;
+      return;
+    }
+    Ask(cq, call->kind);
+    {
+      absl::MutexLock lock(&mu_);
+      ++unanswered_;
+    }
+    if (call->kind == 0) {
+      fetches.push_back(static_cast<FetchCall*>(call));
+    } else if (call->kind == 1) {
+      ServeStore(static_cast<StoreCall*>(call));
+    } else {
+      ServeRelease(static_cast<ReleaseCall*>(call));
+    }
+  };
+  void* tag;
+  bool ok;
+  while (cq->Next(&tag, &ok)) {
+    sort(tag, ok);
+    // Whatever else has arrived joins the batch.
+    while (fetches.size() < kMaxBatch &&
+           cq->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC)) ==
+               grpc::CompletionQueue::GOT_EVENT) {
+      sort(tag, ok);
+    }
+    if (!fetches.empty()) ServeFetches(fetches);
+    fetches.clear();
+  }
+}
+
+void CacheWorkers::ServeFetches(const std::vector<FetchCall*>& calls) {
+  std::vector<ContentCache::PendingFetch> batch;
+  batch.reserve(calls.size());
+  for (FetchCall* call : calls) {
+    call->response.set_served_by(node_name_);
+    const v1::FetchRequest& r = call->request;
+    absl::StatusOr<Key> key = KeyFromProto(r.key());
+    if (!key.ok()) {
+      Answer(call, ToGrpcStatus(key.status()));
+      continue;
+    }
+    batch.push_back({FetchRequest{*std::move(key), r.newer_than_us(),
+                                  absl::Milliseconds(r.max_age_ms()),
+                                  absl::Milliseconds(r.wait_ms()), r.peek()},
+                     [this, call](absl::StatusOr<FetchResult> result) {
+                       Answer(call, ToResponse(result, &call->response));
+                     }});
+  }
+  cache_->FetchMany(std::move(batch));
+}
+
+void CacheWorkers::ServeStore(StoreCall* call) {
+  cache_->RunBlocking([this, call] {
+    call->response.set_served_by(node_name_);
+    absl::StatusOr<Key> key = KeyFromProto(call->request.key());
+    absl::StatusOr<Commit> commit =
+        key.ok() ? cache_->Store(WriteFromProto(*key, call->request),
+                                 call->request.lease_token())
+                 : absl::StatusOr<Commit>(key.status());
+    if (commit.ok()) {
+      call->response.set_outcome(CommitOutcomeToProto(commit->outcome));
+      call->response.set_mtime_us(commit->mtime);
+    }
+    Answer(call, ToGrpcStatus(commit.status()));
+  });
+}
+
+void CacheWorkers::ServeRelease(ReleaseCall* call) {
+  cache_->RunBlocking([this, call] {
+    call->response.set_served_by(node_name_);
+    absl::StatusOr<Key> key = KeyFromProto(call->request.key());
+    absl::StatusOr<bool> released =
+        key.ok() ? cache_->Release(*key, call->request.lease_token())
+                 : absl::StatusOr<bool>(key.status());
+    if (released.ok()) call->response.set_released(*released);
+    Answer(call, ToGrpcStatus(released.status()));
+  });
+}
+
+void CacheWorkers::Answer(Call* call, const grpc::Status& status) {
+  call->answered = true;
+  call->Finish(status);
+  absl::MutexLock lock(&mu_);
+  --unanswered_;
+}
+
+}  // namespace clustercache
