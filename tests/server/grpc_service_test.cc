@@ -10,6 +10,7 @@
 #include "cache/store/memory_store.h"
 #include "client/cache_client.h"
 #include "client/get_or_generate.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "server/cache_server.h"
 
@@ -212,6 +213,23 @@ TEST_F(GrpcServiceTest, HealthServiceDoesNotKnowOtherServices) {
   stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", {}, &request,
                  &response, [&](grpc::Status s) { done.set_value(s); });
   EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(GrpcServiceTest, HealthWatchSaysNotServingWhenShutdownBegins) {
+  using grpc::health::v1::HealthCheckResponse;
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto reader = stub->Watch(&context, grpc::health::v1::HealthCheckRequest());
+  HealthCheckResponse status;
+  ASSERT_TRUE(reader->Read(&status));
+  EXPECT_EQ(status.status(), HealthCheckResponse::SERVING);
+  std::thread stop([&] { server_->Shutdown(absl::Seconds(5)); });
+  ASSERT_TRUE(reader->Read(&status));
+  EXPECT_EQ(status.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(reader->Read(&status));  // the stream ends
+  EXPECT_TRUE(reader->Finish().ok());
+  stop.join();
 }
 
 TEST_F(GrpcServiceTest, ClientFailsOverToTheNextServer) {
