@@ -83,7 +83,8 @@ void ContentCache::FetchMany(std::vector<PendingFetch> fetches) {
     PendingFetch fetch;
     ScopeCounters* counters;
   };
-  auto reads = std::make_shared<std::vector<Read>>();
+  const bool network = store_->CallsMayBlock();
+  std::shared_ptr<std::vector<Read>> reads;
   std::vector<Key> keys;
   for (PendingFetch& f : fetches) {
     if (absl::Status s = ValidateFetch(f.request); !s.ok()) {
@@ -91,10 +92,11 @@ void ContentCache::FetchMany(std::vector<PendingFetch> fetches) {
       continue;
     }
     ScopeCounters* c = stats_.For(f.request.key.scope());
-    if (!store_->CallsMayBlock()) {
+    if (!network) {  // looks inline, one at a time
       LookThenWait(f.request, c, std::move(f.done));
       continue;
     }
+    if (!reads) reads = std::make_shared<std::vector<Read>>();
     keys.push_back(f.request.key);
     reads->push_back({std::move(f), c});
   }

@@ -106,21 +106,23 @@ absl::Status RedisConnection::SetTimeout(absl::Duration timeout) {
 
 absl::StatusOr<RedisReply> RedisConnection::Command(
     const std::vector<std::string>& argv) {
-  absl::StatusOr<std::vector<RedisReply>> replies = Pipeline({argv});
+  absl::StatusOr<std::vector<RedisReply>> replies = Pipeline({&argv});
   if (!replies.ok()) return replies.status();
   return std::move((*replies)[0]);
 }
 
 absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
-    const std::vector<std::vector<std::string>>& commands) {
+    absl::Span<const std::vector<std::string>* const> commands) {
   if (broken_) return Failure("connection broken");
-  for (const auto& argv : commands) AppendArgv(context_, argv);
+  for (const std::vector<std::string>* argv : commands) {
+    AppendArgv(context_, *argv);
+  }
   std::vector<RedisReply> replies;
   replies.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
     void* reply = nullptr;
     if (redisGetReply(context_, &reply) != REDIS_OK || reply == nullptr) {
-      return Failure(commands[i][0]);
+      return Failure((*commands[i])[0]);
     }
     replies.emplace_back(static_cast<redisReply*>(reply));
   }

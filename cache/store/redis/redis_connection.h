@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 struct redisContext;
 struct redisReply;
@@ -58,9 +59,9 @@ class RedisConnection {
   // One command. Transport failures are Unavailable (and break the
   // connection); a Redis error reply is returned as a reply, not a status.
   absl::StatusOr<RedisReply> Command(const std::vector<std::string>& argv);
-  // Several commands in one round trip.
+  // Several commands in one round trip (the callers' argv, not copies).
   absl::StatusOr<std::vector<RedisReply>> Pipeline(
-      const std::vector<std::vector<std::string>>& commands);
+      absl::Span<const std::vector<std::string>* const> commands);
   // For subscribers: the next pushed reply, waiting up to the timeout.
   absl::StatusOr<RedisReply> Next();
   absl::Status SetTimeout(absl::Duration timeout);

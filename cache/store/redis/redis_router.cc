@@ -33,6 +33,7 @@ RedisCmd RedisRouter::Script(RedisScript script,
 }
 
 absl::StatusOr<RedisReply> RedisRouter::Exec(const RedisCmd& cmd) {
+  static const std::vector<std::string> kAsking = {"ASKING"};
   RedisNode* node = topology_->NodeFor(cmd.route);
   bool asking = false;
   absl::StatusOr<RedisReply> r = absl::UnavailableError("not sent");
@@ -41,7 +42,7 @@ absl::StatusOr<RedisReply> RedisRouter::Exec(const RedisCmd& cmd) {
         [&](RedisConnection& conn) -> absl::StatusOr<RedisReply> {
           if (!asking) return conn.Command(cmd.argv);
           absl::StatusOr<std::vector<RedisReply>> both =
-              conn.Pipeline({{"ASKING"}, cmd.argv});
+              conn.Pipeline({&kAsking, &cmd.argv});
           if (!both.ok()) return both.status();
           return std::move((*both)[1]);
         });
@@ -91,8 +92,9 @@ absl::StatusOr<std::vector<RedisReply>> RedisRouter::ExecMany(
     by_node[topology_->NodeFor(cmds[i].route)].push_back(i);
   }
   for (auto& [node, indexes] : by_node) {
-    std::vector<std::vector<std::string>> argvs;
-    for (size_t i : indexes) argvs.push_back(cmds[i].argv);
+    std::vector<const std::vector<std::string>*> argvs;
+    argvs.reserve(indexes.size());
+    for (size_t i : indexes) argvs.push_back(&cmds[i].argv);
     absl::StatusOr<std::vector<RedisReply>> got = node->pool->With(
         [&](RedisConnection& conn) { return conn.Pipeline(argvs); });
     if (!got.ok()) return got.status();
