@@ -22,6 +22,9 @@ CacheServer::~CacheServer() { Shutdown(absl::ZeroDuration()); }
 absl::Status CacheServer::Start(const std::string& listen) {
   grpc::EnableDefaultHealthCheckService(false);  // ours: health_service.h
   grpc::ServerBuilder builder;
+  // Without this gRPC binds with SO_REUSEPORT, and a second node started on
+  // a taken port would quietly share it instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(&admin_service_);
   builder.RegisterService(&health_service_);

@@ -78,6 +78,23 @@ TEST_F(GrpcServiceTest, FetchStoreFetch) {
   EXPECT_EQ(hit->meta().size(), 8);
 }
 
+// gRPC binds with SO_REUSEPORT unless told not to: a second node on a taken
+// port would start and silently take half of the first one's connections.
+TEST_F(GrpcServiceTest, ASecondNodeOnATakenPortFailsToStart) {
+  CacheServer second(cache_.get(), "node-b", kMaxPayload);
+  absl::Status s = second.Start(address_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_NE(s.message().find(address_), std::string::npos) << s;
+  // The first node still answers every call.
+  for (int i = 0; i < 20; ++i) {
+    v1::FetchRequest fetch;
+    *fetch.mutable_key() = K("content-view", "port/" + std::to_string(i));
+    absl::StatusOr<v1::FetchResponse> r = client_->Fetch(fetch);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->served_by(), "node-a");
+  }
+}
+
 TEST_F(GrpcServiceTest, BadRequestsAreInvalidArgumentNamingTheField) {
   v1::FetchRequest fetch;
   *fetch.mutable_key() = K("BAD", "x");
