@@ -1,7 +1,6 @@
 // The load scenario: a fixed number of requests in flight (async gRPC,
 // completion queues), keys drawn from a Zipf distribution, a fetch/store mix;
 // reports throughput and latency percentiles.
-#include <grpcpp/create_channel.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -14,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "benchmarks/bench.h"
+#include "client/server_channel.h"
 #include "clustercache/v1/cache.grpc.pb.h"
 
 namespace clustercache {
@@ -75,12 +75,8 @@ int RunLoad(const BenchOptions& o) {
   }
   std::vector<std::unique_ptr<v1::Cache::Stub>> stubs;
   for (int64_t c = 0; c < o.connections; ++c) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // own TCP connection
-    args.SetInt("clustercache.bench.connection", static_cast<int>(c));
-    args.SetMaxReceiveMessageSize(64 << 20);
-    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-        o.server, grpc::InsecureChannelCredentials(), args);
+    std::shared_ptr<grpc::Channel> channel =
+        NewServerChannel(o.server, /*own_connection=*/true);
     // Connected before anything is timed: the first calls would otherwise
     // count the connection's set-up (about 70 ms here) as their latency.
     if (!channel->WaitForConnected(std::chrono::system_clock::now() +

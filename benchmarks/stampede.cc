@@ -1,7 +1,6 @@
 // The stampede scenario: many requesters of one key that has just gone away
 // (no stale copy), a slow generator. Reports how many times the generator
 // ran and how long after the store each waiting requester got the entry.
-#include <grpcpp/create_channel.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -14,6 +13,7 @@
 #include "benchmarks/bench.h"
 #include "client/cache_client.h"
 #include "client/get_or_generate.h"
+#include "client/server_channel.h"
 #include "clustercache/v1/cache.grpc.pb.h"
 
 namespace clustercache {
@@ -145,10 +145,8 @@ int RunStampede(const BenchOptions& o) {
   // Requesters come from many app nodes: spread them over connections.
   std::vector<std::unique_ptr<v1::Cache::Stub>> stubs;
   for (int64_t c = 0; c < o.connections; ++c) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // own TCP connection
-    stubs.push_back(v1::Cache::NewStub(grpc::CreateCustomChannel(
-        o.server, grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(v1::Cache::NewStub(
+        NewServerChannel(o.server, /*own_connection=*/true)));
   }
   std::unique_ptr<v1::Cache::Stub> holder;
   if (!o.holder_server.empty()) {
@@ -157,8 +155,7 @@ int RunStampede(const BenchOptions& o) {
           << "clustercache-bench: --holder-server needs async requesters\n";
       return 2;
     }
-    holder = v1::Cache::NewStub(grpc::CreateChannel(
-        o.holder_server, grpc::InsecureChannelCredentials()));
+    holder = v1::Cache::NewStub(NewServerChannel(o.holder_server));
   }
   if (o.requester != "async" && o.requester != "thread") {
     std::cerr << "clustercache-bench: --requester is async or thread\n";

@@ -2,8 +2,6 @@
 // servers.
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/cache_client.h"
+#include "client/server_channel.h"
 #include "clustercache/v1/cache.grpc.pb.h"
 
 namespace clustercache {
@@ -32,19 +31,12 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(
 
 namespace {
 
-// The maximum message size the client accepts: payloads up to 1 GiB.
-constexpr int kMaxMessage = (1 << 30) + (1 << 20);
-
 class GrpcClientImpl : public GrpcClient {
  public:
   explicit GrpcClientImpl(const ClientOptions& options)
       : deadline_(options.deadline) {
     for (const std::string& address : options.servers) {
-      grpc::ChannelArguments args;
-      args.SetMaxReceiveMessageSize(kMaxMessage);
-      args.SetMaxSendMessageSize(kMaxMessage);
-      auto channel = grpc::CreateCustomChannel(
-          address, grpc::InsecureChannelCredentials(), args);
+      std::shared_ptr<grpc::Channel> channel = NewServerChannel(address);
       endpoints_.push_back(
           {address, v1::Cache::NewStub(channel), v1::Admin::NewStub(channel)});
     }
