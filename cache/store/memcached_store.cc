@@ -325,21 +325,41 @@ class MemcachedStore : public Store {
     return commit;
   }
 
+  // Unconditional, but never over a newer entry: the head is read, then
+  // the time taken (so it is newer than what was read), then written by CAS
+  // (or add) against what was read. Of concurrent puts, the newest stays.
   absl::StatusOr<int64_t> Put(const EntryWrite& write) override {
     absl::StatusOr<int64_t> mtime =
         pool_->With([&](McHandle& h) -> absl::StatusOr<int64_t> {
           const int b = layout_.BucketOf(write.key);
+          const std::string group = layout_.Group(b);
+          const std::string head_item = layout_.EntryItem(write.key);
           if (absl::Status s = EnsureCopies(h, b, ExpiryKeysOf(write));
               !s.ok()) {
             return s;
           }
-          absl::StatusOr<int64_t> now = Tick(h, b);
-          if (!now.ok()) return now.status();
-          EntryMeta meta = MetaForWrite(write, *now, *now);
-          absl::StatusOr<bool> written = WriteEntry(
-              h, layout_.Group(b), meta, *write.payload, std::nullopt, true);
-          if (!written.ok()) return written.status();
-          return *now;
+          for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+            absl::StatusOr<Items> got = h.MultiGet(group, {head_item});
+            if (!got.ok()) return got.status();
+            std::optional<McItem> head;
+            if (const McItem* item = Find(*got, head_item)) head = *item;
+            absl::StatusOr<int64_t> now = Tick(h, b);
+            if (!now.ok()) return now.status();
+            if (head) {
+              std::optional<McHead> decoded = DecodeHead(head->value);
+              if (decoded && !decoded->tombstone &&
+                  decoded->meta.key == write.key &&
+                  decoded->meta.mtime > *now) {
+                return *now;  // a newer entry is there: as if overwritten
+              }
+            }
+            EntryMeta meta = MetaForWrite(write, *now, *now);
+            absl::StatusOr<bool> written =
+                WriteEntry(h, group, meta, *write.payload, head);
+            if (!written.ok()) return written.status();
+            if (*written) return *now;
+          }
+          return Contention("store", write.key);
         });
     if (mtime.ok()) watchers_.Notify(write.key.encoded());
     return mtime;
@@ -529,29 +549,96 @@ class MemcachedStore : public Store {
     return DecodeCounter(found->value);
   }
 
-  // The next cluster time of bucket `b`: unique within the bucket, and
-  // never behind this node's clock.
+  // The next cluster time of bucket `b`: unique within the bucket, never
+  // behind this node's clock, and above every expiry value when the clock
+  // is (re)created. Never raised by read-then-add: an `incr` by one, or a
+  // CAS to this node's clock when the counter is behind it. So cluster time
+  // runs ahead of the fastest node's clock by at most one microsecond per
+  // tick taken within the same microsecond.
   absl::StatusOr<int64_t> Tick(McHandle& h, int b) {
     const std::string group = layout_.Group(b);
     const std::string item = layout_.ClockItem(b);
-    const uint64_t local = static_cast<uint64_t>(clock_->NowMicros());
-    absl::StatusOr<uint64_t> t = h.Increment(group, item, 1, local);
-    if (!t.ok()) return t.status();
-    if (*t < local) t = h.Increment(group, item, local - *t, local);
-    if (!t.ok()) return t.status();
-    return static_cast<int64_t>(*t);
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      const int64_t local = clock_->NowMicros();
+      absl::StatusOr<std::optional<uint64_t>> t = h.Increment(group, item, 1);
+      if (!t.ok()) return t.status();
+      if (!*t) {
+        absl::StatusOr<std::optional<int64_t>> made = MakeClock(h, b, local);
+        if (!made.ok()) return made.status();
+        if (**made > 0) return **made;
+        continue;  // another node made it first
+      }
+      const int64_t ticked = static_cast<int64_t>(**t);
+      if (ticked >= local) return ticked;
+      // Behind this node's clock: move it to `local` by CAS; the value is
+      // ours alone if the CAS lands (any other tick changes the item).
+      absl::StatusOr<Items> got = h.MultiGet(group, {item});
+      if (!got.ok()) return got.status();
+      const McItem* current = Find(*got, item);
+      if (current == nullptr) continue;
+      std::optional<int64_t> v = DecodeCounter(current->value);
+      if (v && *v >= local) continue;  // raised meanwhile: tick again
+      absl::StatusOr<bool> swapped =
+          h.Cas(group, item, absl::StrCat(local), current->cas);
+      if (!swapped.ok()) return swapped.status();
+      if (*swapped) return local;
+    }
+    return absl::AbortedError(absl::StrCat("cluster time of bucket ", b,
+                                           ": too many concurrent changes"));
   }
 
-  // Moves bucket b's clock to at least `value` (never back).
+  // Creates bucket b's clock (new pool, restarted server, evicted clock) at
+  // max(at_least, every expiry value in the map + 1): a grant from this
+  // clock is newer than any invalidation the bucket will be judged by. The
+  // value it was created at, or 0 when another node created it first.
+  absl::StatusOr<std::optional<int64_t>> MakeClock(McHandle& h, int b,
+                                                   int64_t at_least) {
+    absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+    if (!master.ok()) return master.status();
+    int64_t start = at_least;
+    if (*master) {
+      std::optional<std::map<std::string, int64_t>> values =
+          DecodeExpiryMap((*master)->value);
+      if (values) {
+        for (const auto& [name, value] : *values) {
+          start = std::max(start, value + 1);
+        }
+      }
+    }
+    absl::StatusOr<bool> added =
+        h.Add(layout_.Group(b), layout_.ClockItem(b), absl::StrCat(start));
+    if (!added.ok()) return added.status();
+    return std::optional<int64_t>(*added ? start : 0);
+  }
+
+  // Moves bucket b's clock to at least `value` (never back), by CAS.
+  // `seen`: the clock as the caller read it, if it did.
   absl::Status LiftClock(McHandle& h, int b, int64_t value,
                          const McItem* seen) {
-    int64_t current = seen ? DecodeCounter(seen->value).value_or(0) : 0;
-    if (current >= value) return absl::OkStatus();
-    return h
-        .Increment(layout_.Group(b), layout_.ClockItem(b),
-                   static_cast<uint64_t>(value - current),
-                   static_cast<uint64_t>(value))
-        .status();
+    const std::string group = layout_.Group(b);
+    const std::string item = layout_.ClockItem(b);
+    std::optional<McItem> current;
+    if (seen != nullptr) current = *seen;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      if (!current) {
+        absl::StatusOr<std::optional<int64_t>> made = MakeClock(h, b, value);
+        if (!made.ok()) return made.status();
+        if (**made > 0) return absl::OkStatus();
+      } else {
+        std::optional<int64_t> v = DecodeCounter(current->value);
+        if (v && *v >= value) return absl::OkStatus();
+        absl::StatusOr<bool> swapped =
+            h.Cas(group, item, absl::StrCat(value), current->cas);
+        if (!swapped.ok()) return swapped.status();
+        if (*swapped) return absl::OkStatus();
+      }
+      absl::StatusOr<Items> got = h.MultiGet(group, {item});
+      if (!got.ok()) return got.status();
+      current.reset();
+      if (const McItem* found = Find(*got, item)) current = *found;
+    }
+    return absl::AbortedError(absl::StrCat("cluster time of bucket ", b,
+                                           ": too many concurrent changes"));
   }
 
   // Copy of `name` in bucket b := max(copy, value), by CAS.
@@ -690,13 +777,12 @@ class MemcachedStore : public Store {
   }
 
   // Writes chunks (if the payload needs them), then the head: by CAS over
-  // `current` when given, by add when not, or unconditionally (`force`).
-  // false: the head changed meanwhile.
+  // `current` when given, by add when not. false: the head changed
+  // meanwhile (the chunks written for it are removed again).
   absl::StatusOr<bool> WriteEntry(McHandle& h, const std::string& group,
                                   const EntryMeta& meta,
                                   absl::string_view payload,
-                                  const std::optional<McItem>& current,
-                                  bool force = false) {
+                                  const std::optional<McItem>& current) {
     int chunks = 0;
     absl::string_view inline_payload = payload;
     if (static_cast<int64_t>(payload.size()) > chunk_size_) {
@@ -712,13 +798,15 @@ class MemcachedStore : public Store {
     }
     const std::string head = EncodeHead(meta, chunks, inline_payload);
     const std::string item = layout_.EntryItem(meta.key);
-    if (force) {
-      absl::Status s = h.Set(group, item, head);
-      if (!s.ok()) return s;
-      return true;
+    absl::StatusOr<bool> written = current
+                                       ? h.Cas(group, item, head, current->cas)
+                                       : h.Add(group, item, head);
+    if (written.ok() && !*written) {
+      for (int i = 0; i < chunks; ++i) {
+        (void)h.Delete(group, layout_.ChunkItem(meta.key, meta.mtime, i));
+      }
     }
-    if (current) return h.Cas(group, item, head, current->cas);
-    return h.Add(group, item, head);
+    return written;
   }
 
   // Deletes the lease item if `token` holds it.

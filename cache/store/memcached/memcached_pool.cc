@@ -151,15 +151,18 @@ absl::StatusOr<bool> McHandle::Delete(absl::string_view group,
   return true;
 }
 
-absl::StatusOr<uint64_t> McHandle::Increment(absl::string_view group,
-                                             absl::string_view key,
-                                             uint64_t delta, uint64_t initial) {
+absl::StatusOr<std::optional<uint64_t>> McHandle::Increment(
+    absl::string_view group, absl::string_view key, uint64_t delta) {
   uint64_t value = 0;
-  memcached_return_t rc = memcached_increment_with_initial_by_key(
-      memc_, group.data(), group.size(), key.data(), key.size(), delta, initial,
-      0, &value);
+  memcached_return_t rc = memcached_increment_by_key(
+      memc_, group.data(), group.size(), key.data(), key.size(), delta, &value);
+  // Answers of the protocol, not outages: no such item (or, in the text
+  // protocol, not a number).
+  if (rc == MEMCACHED_NOTFOUND || rc == MEMCACHED_NOTSTORED) {
+    return std::optional<uint64_t>();
+  }
   if (!memcached_success(rc)) return Fail(group, rc);
-  return value;
+  return std::optional<uint64_t>(value);
 }
 
 absl::StatusOr<std::unique_ptr<MemcachedPool>> MemcachedPool::Open(

@@ -70,11 +70,11 @@ class McHandle {
                            time_t exptime = 0);
   // false: there was no such key.
   absl::StatusOr<bool> Delete(absl::string_view group, absl::string_view key);
-  // Adds `delta` to a counter item, creating it with `initial` when absent.
-  // Returns the value after.
-  absl::StatusOr<uint64_t> Increment(absl::string_view group,
-                                     absl::string_view key, uint64_t delta,
-                                     uint64_t initial);
+  // Adds `delta` to a counter item. Returns the value after; nullopt when
+  // there is no such item (it is not created: two creators would race).
+  absl::StatusOr<std::optional<uint64_t>> Increment(absl::string_view group,
+                                                    absl::string_view key,
+                                                    uint64_t delta);
   // The index of the server that `group` hashes to.
   uint32_t ServerIndex(absl::string_view group) const;
 
