@@ -62,15 +62,25 @@ class LedgerStore : public Store {
   }
   void CancelWaits() override { store_->CancelWaits(); }
 
+  // By prefix, a store that enumerates (Redis) selects itself: it finds
+  // keys the ledger has not recorded yet and keys with only a lease. Others
+  // (memcached) are given the keys the ledger lists, one by one.
   absl::StatusOr<int64_t> Expire(const Selector& selector) override {
+    absl::StatusOr<int64_t> whole = ByPrefixInStore(selector, false);
     absl::StatusOr<std::vector<Key>> keys = Select(selector);
     if (!keys.ok()) return keys.status();
     int64_t count = 0;
-    for (const Key& k : *keys) {
-      absl::StatusOr<int64_t> n =
-          store_->Expire({std::string(k.scope()), std::string(k.name()), ""});
-      if (!n.ok()) return n.status();
-      count += *n;
+    if (!whole.ok() && !absl::IsFailedPrecondition(whole.status())) {
+      return whole.status();
+    } else if (whole.ok()) {
+      count = *whole;
+    } else {
+      for (const Key& k : *keys) {
+        absl::StatusOr<int64_t> n =
+            store_->Expire({std::string(k.scope()), std::string(k.name()), ""});
+        if (!n.ok()) return n.status();
+        count += *n;
+      }
     }
     absl::StatusOr<int64_t> now = store_->Now();
     if (!now.ok()) return now.status();
@@ -81,15 +91,23 @@ class LedgerStore : public Store {
   }
 
   absl::StatusOr<int64_t> Delete(const Selector& selector) override {
+    absl::StatusOr<int64_t> whole = ByPrefixInStore(selector, true);
     absl::StatusOr<std::vector<Key>> keys = Select(selector);
     if (!keys.ok()) return keys.status();
     int64_t count = 0;
+    if (!whole.ok() && !absl::IsFailedPrecondition(whole.status())) {
+      return whole.status();
+    } else if (whole.ok()) {
+      count = *whole;
+    }
     std::vector<KeyVersion> versions;
     for (const Key& k : *keys) {
-      absl::StatusOr<int64_t> n =
-          store_->Delete({std::string(k.scope()), std::string(k.name()), ""});
-      if (!n.ok()) return n.status();
-      count += *n;
+      if (!whole.ok()) {
+        absl::StatusOr<int64_t> n =
+            store_->Delete({std::string(k.scope()), std::string(k.name()), ""});
+        if (!n.ok()) return n.status();
+        count += *n;
+      }
       versions.push_back({k, 0});
     }
     if (absl::Status s = ledger_->Forget(versions); !s.ok()) {
@@ -162,6 +180,14 @@ class LedgerStore : public Store {
                  " entries stored while it was unreachable are not in its "
                  "index (purge will not find them; TTL and eviction will)");
     }
+  }
+
+  // Expire or Delete by prefix in the store itself; FAILED_PRECONDITION
+  // when it cannot enumerate (or for one key: the ledger path does it).
+  absl::StatusOr<int64_t> ByPrefixInStore(const Selector& selector,
+                                          bool remove) {
+    if (selector.name) return absl::FailedPreconditionError("one key");
+    return remove ? store_->Delete(selector) : store_->Expire(selector);
   }
 
   // The keys a selector names: one, or those the ledger lists.

@@ -24,6 +24,10 @@ constexpr int kMaxAttempts = 32;
 constexpr absl::string_view kFloor = "~floor";  // not a valid expiry key
 // How long a removed head stays as a tombstone (so a CAS sees the removal).
 constexpr time_t kTombstoneSeconds = 2;
+// How long the tombstone of a Delete or Expire stays: longer than a commit
+// may hold its claim on a lease (kCommitClaim), so a commit that claimed
+// before the call always finds it.
+constexpr time_t kVoidSeconds = 30;
 // An ended lease: no lease (DecodeLease fails on it), kept briefly so that
 // ending is a CAS.
 constexpr absl::string_view kReleasedLease = "released";
@@ -265,6 +269,7 @@ class MemcachedStore : public Store {
       // enough ahead that nobody can take it over while the entry is
       // written. A CAS that fails means the record changed: look again.
       std::optional<Lease> lease;
+      absl::Time claim_ends;
       for (int attempt = 0;; ++attempt) {
         const McItem* lease_value = Find(*got, lease_item);
         lease.reset();
@@ -281,7 +286,10 @@ class MemcachedStore : public Store {
             h.Cas(group, lease_item, EncodeLease(claimed), lease_value->cas,
                   LeaseExptime(absl::Microseconds(claimed.expires_at - now)));
         if (!ours.ok()) return ours.status();
-        if (*ours) break;
+        if (*ours) {
+          claim_ends = absl::Now() + kCommitClaim;
+          break;
+        }
         got = h.MultiGet(group, {lease_item, head_item});
         if (!got.ok()) return got.status();
       }
@@ -294,8 +302,19 @@ class MemcachedStore : public Store {
       std::optional<McItem> head;
       if (const McItem* item = Find(*got, head_item)) head = *item;
       for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        // Past the claim, a void's tombstone may be gone: give up.
+        if (absl::Now() > claim_ends) {
+          return Commit{CommitOutcome::kLeaseLost, 0};
+        }
         if (head) {
           std::optional<McHead> decoded = DecodeHead(head->value);
+          // Expired or deleted since the grant: the lease was voided (a
+          // commit that claimed it just before cannot land after the call).
+          if (decoded && VoidedAt(*decoded, key) > lease->granted_at) {
+            absl::StatusOr<bool> ended = EndLease(h, group, key, lease->token);
+            if (!ended.ok()) return ended.status();
+            return Commit{CommitOutcome::kLeaseLost, 0};
+          }
           if (decoded && !decoded->tombstone && decoded->meta.key == key &&
               decoded->meta.mtime > lease->granted_at) {
             absl::StatusOr<bool> ended = EndLease(h, group, key, lease->token);
@@ -381,47 +400,23 @@ class MemcachedStore : public Store {
   }
   void CancelWaits() override { watchers_.CancelAll(); }
 
+  // Expire and Delete of one key void its lease: the lease record is ended
+  // (waiters and new callers may take the key at once), and the head
+  // carries the call's time (expired_at, or a tombstone's voided_at), so a
+  // commit that claimed the lease just before cannot land after the call:
+  // it finds the head changed and sees a grant older than the void.
   absl::StatusOr<int64_t> Expire(const Selector& selector) override {
     if (!selector.name) {
       return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
     }
-    const Key key(selector.scope, *selector.name);
-    return pool_->With([&](McHandle& h) -> absl::StatusOr<int64_t> {
-      const int b = layout_.BucketOf(key);
-      const std::string group = layout_.Group(b);
-      const std::string head_item = layout_.EntryItem(key);
-      for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-        absl::StatusOr<Items> got = h.MultiGet(group, {head_item});
-        if (!got.ok()) return got.status();
-        const McItem* item = Find(*got, head_item);
-        if (item == nullptr) return 0;
-        std::optional<McHead> head = DecodeHead(item->value);
-        if (!head || head->tombstone || !(head->meta.key == key) ||
-            head->meta.expired()) {
-          return 0;
-        }
-        absl::StatusOr<int64_t> now = Tick(h, b);
-        if (!now.ok()) return now.status();
-        head->meta.expired_at = *now;
-        absl::StatusOr<bool> swapped =
-            h.Cas(group, head_item,
-                  EncodeHead(head->meta, head->chunks, head->inline_payload),
-                  item->cas);
-        if (!swapped.ok()) return swapped.status();
-        if (*swapped) return 1;
-      }
-      return Contention("expire", key);
-    });
+    return VoidKey(Key(selector.scope, *selector.name), /*remove=*/false);
   }
 
   absl::StatusOr<int64_t> Delete(const Selector& selector) override {
     if (!selector.name) {
       return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
     }
-    const Key key(selector.scope, *selector.name);
-    absl::StatusOr<Removed> removed = RemoveHeads({{key, 0}});
-    if (!removed.ok()) return removed.status();
-    return removed->count;
+    return VoidKey(Key(selector.scope, *selector.name), /*remove=*/true);
   }
 
   absl::StatusOr<Removed> RemoveIfUnchanged(
@@ -807,6 +802,82 @@ class MemcachedStore : public Store {
       }
     }
     return written;
+  }
+
+  // When the head was voided by Expire or Delete (0: never).
+  static int64_t VoidedAt(const McHead& head, const Key& key) {
+    if (head.tombstone) return head.voided_at;
+    return head.meta.key == key ? head.meta.expired_at : 0;
+  }
+
+  // Expire (remove: false) or Delete of one key: see Expire. Returns 1 when
+  // an entry was newly expired or removed.
+  absl::StatusOr<int64_t> VoidKey(const Key& key, bool remove) {
+    const int b = layout_.BucketOf(key);
+    const std::string group = layout_.Group(b);
+    const std::string head_item = layout_.EntryItem(key);
+    absl::StatusOr<int64_t> count =
+        pool_->With([&](McHandle& h) -> absl::StatusOr<int64_t> {
+          absl::StatusOr<int64_t> now = Tick(h, b);
+          if (!now.ok()) return now.status();
+          if (absl::Status s = VoidLease(h, group, key); !s.ok()) return s;
+          for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+            absl::StatusOr<Items> got = h.MultiGet(group, {head_item});
+            if (!got.ok()) return got.status();
+            const McItem* item = Find(*got, head_item);
+            std::optional<McHead> head;
+            if (item != nullptr) head = DecodeHead(item->value);
+            const bool live = head && !head->tombstone && head->meta.key == key;
+            if (head && VoidedAt(*head, key) >= *now) return 0;
+            std::string value;
+            int64_t result = 0;
+            if (live && !remove) {
+              result = head->meta.expired() ? 0 : 1;
+              head->meta.expired_at = *now;
+              value =
+                  EncodeHead(head->meta, head->chunks, head->inline_payload);
+            } else {
+              result = live ? 1 : 0;
+              value = TombstoneHead(*now);
+            }
+            const time_t exptime = live && !remove ? 0 : kVoidSeconds;
+            absl::StatusOr<bool> written =
+                item == nullptr
+                    ? h.Add(group, head_item, value, exptime)
+                    : h.Cas(group, head_item, value, item->cas, exptime);
+            if (!written.ok()) return written.status();
+            if (!*written) continue;
+            if (live && remove) {
+              for (int c = 0; c < head->chunks; ++c) {
+                (void)h.Delete(group,
+                               layout_.ChunkItem(key, head->meta.mtime, c));
+              }
+            }
+            return result;
+          }
+          return Contention(remove ? "delete" : "expire", key);
+        });
+    watchers_.Notify(key.encoded());
+    return count;
+  }
+
+  // Ends whatever lease `key` has (by CAS, to a released record).
+  absl::Status VoidLease(McHandle& h, const std::string& group,
+                         const Key& key) {
+    const std::string item = layout_.LeaseItem(key);
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      absl::StatusOr<Items> got = h.MultiGet(group, {item});
+      if (!got.ok()) return got.status();
+      const McItem* found = Find(*got, item);
+      if (found == nullptr || !DecodeLease(found->value)) {
+        return absl::OkStatus();
+      }
+      absl::StatusOr<bool> swapped =
+          h.Cas(group, item, kReleasedLease, found->cas, kReleasedSeconds);
+      if (!swapped.ok()) return swapped.status();
+      if (*swapped) return absl::OkStatus();
+    }
+    return Contention("void lease", key);
   }
 
   // Deletes the lease item if `token` holds it.

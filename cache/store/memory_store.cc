@@ -303,16 +303,24 @@ class MemoryStore : public Store {
   }
 
   // Applies `fn` to each selected entry under its shard's lock; counts the
-  // calls that return true.
+  // calls that return true. Also voids every lease of a selected key (an
+  // Expire or Delete ends generations in flight: their commits are
+  // LEASE_LOST), and then wakes the waiters of those keys.
   template <typename Fn>
   int64_t ForSelected(const Selector& selector, Fn fn) {
     int64_t count = 0;
+    std::vector<std::string> voided;
     if (selector.name.has_value()) {
       Key key(selector.scope, *selector.name);
       Shard& shard = ShardFor(key);
-      absl::MutexLock lock(&shard.mu);
-      auto it = shard.items.find(key.encoded());
-      if (it != shard.items.end() && fn(shard, it->second)) ++count;
+      {
+        absl::MutexLock lock(&shard.mu);
+        auto it = shard.items.find(key.encoded());
+        if (it != shard.items.end() && fn(shard, it->second)) ++count;
+        if (shard.leases.erase(key.encoded()) > 0)
+          voided.push_back(key.encoded());
+      }
+      for (const std::string& k : voided) watchers_.Notify(k);
       return count;
     }
     std::string begin = EncodedPrefix(selector.scope, selector.prefix);
@@ -326,7 +334,16 @@ class MemoryStore : public Store {
       for (const std::string& k : keys) {
         if (fn(shard, shard.items.at(k))) ++count;
       }
+      for (auto it = shard.leases.begin(); it != shard.leases.end();) {
+        if (absl::StartsWith(it->first, begin)) {
+          voided.push_back(it->first);
+          shard.leases.erase(it++);
+        } else {
+          ++it;
+        }
+      }
     }
+    for (const std::string& k : voided) watchers_.Notify(k);
     return count;
   }
 

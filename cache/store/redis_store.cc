@@ -130,10 +130,11 @@ class RedisStore : public Store {
   absl::StatusOr<Grant> AcquireLease(const Key& key, int64_t seen_mtime,
                                      absl::Duration lease_time) override {
     std::vector<std::string> k = KeysFor(key);
-    absl::StatusOr<RedisReply> r = router_->Run(
-        RedisScript::kAcquire, k,
-        {absl::StrCat(seen_mtime),
-         absl::StrCat(absl::ToInt64Microseconds(lease_time)), NewLeaseToken()});
+    absl::StatusOr<RedisReply> r =
+        router_->Run(RedisScript::kAcquire, k,
+                     {absl::StrCat(seen_mtime),
+                      absl::StrCat(absl::ToInt64Microseconds(lease_time)),
+                      NewLeaseToken(), std::string(key.name())});
     if (!r.ok()) return r.status();
     Grant grant;
     std::string what = r->size() > 0 ? ReplyString(r->at(0)) : "";
@@ -179,9 +180,10 @@ class RedisStore : public Store {
 
   absl::StatusOr<bool> Release(const Key& key,
                                absl::string_view token) override {
-    absl::StatusOr<RedisReply> r =
-        router_->Run(RedisScript::kRelease, {KeysFor(key)[1]},
-                     {std::string(token), channel_, key.encoded()});
+    std::vector<std::string> k = KeysFor(key);
+    absl::StatusOr<RedisReply> r = router_->Run(
+        RedisScript::kRelease, {k[1], k[10]},
+        {std::string(token), channel_, key.encoded(), std::string(key.name())});
     if (!r.ok()) return r.status();
     return r->integer() == 1;
   }
@@ -196,15 +198,18 @@ class RedisStore : public Store {
   absl::StatusOr<int64_t> Expire(const Selector& selector) override {
     return ForSelected(selector, [&](const Key& key) {
       std::vector<std::string> k = KeysFor(key);
-      return router_->Script(RedisScript::kExpire, {k[0], k[3]}, {});
+      return router_->Script(
+          RedisScript::kExpire, {k[0], k[3], k[1], k[10]},
+          {std::string(key.name()), channel_, key.encoded()});
     });
   }
 
   absl::StatusOr<int64_t> Delete(const Selector& selector) override {
     return ForSelected(selector, [&](const Key& key) {
       std::vector<std::string> k = KeysFor(key);
-      return router_->Script(RedisScript::kDelete, {k[0], k[4], k[5], k[7]},
-                             {std::string(key.name())});
+      return router_->Script(
+          RedisScript::kDelete, {k[0], k[4], k[5], k[7], k[1], k[10]},
+          {std::string(key.name()), channel_, key.encoded()});
     });
   }
 
@@ -350,7 +355,7 @@ class RedisStore : public Store {
             CopyKey(b, ScopeExpiryKey(key.scope())), BucketKey(b, "xt")};
   }
   // entry, lease, tag hash, clock, names, mtimes, scopes, usage, copy of
-  // "all", copy of "scope:S" (the KEYS of the write scripts).
+  // "all", copy of "scope:S", lease index (the KEYS of the write scripts).
   std::vector<std::string> KeysFor(const Key& key) const {
     int b = BucketOf(key);
     std::vector<std::string> r = ReadKeys(key);
@@ -363,7 +368,8 @@ class RedisStore : public Store {
             BucketKey(b, "s"),
             BucketKey(b, "u"),
             std::move(r[2]),
-            std::move(r[3])};
+            std::move(r[3]),
+            ScopeKey(b, "l", key.scope())};
   }
   // The read of `key`: MGET of entry, lease and the two copies; or, for a
   // key this node has seen stored with tags, kReadTagged, which also reads
@@ -432,6 +438,25 @@ class RedisStore : public Store {
       if (absl::Status s = flush(); !s.ok()) return s;
       return count;
     }
+    // Keys with a lease first, then keys with an entry: a commit moves a
+    // key from the first to the second in one step, so none is missed.
+    std::vector<RedisCmd> leased;
+    for (int b = 0; b < options_.buckets; ++b) {
+      std::string li = ScopeKey(b, "l", selector.scope);
+      leased.push_back(
+          {li,
+           {"ZRANGEBYLEX", li,
+            selector.prefix.empty() ? "-" : "[" + selector.prefix,
+            selector.prefix.empty() ? "+" : "(" + selector.prefix + "\xff"}});
+    }
+    absl::StatusOr<std::vector<RedisReply>> names = router_->ExecMany(leased);
+    if (!names.ok()) return names.status();
+    for (const RedisReply& r : *names) {
+      for (size_t i = 0; i < r.size(); ++i) {
+        cmds.push_back(make(Key(selector.scope, ReplyString(r.at(i)))));
+      }
+    }
+    if (absl::Status s = flush(); !s.ok()) return s;
     ScanRequest scan{selector.scope, selector.prefix, "", 1000};
     for (;;) {
       bool more = false;

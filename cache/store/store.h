@@ -177,7 +177,10 @@ class Store {
   virtual void CancelWaits() = 0;
 
   // Soft-expires (marks) or physically deletes the selected entries.
-  // Returns how many were affected.
+  // Returns how many were affected. Both void the leases of the selected
+  // keys, with or without an entry (Facebook's leases: a delete voids the
+  // token): a lease granted before the call commits as kLeaseLost, the key
+  // may be leased again at once, and its watchers are called.
   virtual absl::StatusOr<int64_t> Expire(const Selector& selector) = 0;
   virtual absl::StatusOr<int64_t> Delete(const Selector& selector) = 0;
 

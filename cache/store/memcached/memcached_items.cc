@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -155,11 +156,19 @@ std::string EncodeHead(const EntryMeta& meta, int chunks,
   return w.Take();
 }
 
-std::string TombstoneHead() { return std::string(kTombstone); }
+std::string TombstoneHead(int64_t voided_at) {
+  if (voided_at <= 0) return std::string(kTombstone);
+  return absl::StrCat(kTombstone, voided_at);
+}
 
 std::optional<McHead> DecodeHead(absl::string_view value) {
   McHead head;
-  if (value == kTombstone) {
+  if (absl::StartsWith(value, kTombstone)) {
+    absl::string_view at = value.substr(kTombstone.size());
+    if (!at.empty() &&
+        (!absl::SimpleAtoi(at, &head.voided_at) || head.voided_at < 0)) {
+      return std::nullopt;
+    }
     head.tombstone = true;
     return head;
   }

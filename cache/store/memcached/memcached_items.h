@@ -54,11 +54,14 @@ struct McHead {
   int chunks = 0;
   std::string inline_payload;
   bool tombstone = false;
+  // A tombstone left by Delete or Expire: the cluster time of that call. A
+  // lease granted before it cannot commit (0: left by a purge).
+  int64_t voided_at = 0;
 };
 
 std::string EncodeHead(const EntryMeta& meta, int chunks,
                        absl::string_view inline_payload);
-std::string TombstoneHead();
+std::string TombstoneHead(int64_t voided_at = 0);
 // nullopt: not a head this program wrote (corrupt or foreign): a miss.
 std::optional<McHead> DecodeHead(absl::string_view value);
 

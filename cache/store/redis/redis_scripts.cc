@@ -64,7 +64,9 @@ local function ensure_tags(tk, clock)
 end
 -- KEYS of the write scripts: 1 entry, 2 lease, 3 tag hash, 4 clock, 5 name
 -- index, 6 mtime index, 7 scopes, 8 usage, 9 copy of "all", 10 copy of
--- "scope:S". Made sure of before the event time of a grant or write.
+-- "scope:S", 11 lease index (names with a lease, so that Expire and Delete
+-- by prefix find generations in flight). Made sure of before the event time
+-- of a grant or write.
 local function ensure_expiry(k)
   ensure_tags(k[3], k[4])
   ensure_copy(k[9], k[4])
@@ -89,6 +91,12 @@ local function remove_entry(e, n, t, u, name)
     redis.call('HINCRBY', u, 'bytes', -z)
   end
   return z
+end
+-- Ends the lease of a key that is expired or deleted: a generation in flight
+-- can no longer commit (LEASE_LOST), and its waiters are woken.
+local function void_lease(l, li, name, channel, key)
+  redis.call('ZREM', li, name)
+  if redis.call('DEL', l) == 1 then redis.call('PUBLISH', channel, key) end
 end
 local function write_entry(k, scope, name, mtime, now, ttl, payload, ct, tags, crc)
   remove_entry(k[1], k[5], k[6], k[8], name)
@@ -136,7 +144,7 @@ return {e or false, redis.call('GET', KEYS[2]) or false,
         redis.call('GET', KEYS[4]) or false, xs}
 )lua",
     // kAcquire. KEYS: as the write scripts. ARGV: seen mtime, lease us,
-    // token. The expiry copies are made sure of before the grant, so that
+    // token, name. The expiry copies are made sure of before the grant, so that
     // a copy made now is older than the entry this lease will write.
     R"lua(
 local h = header(KEYS[1])
@@ -151,6 +159,7 @@ local lapses = now + tonumber(ARGV[2])
 -- A lapsed lease record is kept a while, so its old holder gets LEASE_LOST.
 redis.call('SET', KEYS[2], ARGV[3] .. ' ' .. s(now) .. ' ' .. s(lapses), 'PX',
            math.floor(tonumber(ARGV[2]) / 1000) * 2 + 60000)
+redis.call('ZADD', KEYS[11], 0, ARGV[4])
 local takeover = '0'
 if t then takeover = '1' end
 return {'granted', ARGV[3], s(now), s(lapses), takeover}
@@ -161,6 +170,7 @@ return {'granted', ARGV[3], s(now), s(lapses), takeover}
 local t, granted = lease(KEYS[2])
 if t ~= ARGV[1] then return {'lost'} end
 redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[11], ARGV[8])
 local h = header(KEYS[1])
 local out
 if h and h_mtime(h) > granted then
@@ -187,23 +197,30 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 return s(now)
 )lua",
-    // kRelease. KEYS: lease. ARGV: token, channel, encoded key.
+    // kRelease. KEYS: lease, lease index. ARGV: token, channel, encoded key,
+    // name.
     R"lua(
 if lease(KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[4])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 )lua",
-    // kExpire. KEYS: entry, clock.
+    // kExpire. KEYS: entry, clock, lease, lease index. ARGV: name, channel,
+    // encoded key. Voids the key's lease (its commit is LEASE_LOST) and
+    // wakes its waiters.
     R"lua(
+void_lease(KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])
 local h = header(KEYS[1])
 if not h or h_expired(h) ~= 0 then return 0 end
 redis.call('SETRANGE', KEYS[1], 42,
            string.format('%020.0f', next_event(KEYS[2])))
 return 1
 )lua",
-    // kDelete. KEYS: entry, name index, mtime index, usage. ARGV: name.
+    // kDelete. KEYS: entry, name index, mtime index, usage, lease, lease
+    // index. ARGV: name, channel, encoded key. Voids the lease as kExpire.
     R"lua(
+void_lease(KEYS[5], KEYS[6], ARGV[1], ARGV[2], ARGV[3])
 if remove_entry(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1]) then return 1 end
 return 0
 )lua",
