@@ -73,6 +73,12 @@ int ServerProcess::Stop() {
   return status;
 }
 
+void ServerProcess::Kill() {
+  if (pid_ < 0) return;
+  KillAndReap(pid_);
+  pid_ = -1;
+}
+
 ServerProcess::~ServerProcess() { Stop(); }
 
 ShellResult Shell(const std::string& command) {

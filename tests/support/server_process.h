@@ -23,6 +23,8 @@ class ServerProcess {
   const std::string& log_path() const { return log_path_; }
   // Sends SIGTERM and waits; returns the exit status.
   int Stop();
+  // SIGKILL (a crash: nothing is cleaned up) and reap.
+  void Kill();
 
  private:
   pid_t pid_ = -1;

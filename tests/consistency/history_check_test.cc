@@ -1,0 +1,215 @@
+// The randomized history checker (issue 12), run against every store: 16
+// clients on three nodes (one on memory) with clocks skewed by -5 s, 0 and
+// +5 s, and the fault variants: the store killed and restarted, a node
+// killed while its clients hold leases. The history is checked offline
+// (tests/consistency/history.h). Bounded: CLUSTERCACHE_HISTORY_SECONDS
+// (default 20) per run; the seed is printed and CLUSTERCACHE_HISTORY_SEED
+// replays one.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/consistency/history.h"
+#include "tests/consistency/history_run.h"
+#include "tests/support/server_process.h"
+#include "tests/support/servers.h"
+
+namespace clustercache {
+namespace {
+
+enum class Fault { kNone, kStoreRestart, kNodeKill };
+
+struct Variant {
+  const char* name;
+  const char* env;     // the shared servers' addresses ("" = own or none)
+  const char* scheme;  // --store=SCHEME + servers
+  bool ledger;
+  Fault fault;
+};
+
+int64_t EnvInt(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  int64_t out;
+  return v != nullptr && absl::SimpleAtoi(v, &out) ? out : fallback;
+}
+
+// Servers of the test's own, for the variants that kill them.
+class OwnServers {
+ public:
+  ~OwnServers() {
+    for (pid_t pid : pids_) {
+      if (pid > 0) KillAndReap(pid);
+    }
+  }
+  // A Redis on a free port; its address.
+  std::string StartRedis() {
+    ports_.push_back(FreeLoopbackPort());
+    kinds_.push_back("redis");
+    pids_.push_back(Spawn(pids_.size()));
+    return absl::StrCat("127.0.0.1:", ports_.back());
+  }
+  // Two memcached servers; "HOST:PORT,HOST:PORT".
+  std::string StartMemcachedPool() {
+    std::string pool;
+    for (int i = 0; i < 2; ++i) {
+      ports_.push_back(FreeLoopbackPort());
+      kinds_.push_back("memcached");
+      pids_.push_back(Spawn(pids_.size()));
+      absl::StrAppend(&pool, i ? "," : "", "127.0.0.1:", ports_.back());
+    }
+    return pool;
+  }
+  bool started() const {
+    for (pid_t p : pids_) {
+      if (p <= 0) return false;
+    }
+    return !pids_.empty();
+  }
+  // Kills server 0 and starts it again, empty, on the same port.
+  void Restart(std::vector<clustercache::Fault>* faults) {
+    clustercache::Fault f{
+        absl::StrCat(kinds_[0], " server killed and restarted"),
+        MonotonicNanos(), 0};
+    KillAndReap(pids_[0]);
+    absl::SleepFor(absl::Milliseconds(500));
+    pids_[0] = Spawn(0);
+    // Clients find out within a second (memcached retries a dead server
+    // after a second; Redis connections are remade at once).
+    f.end_ns = MonotonicNanos() + absl::ToInt64Nanoseconds(absl::Seconds(2));
+    faults->push_back(f);
+  }
+
+ private:
+  pid_t Spawn(size_t i) {
+    const std::string port = std::to_string(ports_[i]);
+    if (kinds_[i] == "redis") {
+      return SpawnUntilReady({"redis-server", "--port", port, "--bind",
+                              "127.0.0.1", "--save", "", "--appendonly", "no"},
+                             "redis-cli -p " + port + " ping >/dev/null 2>&1");
+    }
+    return SpawnUntilReady(
+        {"memcached", "-l", "127.0.0.1", "-p", port, "-U", "0", "-m", "64",
+         "-u", "root"},
+        "memcstat --servers=127.0.0.1:" + port + " >/dev/null 2>&1");
+  }
+  std::vector<int> ports_;
+  std::vector<std::string> kinds_;
+  std::vector<pid_t> pids_;
+};
+
+class HistoryCheckTest : public testing::TestWithParam<Variant> {};
+
+TEST_P(HistoryCheckTest, NoAnomalies) {
+  const Variant& v = GetParam();
+  OwnServers own;
+  std::string servers;
+  if (v.fault == Fault::kStoreRestart) {
+    servers = std::string(v.scheme) == "redis://" ? own.StartRedis()
+                                                  : own.StartMemcachedPool();
+    ASSERT_TRUE(own.started()) << "could not start the test's own servers";
+  } else if (v.env[0] != '\0') {
+    CLUSTERCACHE_NEED_SERVER(shared, v.env);
+    servers = shared;
+  }
+  RunOptions run;
+  run.duration = absl::Seconds(EnvInt("CLUSTERCACHE_HISTORY_SECONDS", 20));
+  run.seed = static_cast<uint64_t>(EnvInt(
+      "CLUSTERCACHE_HISTORY_SEED", absl::ToUnixMicros(absl::Now()) % 1000000));
+  run.run_id = absl::StrCat(run.seed % 100000, getpid() % 1000);
+  std::vector<std::string> flags = {
+      absl::StrCat("--store=", v.scheme, servers)};
+  if (v.ledger) {
+    CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
+    // A database of the run's own: "all" in a ledger shared with another
+    // store (another run) is not this store's.
+    flags.push_back(absl::StrCat("--ledger=", mysql.substr(0, mysql.rfind('/')),
+                                 "/clustercache_h", run.run_id));
+  }
+  const bool memory = std::string(v.scheme) == "memory";
+  const absl::Duration lease_time =
+      v.fault == Fault::kNodeKill ? absl::Seconds(2) : absl::Seconds(60);
+  flags.push_back(
+      absl::StrCat("--lease-time=", absl::FormatDuration(lease_time)));
+  std::vector<std::string> offsets = {"-5s", "0s", "5s"};
+  if (memory) offsets = {"5s"};  // one node; its clock is the cluster's
+  absl::StatusOr<std::unique_ptr<Nodes>> nodes = Nodes::Start(flags, offsets);
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+
+  if (v.fault == Fault::kStoreRestart) {
+    run.fault = [&own](std::vector<clustercache::Fault>* faults) {
+      own.Restart(faults);
+    };
+  }
+  if (v.fault == Fault::kNodeKill) {
+    run.abandon = 0.05;
+    run.fault = [&](std::vector<clustercache::Fault>* faults) {
+      // Node 3 dies with its clients' leases; they are taken over when
+      // they lapse. It comes back a second later.
+      clustercache::Fault f{"node 3 killed and restarted", MonotonicNanos(), 0};
+      (*nodes)->Kill(2);
+      absl::SleepFor(absl::Seconds(1));
+      absl::Status s = (*nodes)->Restart(2);
+      EXPECT_TRUE(s.ok()) << s;
+      f.end_ns = MonotonicNanos();
+      faults->push_back(f);
+    };
+  }
+  std::cout << "history check " << v.name << ": seed " << run.seed
+            << " (replay with CLUSTERCACHE_HISTORY_SEED=" << run.seed << "), "
+            << absl::FormatDuration(run.duration) << std::endl;
+  RunResult result = RecordHistory(**nodes, run);
+
+  CheckOptions check;
+  check.lease_time_us = absl::ToInt64Microseconds(lease_time);
+  // Memcached's cluster time is the bucket clocks, moved by the nodes'
+  // clocks: it may stand still while the fastest node is idle and then
+  // step forward, so a lease may lapse up to the skew between nodes early.
+  check.lapse_tolerance_us =
+      std::string(v.scheme) == "memcached://" ? 10'000'000 : 200'000;
+  check.expiry_keys = result.expiry_keys;
+  check.expiry_survives_faults = v.ledger;
+  CheckReport report = CheckHistory(result.history, check);
+  std::cout << result.counts << Summarize(report) << std::endl;
+  EXPECT_GT(report.hits, 100) << "too little happened to judge";
+  EXPECT_GT(report.leases, 100);
+  EXPECT_GT(report.invalidations, 10);
+  EXPECT_GT(report.checked_births, 10);
+  if (v.fault == Fault::kNodeKill) {
+    EXPECT_GT(report.checked_takeovers, 0);
+  }
+  EXPECT_TRUE(report.anomalies.empty())
+      << report.anomalies.size() << " anomalies (seed " << run.seed << ")\n"
+      << Summarize(report, 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, HistoryCheckTest,
+    testing::Values(Variant{"memory", "", "memory", false, Fault::kNone},
+                    Variant{"redis", "CLUSTERCACHE_TEST_REDIS", "redis://",
+                            false, Fault::kNone},
+                    Variant{"redis_cluster", "CLUSTERCACHE_TEST_REDIS_CLUSTER",
+                            "redis-cluster://", false, Fault::kNone},
+                    Variant{"memcached", "CLUSTERCACHE_TEST_MEMCACHED",
+                            "memcached://", false, Fault::kNone},
+                    Variant{"memcached_ledger", "CLUSTERCACHE_TEST_MEMCACHED",
+                            "memcached://", true, Fault::kNone},
+                    Variant{"redis_ledger", "CLUSTERCACHE_TEST_REDIS",
+                            "redis://", true, Fault::kNone},
+                    Variant{"redis_restarted", "", "redis://", false,
+                            Fault::kStoreRestart},
+                    Variant{"memcached_ledger_server_restarted", "",
+                            "memcached://", true, Fault::kStoreRestart},
+                    Variant{"redis_node_killed", "CLUSTERCACHE_TEST_REDIS",
+                            "redis://", false, Fault::kNodeKill}),
+    [](const testing::TestParamInfo<Variant>& info) {
+      return std::string(info.param.name);
+    });
+
+}  // namespace
+}  // namespace clustercache
