@@ -40,15 +40,19 @@ void RedisPool::Release(std::unique_ptr<RedisConnection> conn) {
     }
     return;
   }
+  // Back once a connection comes back whole from use: a connect alone can
+  // succeed against a server that is going down (its listen backlog), which
+  // logged a second outage for one.
+  if (down_) {
+    down_ = false;
+    LogInfo("redis ", endpoint_.ToString(), " reachable again");
+  }
   idle_.push_back(std::move(conn));
 }
 
 void RedisPool::NoteOutcome(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
-  if (status.ok() && down_) {
-    down_ = false;
-    LogInfo("redis ", endpoint_.ToString(), " reachable again");
-  } else if (!status.ok() && !down_) {
+  if (!status.ok() && !down_) {
     down_ = true;
     LogWarning("redis ", endpoint_.ToString(), " unreachable (",
                status.message(),
