@@ -134,6 +134,10 @@ class LedgerStore : public Store {
     return removed;
   }
 
+  absl::Status VoidByPrefix(const Selector& selector, bool remove) override {
+    return store_->VoidByPrefix(selector, remove);
+  }
+
   absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
                                      int64_t at) override {
     if (absl::Status s = ledger_->Ping(); !s.ok()) {
@@ -184,10 +188,20 @@ class LedgerStore : public Store {
 
   // Expire or Delete by prefix in the store itself; FAILED_PRECONDITION
   // when it cannot enumerate (or for one key: the ledger path does it).
+  // Then the store is first told to void the prefix as a whole, so that
+  // what the ledger cannot list (keys with only a lease, entries not
+  // recorded yet) is covered too; the key-by-key pass follows.
   absl::StatusOr<int64_t> ByPrefixInStore(const Selector& selector,
                                           bool remove) {
     if (selector.name) return absl::FailedPreconditionError("one key");
-    return remove ? store_->Delete(selector) : store_->Expire(selector);
+    absl::StatusOr<int64_t> n =
+        remove ? store_->Delete(selector) : store_->Expire(selector);
+    if (!absl::IsFailedPrecondition(n.status())) return n;
+    if (absl::Status s = store_->VoidByPrefix(selector, remove);
+        !s.ok() && !absl::IsUnimplemented(s)) {
+      return s;
+    }
+    return n;
   }
 
   // The keys a selector names: one, or those the ledger lists.

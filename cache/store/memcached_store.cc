@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -131,9 +132,12 @@ class MemcachedStore : public Store {
                  std::function<void(absl::StatusOr<Lookup>)> done) {
     const int b = layout_.BucketOf(key);
     std::vector<std::string> items = {
-        layout_.EntryItem(key), layout_.LeaseItem(key), layout_.ClockItem(b),
+        layout_.EntryItem(key),
+        layout_.LeaseItem(key),
+        layout_.ClockItem(b),
         layout_.CopyItem(b, kExpiryAll),
-        layout_.CopyItem(b, ScopeExpiryKey(key.scope()))};
+        layout_.CopyItem(b, ScopeExpiryKey(key.scope())),
+        layout_.VoidItem(b, key.scope())};
     reader_->Submit(
         server_of_[b], layout_.Group(b), items,
         [this, key, b, items,
@@ -147,14 +151,29 @@ class MemcachedStore : public Store {
           if (const McItem* lease = Find(*got, items[1])) {
             l.lease = DecodeLease(lease->value);
           }
+          // Voids by prefix: a voided lease is no lease; a voided entry is
+          // gone (delete) or not fresh (expire). Voids that cannot be read
+          // cannot vouch for the entry.
+          std::optional<McVoided> voided = VoidedOf(*got, items[5], key);
+          if (l.lease && voided && l.lease->granted_at < voided->any) {
+            l.lease.reset();
+          }
           const McItem* item = Find(*got, items[0]);
           if (item == nullptr) return done(std::move(l));
           std::optional<McHead> head = DecodeHead(item->value);
           if (!head || head->tombstone || !(head->meta.key == key)) {
             return done(std::move(l));
           }
+          if (voided && head->meta.mtime < voided->removed) {
+            return done(std::move(l));
+          }
+          if (voided && head->meta.mtime < voided->any) {
+            head->meta.expired_at =
+                std::max(head->meta.expired_at, voided->any);
+          }
           l.expiry.all = CopyValue(*got, items[3]);
           l.expiry.scope = CopyValue(*got, items[4]);
+          if (!voided) l.expiry.all.reset();                  // cannot tell
           if (suspect_[server_of_[b]]) l.expiry.all.reset();  // cannot tell
           std::vector<std::string> more;  // tag copies, then chunks
           for (const std::string& t : head->meta.tags) {
@@ -203,10 +222,12 @@ class MemcachedStore : public Store {
       // The copies must exist before the grant time is taken: one created
       // later would be newer than the entry, which would be stale at birth.
       if (absl::Status s = EnsureCopies(
-              h, b, {std::string(kExpiryAll), ScopeExpiryKey(key.scope())});
+              h, b, key.scope(),
+              {std::string(kExpiryAll), ScopeExpiryKey(key.scope())});
           !s.ok()) {
         return s;
       }
+      const std::string void_item = layout_.VoidItem(b, key.scope());
       for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         absl::StatusOr<int64_t> now = Tick(h, b);
         if (!now.ok()) return now.status();
@@ -217,12 +238,15 @@ class MemcachedStore : public Store {
         if (!added.ok()) return added.status();
         bool takeover = false;
         if (!*added) {
-          absl::StatusOr<Items> got = h.MultiGet(group, {lease_item});
+          absl::StatusOr<Items> got =
+              h.MultiGet(group, {lease_item, void_item});
           if (!got.ok()) return got.status();
           const McItem* item = Find(*got, lease_item);
           if (item == nullptr) continue;  // released meanwhile
           std::optional<Lease> held = DecodeLease(item->value);
-          if (held && *now < held->expires_at) {
+          std::optional<McVoided> voided = VoidedOf(*got, void_item, key);
+          if (held && *now < held->expires_at &&
+              !(voided && held->granted_at < voided->any)) {
             return Grant{GrantOutcome::kHeld, *held, false};
           }
           absl::StatusOr<bool> swapped =
@@ -263,7 +287,9 @@ class MemcachedStore : public Store {
       const std::string group = layout_.Group(b);
       const std::string lease_item = layout_.LeaseItem(key);
       const std::string head_item = layout_.EntryItem(key);
-      absl::StatusOr<Items> got = h.MultiGet(group, {lease_item, head_item});
+      const std::string void_item = layout_.VoidItem(b, key.scope());
+      absl::StatusOr<Items> got =
+          h.MultiGet(group, {lease_item, head_item, void_item});
       if (!got.ok()) return got.status();
       // Claim the lease for the commit: re-set by CAS with a lapse time far
       // enough ahead that nobody can take it over while the entry is
@@ -290,10 +316,19 @@ class MemcachedStore : public Store {
           claim_ends = absl::Now() + kCommitClaim;
           break;
         }
-        got = h.MultiGet(group, {lease_item, head_item});
+        got = h.MultiGet(group, {lease_item, head_item, void_item});
         if (!got.ok()) return got.status();
       }
-      if (absl::Status s = EnsureCopies(h, b, ExpiryKeysOf(write)); !s.ok()) {
+      // Voided by an Expire or Delete by prefix since the grant. (A void
+      // that lands after this read finds the entry older than itself.)
+      if (std::optional<McVoided> voided = VoidedOf(*got, void_item, key);
+          voided && lease->granted_at < voided->any) {
+        absl::StatusOr<bool> ended = EndLease(h, group, key, lease->token);
+        if (!ended.ok()) return ended.status();
+        return Commit{CommitOutcome::kLeaseLost, 0};
+      }
+      if (absl::Status s = EnsureCopies(h, b, key.scope(), ExpiryKeysOf(write));
+          !s.ok()) {
         return s;
       }
       EntryMeta meta =
@@ -353,7 +388,8 @@ class MemcachedStore : public Store {
           const int b = layout_.BucketOf(write.key);
           const std::string group = layout_.Group(b);
           const std::string head_item = layout_.EntryItem(write.key);
-          if (absl::Status s = EnsureCopies(h, b, ExpiryKeysOf(write));
+          if (absl::Status s =
+                  EnsureCopies(h, b, write.key.scope(), ExpiryKeysOf(write));
               !s.ok()) {
             return s;
           }
@@ -417,6 +453,38 @@ class MemcachedStore : public Store {
       return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
     }
     return VoidKey(Key(selector.scope, *selector.name), /*remove=*/true);
+  }
+
+  // Without enumerating: a void of the prefix in every bucket's list of the
+  // scope, at that bucket's time (see McVoid). Waiters here on the prefix
+  // are woken; other nodes see the list change when they poll.
+  absl::Status VoidByPrefix(const Selector& selector, bool remove) override {
+    if (selector.name) {
+      return absl::InvalidArgumentError("VoidByPrefix: a prefix, not a name");
+    }
+    int applied = 0;
+    absl::Status first_error;
+    pool_->With([&](McHandle& h) {
+      for (int b = 0; b < layout_.buckets(); ++b) {
+        absl::Status s = AddVoidTo(h, b, selector, remove);
+        if (s.ok()) {
+          ++applied;
+        } else if (first_error.ok()) {
+          first_error = s;
+        }
+      }
+      return 0;
+    });
+    const std::string begin = EncodedPrefix(selector.scope, selector.prefix);
+    for (const std::string& k : watchers_.WatchedKeys()) {
+      if (absl::StartsWith(k, begin)) watchers_.Notify(k);
+    }
+    if (applied == layout_.buckets()) return absl::OkStatus();
+    return absl::Status(
+        first_error.code(),
+        absl::StrCat(remove ? "delete" : "expire", " by prefix: applied to ",
+                     applied, " of ", layout_.buckets(), " buckets (",
+                     first_error.message(), "); ask again"));
   }
 
   absl::StatusOr<Removed> RemoveIfUnchanged(
@@ -738,14 +806,27 @@ class MemcachedStore : public Store {
   }
 
   // Creates the bucket's copies of `names` that are missing, from the
-  // expiry map.
-  absl::Status EnsureCopies(McHandle& h, int b,
+  // expiry map, and its void list of `scope`. A missing list was evicted
+  // (or never made): it is made with a void of the whole scope as an
+  // expire at the bucket's next time, so nothing older is trusted, and
+  // a grant after it is newer.
+  absl::Status EnsureCopies(McHandle& h, int b, absl::string_view scope,
                             const std::vector<std::string>& names) {
     const std::string group = layout_.Group(b);
     std::vector<std::string> items;
     for (const std::string& n : names) items.push_back(layout_.CopyItem(b, n));
+    const std::string void_item = layout_.VoidItem(b, scope);
+    items.push_back(void_item);
     absl::StatusOr<Items> got = h.MultiGet(group, items);
     if (!got.ok()) return got.status();
+    items.pop_back();
+    if (Find(*got, void_item) == nullptr) {
+      absl::StatusOr<int64_t> now = Tick(h, b);
+      if (!now.ok()) return now.status();
+      absl::StatusOr<bool> added =
+          h.Add(group, void_item, EncodeVoids({McVoid{false, *now, ""}}));
+      if (!added.ok()) return added.status();
+    }
     for (size_t i = 0; i < names.size(); ++i) {
       if (Find(*got, items[i]) != nullptr) continue;
       absl::StatusOr<int64_t> value = MasterValue(h, names[i]);
@@ -804,6 +885,18 @@ class MemcachedStore : public Store {
     return written;
   }
 
+  // What the void list `item` in `got` says of `key`; nullopt when it is
+  // missing or cannot be read (cannot tell).
+  static std::optional<McVoided> VoidedOf(const Items& got,
+                                          const std::string& item,
+                                          const Key& key) {
+    const McItem* found = Find(got, item);
+    if (found == nullptr) return std::nullopt;
+    std::optional<std::vector<McVoid>> voids = DecodeVoids(found->value);
+    if (!voids) return std::nullopt;
+    return VoidedFor(*voids, key.name());
+  }
+
   // When the head was voided by Expire or Delete (0: never).
   static int64_t VoidedAt(const McHead& head, const Key& key) {
     if (head.tombstone) return head.voided_at;
@@ -859,6 +952,37 @@ class MemcachedStore : public Store {
         });
     watchers_.Notify(key.encoded());
     return count;
+  }
+
+  // Adds a void of `selector`'s prefix to bucket b's list of its scope, by
+  // CAS. A list that cannot be read is replaced by a void of the whole
+  // scope (nothing older is trusted).
+  absl::Status AddVoidTo(McHandle& h, int b, const Selector& selector,
+                         bool remove) {
+    const std::string group = layout_.Group(b);
+    const std::string item = layout_.VoidItem(b, selector.scope);
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      absl::StatusOr<Items> got = h.MultiGet(group, {item});
+      if (!got.ok()) return got.status();
+      absl::StatusOr<int64_t> now = Tick(h, b);
+      if (!now.ok()) return now.status();
+      const McItem* found = Find(*got, item);
+      std::vector<McVoid> voids;
+      if (found != nullptr) {
+        voids = DecodeVoids(found->value)
+                    .value_or(std::vector<McVoid>{McVoid{false, *now, ""}});
+      }
+      const std::string value = EncodeVoids(
+          AddVoid(std::move(voids), {remove, *now, selector.prefix}));
+      absl::StatusOr<bool> written =
+          found == nullptr ? h.Add(group, item, value)
+                           : h.Cas(group, item, value, found->cas);
+      if (!written.ok()) return written.status();
+      if (*written) return absl::OkStatus();
+    }
+    return absl::AbortedError(absl::StrCat("void ", selector.scope, "/",
+                                           selector.prefix,
+                                           ": too many concurrent changes"));
   }
 
   // Ends whatever lease `key` has (by CAS, to a released record).
@@ -1044,16 +1168,20 @@ class MemcachedStore : public Store {
         const Key key = Key::FromEncoded(encoded);
         const std::string lease_item = layout_.LeaseItem(key);
         const std::string head_item = layout_.EntryItem(key);
+        const int b = layout_.BucketOf(key);
+        const std::string void_item = layout_.VoidItem(b, key.scope());
         absl::StatusOr<Items> got = pool_->With([&](McHandle& h) {
-          return h.MultiGet(layout_.Group(layout_.BucketOf(key)),
-                            {lease_item, head_item});
+          return h.MultiGet(layout_.Group(b),
+                            {lease_item, head_item, void_item});
         });
         if (!got.ok()) continue;
         const McItem* lease = Find(*got, lease_item);
         const bool leased = lease != nullptr && DecodeLease(lease->value);
         const McItem* head = Find(*got, head_item);
+        const McItem* voids = Find(*got, void_item);
         std::string state =
-            absl::StrCat(lease ? lease->value : "-", "|", head ? head->cas : 0);
+            absl::StrCat(lease ? lease->value : "-", "|", head ? head->cas : 0,
+                         "|", voids ? voids->cas : 0);
         auto it = last.find(encoded);
         bool changed = it == last.end() ? !leased : it->second != state;
         next[encoded] = state;

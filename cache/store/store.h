@@ -184,6 +184,20 @@ class Store {
   virtual absl::StatusOr<int64_t> Expire(const Selector& selector) = 0;
   virtual absl::StatusOr<int64_t> Delete(const Selector& selector) = 0;
 
+  // For a store that cannot enumerate (memcached): makes an Expire
+  // (remove: false) or Delete of every key of `selector`'s prefix take
+  // effect without listing them: leases granted before the call are void
+  // and entries written before it are not fresh (remove: gone). A decorator
+  // that lists the keys (LedgerStore) calls it before its own pass, so keys
+  // it cannot list (a lease and no entry yet, an entry not recorded yet)
+  // are covered too. Stores that enumerate answer Unimplemented: their
+  // Expire and Delete do this.
+  virtual absl::Status VoidByPrefix(const Selector& selector, bool remove) {
+    (void)selector;
+    (void)remove;
+    return absl::UnimplementedError("VoidByPrefix: the store enumerates");
+  }
+
   // Removes each entry only if its mtime is still the one given.
   virtual absl::StatusOr<Removed> RemoveIfUnchanged(
       const std::vector<KeyVersion>& keys) = 0;

@@ -1,5 +1,6 @@
 #include "cache/store/memcached/memcached_items.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
@@ -130,6 +131,10 @@ std::string McLayout::CopyItem(int bucket, absl::string_view expiry_key) const {
   return absl::StrCat(prefix_, ":x:", bucket, ":", expiry_key);
 }
 
+std::string McLayout::VoidItem(int bucket, absl::string_view scope) const {
+  return absl::StrCat(prefix_, ":v:", bucket, ":", scope);
+}
+
 std::string McLayout::MasterGroup() const {
   return absl::StrCat(prefix_, ".xm");
 }
@@ -242,6 +247,63 @@ std::optional<int64_t> DecodeCounter(absl::string_view value) {
     return std::nullopt;
   }
   return static_cast<int64_t>(v);
+}
+
+// One void a line: "d|x TIME PREFIX" (names hold no newline).
+std::string EncodeVoids(const std::vector<McVoid>& voids) {
+  std::string out = "V1\n";
+  for (const McVoid& v : voids) {
+    absl::StrAppend(&out, v.remove ? "d " : "x ", v.at, " ", v.prefix, "\n");
+  }
+  return out;
+}
+
+std::optional<std::vector<McVoid>> DecodeVoids(absl::string_view value) {
+  if (!absl::ConsumePrefix(&value, "V1\n")) return std::nullopt;
+  std::vector<McVoid> voids;
+  for (absl::string_view line :
+       absl::StrSplit(value, '\n', absl::SkipEmpty())) {
+    if (voids.size() >= kMaxVoids || line.size() < 4 || line[1] != ' ' ||
+        (line[0] != 'd' && line[0] != 'x')) {
+      return std::nullopt;
+    }
+    size_t space = line.find(' ', 2);
+    McVoid v;
+    v.remove = line[0] == 'd';
+    if (space == absl::string_view::npos ||
+        !absl::SimpleAtoi(line.substr(2, space - 2), &v.at) || v.at < 0) {
+      return std::nullopt;
+    }
+    v.prefix = std::string(line.substr(space + 1));
+    voids.push_back(std::move(v));
+  }
+  return voids;
+}
+
+std::vector<McVoid> AddVoid(std::vector<McVoid> voids, McVoid add) {
+  voids.push_back(std::move(add));
+  if (voids.size() <= kMaxVoids) return voids;
+  // Fold the oldest into one expire of the whole scope at the latest time
+  // folded: what they voided stays not fresh (a folded delete leaves stale
+  // copies, never fresh ones), and so does more of the scope.
+  std::sort(voids.begin(), voids.end(),
+            [](const McVoid& a, const McVoid& b) { return a.at < b.at; });
+  const size_t fold = voids.size() - kMaxVoids + 1;
+  McVoid floor;
+  for (size_t i = 0; i < fold; ++i) floor.at = std::max(floor.at, voids[i].at);
+  std::vector<McVoid> out = {floor};
+  out.insert(out.end(), voids.begin() + fold, voids.end());
+  return out;
+}
+
+McVoided VoidedFor(const std::vector<McVoid>& voids, absl::string_view name) {
+  McVoided out;
+  for (const McVoid& v : voids) {
+    if (!absl::StartsWith(name, v.prefix)) continue;
+    out.any = std::max(out.any, v.at);
+    if (v.remove) out.removed = std::max(out.removed, v.at);
+  }
+  return out;
 }
 
 }  // namespace clustercache

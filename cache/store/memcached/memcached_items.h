@@ -7,6 +7,7 @@
 //   p:l:<id>             lease: token, grant time, lapse time
 //   p:c:<b>              bucket clock (a counter, microseconds)
 //   p:x:<b>:<expiry key> the bucket's copy of an expiry key (decimal)
+//   p:v:<b>:<scope>      the bucket's prefix voids of a scope (McVoid)
 //   p:xm                 every expiry key's latest value (group "p.xm")
 // <id> is "scope/name" when that is short printable ASCII, else
 // "scope#<128-bit hash>"; the head holds the whole key and a read checks it,
@@ -18,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "cache/entry.h"
@@ -38,6 +40,7 @@ class McLayout {
   std::string LeaseItem(const Key& key) const;
   std::string ClockItem(int bucket) const;
   std::string CopyItem(int bucket, absl::string_view expiry_key) const;
+  std::string VoidItem(int bucket, absl::string_view scope) const;
   std::string MasterGroup() const;
   std::string MasterItem() const;
 
@@ -74,6 +77,31 @@ std::optional<std::map<std::string, int64_t>> DecodeExpiryMap(
     absl::string_view value);
 
 std::optional<int64_t> DecodeCounter(absl::string_view value);
+
+// An Expire or Delete by prefix (or of a whole scope: prefix "") that
+// memcached could not apply key by key (it cannot enumerate): every entry
+// of the prefix older than `at` is not fresh (expire) or gone (delete), and
+// every lease of it granted before `at` is void.
+struct McVoid {
+  bool remove = false;
+  int64_t at = 0;
+  std::string prefix;
+};
+// What the voids of one bucket and scope say of one name: the latest void
+// time of any kind, and of deletes.
+struct McVoided {
+  int64_t any = 0;
+  int64_t removed = 0;
+};
+// At most kMaxVoids are kept: older ones are folded into one void of the
+// whole scope at the latest time folded (never less than was voided).
+inline constexpr size_t kMaxVoids = 64;
+std::string EncodeVoids(const std::vector<McVoid>& voids);
+// nullopt: not a list this program wrote (corrupt): cannot tell.
+std::optional<std::vector<McVoid>> DecodeVoids(absl::string_view value);
+// `voids` plus `add`, folded to at most kMaxVoids.
+std::vector<McVoid> AddVoid(std::vector<McVoid> voids, McVoid add);
+McVoided VoidedFor(const std::vector<McVoid>& voids, absl::string_view name);
 
 }  // namespace clustercache
 

@@ -546,6 +546,72 @@ TEST_F(MemcachedStoreTest, AfterARestartEntriesOfASlowNodeAreFreshAtBirth) {
   EXPECT_EQ(stale_at_birth, 0) << "of " << keys.size() << " keys";
 }
 
+// Issue 12 item 5 without enumeration: a void by prefix reaches entries
+// and leases that no ledger lists (written behind the ledger's back here),
+// and nothing outside the prefix.
+TEST_F(MemcachedStoreTest, AVoidByPrefixReachesWhatNoLedgerLists) {
+  Open();
+  const Key in("content-view", "a/1"), leased("content-view", "a/2"),
+      outside("content-view", "b/1"), deleted("content-view", "c/1");
+  ASSERT_TRUE(store_->Put(WriteOf(in, "v")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(outside, "v")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(deleted, "v")).ok());
+  absl::StatusOr<Grant> g = store_->AcquireLease(leased, 0, absl::Seconds(60));
+  ASSERT_TRUE(g.ok() && g->outcome == GrantOutcome::kGranted);
+  ASSERT_TRUE(
+      store_->VoidByPrefix({"content-view", std::nullopt, "a/"}, false).ok());
+  ASSERT_TRUE(
+      store_->VoidByPrefix({"content-view", std::nullopt, "c/"}, true).ok());
+  absl::StatusOr<Lookup> l = store_->Read(in);
+  ASSERT_TRUE(l.ok() && l->entry != nullptr);
+  EXPECT_FALSE(Fresh(*l)) << "expired by prefix";
+  EXPECT_EQ(*l->entry->payload, "v") << "kept as a stale copy";
+  l = store_->Read(deleted);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->entry, nullptr) << "deleted by prefix";
+  l = store_->Read(outside);
+  ASSERT_TRUE(l.ok());
+  EXPECT_TRUE(Fresh(*l)) << "outside the prefix";
+  l = store_->Read(leased);
+  ASSERT_TRUE(l.ok());
+  EXPECT_FALSE(l->lease.has_value()) << "a voided lease reads as none";
+  absl::StatusOr<Commit> c =
+      store_->CommitLeased(WriteOf(leased, "late"), g->lease.token);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->outcome, CommitOutcome::kLeaseLost);
+  // After the void, everything works as before.
+  g = store_->AcquireLease(leased, 0, absl::Seconds(60));
+  ASSERT_TRUE(g.ok() && g->outcome == GrantOutcome::kGranted);
+  c = store_->CommitLeased(WriteOf(leased, "new"), g->lease.token);
+  ASSERT_TRUE(c.ok() && c->outcome == CommitOutcome::kStored);
+  ASSERT_TRUE(store_->Put(WriteOf(in, "v2")).ok());
+  for (const Key& k : {in, leased}) {
+    l = store_->Read(k);
+    ASSERT_TRUE(l.ok());
+    EXPECT_TRUE(Fresh(*l)) << k.ToString();
+  }
+}
+
+// The list of voids stays bounded: past kMaxVoids the oldest fold into one
+// void of the whole scope, which leaves nothing older fresh.
+TEST_F(MemcachedStoreTest, ManyVoidsFoldWithoutRevivingAnything) {
+  std::vector<McVoid> voids;
+  for (int i = 0; i < 100; ++i) {
+    voids = AddVoid(std::move(voids),
+                    {i % 2 == 0, 1000 + i, absl::StrCat("p", i, "/")});
+  }
+  EXPECT_EQ(voids.size(), kMaxVoids);
+  std::optional<std::vector<McVoid>> back = DecodeVoids(EncodeVoids(voids));
+  ASSERT_TRUE(back.has_value());
+  for (int i = 0; i < 100; ++i) {
+    McVoided v = VoidedFor(*back, absl::StrCat("p", i, "/x"));
+    EXPECT_GE(v.any, 1000 + i) << "void " << i << " was lost in folding";
+  }
+  EXPECT_FALSE(DecodeVoids("V1\nq 1 x\n").has_value())
+      << "garbage: cannot tell";
+  EXPECT_FALSE(DecodeVoids("garbage").has_value());
+}
+
 TEST_F(MemcachedStoreTest, AFreshHitSendsNothingToTheLedger) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   std::unique_ptr<TcpProxy> proxy;
