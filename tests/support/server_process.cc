@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -28,7 +29,12 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   auto server = std::unique_ptr<ServerProcess>(new ServerProcess());
   server->log_path_ = absl::StrCat(testing::TempDir(), "/clustercached-",
                                    getpid(), "-", counter++, ".log");
-  std::vector<std::string> args = {CLUSTERCACHED_BIN, "--listen=127.0.0.1:0"};
+  // CLUSTERCACHE_SERVER_BIN runs the tests against another build (e.g. the
+  // history checker against an older clustercached).
+  const char* other = std::getenv("CLUSTERCACHE_SERVER_BIN");
+  std::vector<std::string> args = {
+      other != nullptr && *other != '\0' ? other : CLUSTERCACHED_BIN,
+      "--listen=127.0.0.1:0"};
   args.insert(args.end(), flags.begin(), flags.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());

@@ -1,6 +1,7 @@
 // ServerProcess: a clustercached child process for tests. Starts the built
-// binary on 127.0.0.1:0 with extra flags, learns its port from the start-up
-// log, and stops it (SIGTERM, then waits) when destroyed.
+// binary (or $CLUSTERCACHE_SERVER_BIN) on 127.0.0.1:0 with extra flags, learns
+// its port from the start-up log, and stops it (SIGTERM, then waits) when
+// destroyed.
 #ifndef CLUSTERCACHE_TESTS_SUPPORT_SERVER_PROCESS_H_
 #define CLUSTERCACHE_TESTS_SUPPORT_SERVER_PROCESS_H_
 
