@@ -632,7 +632,10 @@ class MemcachedStore : public Store {
         continue;  // another node made it first
       }
       const int64_t ticked = static_cast<int64_t>(**t);
-      if (ticked >= local) return ticked;
+      if (ticked >= local) {
+        NoteRunaway(b, ticked, local);
+        return ticked;
+      }
       // Behind this node's clock: move it to `local` by CAS; the value is
       // ours alone if the CAS lands (any other tick changes the item).
       absl::StatusOr<Items> got = h.MultiGet(group, {item});
@@ -648,6 +651,24 @@ class MemcachedStore : public Store {
     }
     return absl::AbortedError(absl::StrCat("cluster time of bucket ", b,
                                            ": too many concurrent changes"));
+  }
+
+  // A bucket clock far ahead of this node's clock was raised by an older
+  // version's read-then-add (or by hand): it never comes back by itself.
+  // Said once a minute: what it is and how to clear it.
+  void NoteRunaway(int b, int64_t ticked, int64_t local) {
+    constexpr int64_t kFarAhead = int64_t{3600} * 1'000'000;
+    if (ticked - local < kFarAhead) return;
+    int64_t last = runaway_logged_at_.load();
+    if (local - last < 60'000'000 ||
+        !runaway_logged_at_.compare_exchange_strong(last, local)) {
+      return;
+    }
+    LogError("memcached: cluster time of bucket ", b, " is ",
+             absl::FormatDuration(absl::Microseconds(ticked - local)),
+             " ahead of this node's clock; leases, TTLs and max-age do not "
+             "work there. Flush the pool (memcflush) and reset the expiry "
+             "keys to clear it");
   }
 
   // Creates bucket b's clock (new pool, restarted server, evicted clock) at
@@ -1206,6 +1227,7 @@ class MemcachedStore : public Store {
   // the resync is done.
   std::vector<std::atomic<bool>> suspect_;
   KeyWatchers watchers_;
+  std::atomic<int64_t> runaway_logged_at_{0};
   std::atomic<bool> stop_{false};
   std::thread poller_;
 };

@@ -612,6 +612,27 @@ TEST_F(MemcachedStoreTest, ManyVoidsFoldWithoutRevivingAnything) {
   EXPECT_FALSE(DecodeVoids("garbage").has_value());
 }
 
+// A pool whose clocks an older version ran away with does not heal by
+// itself: the node says so, and how to clear it.
+TEST_F(MemcachedStoreTest, ARunawayBucketClockIsReported) {
+  Open();
+  const Key key("content-view", "k");
+  McLayout layout(prefix_, kBuckets);
+  const int b = layout.BucketOf(key);
+  const int64_t years57 = int64_t{57} * 365 * 24 * 3600 * 1'000'000;
+  ASSERT_TRUE(raw_->With([&](McHandle& h) {
+                    return h.Set(layout.Group(b), layout.ClockItem(b),
+                                 absl::StrCat(absl::ToUnixMicros(absl::Now()) +
+                                              years57));
+                  })
+                  .ok());
+  testing::internal::CaptureStderr();
+  ASSERT_TRUE(store_->Put(WriteOf(key, "v")).ok());
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("ahead of this node's clock"), std::string::npos) << err;
+  EXPECT_NE(err.find("memcflush"), std::string::npos) << err;
+}
+
 TEST_F(MemcachedStoreTest, AFreshHitSendsNothingToTheLedger) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   std::unique_ptr<TcpProxy> proxy;
