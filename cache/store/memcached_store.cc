@@ -612,42 +612,46 @@ class MemcachedStore : public Store {
     return DecodeCounter(found->value);
   }
 
-  // The next cluster time of bucket `b`: unique within the bucket, never
-  // behind this node's clock, and above every expiry value when the clock
-  // is (re)created. Never raised by read-then-add: an `incr` by one, or a
-  // CAS to this node's clock when the counter is behind it. So cluster time
-  // runs ahead of the fastest node's clock by at most one microsecond per
-  // tick taken within the same microsecond.
+  // The next cluster time of bucket `b`: unique within the bucket, at least
+  // this node's clock unless other ticks raced it (then just above theirs),
+  // and above every expiry value when the clock is (re)created. Never
+  // raised by read-then-add: one CAS to max(counter + 1, node clock); if
+  // another tick changed the counter meanwhile, an `incr` by one (atomic,
+  // unique; it may lag the node's clock by the ticks that raced). So every
+  // tick ends in at most three round trips, and cluster time runs ahead of
+  // the fastest node's clock by at most one microsecond per tick taken in
+  // the same microsecond.
   absl::StatusOr<int64_t> Tick(McHandle& h, int b) {
     const std::string group = layout_.Group(b);
     const std::string item = layout_.ClockItem(b);
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
       const int64_t local = clock_->NowMicros();
-      absl::StatusOr<std::optional<uint64_t>> t = h.Increment(group, item, 1);
-      if (!t.ok()) return t.status();
-      if (!*t) {
+      absl::StatusOr<Items> got = h.MultiGet(group, {item});
+      if (!got.ok()) return got.status();
+      const McItem* current = Find(*got, item);
+      std::optional<int64_t> v;
+      if (current != nullptr) v = DecodeCounter(current->value);
+      if (current == nullptr || !v) {
+        if (current != nullptr) {  // not a counter: made again
+          (void)h.Delete(group, item);
+        }
         absl::StatusOr<std::optional<int64_t>> made = MakeClock(h, b, local);
         if (!made.ok()) return made.status();
         if (**made > 0) return **made;
         continue;  // another node made it first
       }
-      const int64_t ticked = static_cast<int64_t>(**t);
-      if (ticked >= local) {
-        NoteRunaway(b, ticked, local);
-        return ticked;
-      }
-      // Behind this node's clock: move it to `local` by CAS; the value is
-      // ours alone if the CAS lands (any other tick changes the item).
-      absl::StatusOr<Items> got = h.MultiGet(group, {item});
-      if (!got.ok()) return got.status();
-      const McItem* current = Find(*got, item);
-      if (current == nullptr) continue;
-      std::optional<int64_t> v = DecodeCounter(current->value);
-      if (v && *v >= local) continue;  // raised meanwhile: tick again
+      const int64_t next = std::max(*v + 1, local);
       absl::StatusOr<bool> swapped =
-          h.Cas(group, item, absl::StrCat(local), current->cas);
+          h.Cas(group, item, absl::StrCat(next), current->cas);
       if (!swapped.ok()) return swapped.status();
-      if (*swapped) return local;
+      if (*swapped) {
+        NoteRunaway(b, next, local);
+        return next;
+      }
+      absl::StatusOr<std::optional<uint64_t>> t = h.Increment(group, item, 1);
+      if (!t.ok()) return t.status();
+      if (*t) return static_cast<int64_t>(**t);
+      // Gone meanwhile (evicted, flushed): make it again.
     }
     return absl::AbortedError(absl::StrCat("cluster time of bucket ", b,
                                            ": too many concurrent changes"));
