@@ -8,7 +8,7 @@
 #include "benchmark/benchmark.h"
 #include "cache/content_cache.h"
 #include "cache/freshness.h"
-#include "cache/store/memory_store.h"
+#include "cache/store/memory/memory_store.h"
 
 namespace clustercache {
 namespace {

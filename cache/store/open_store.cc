@@ -2,12 +2,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "cache/store/ledger_store.h"
-#include "cache/store/memcached_store.h"
-#include "cache/store/memory_store.h"
-#include "cache/store/mysql_ledger.h"
+#include "cache/store/ledger/ledger_store.h"
+#include "cache/store/ledger/mysql_ledger.h"
+#include "cache/store/memcached/memcached_store.h"
+#include "cache/store/memory/memory_store.h"
 #include "cache/store/redis/redis_router.h"
-#include "cache/store/redis_store.h"
+#include "cache/store/redis/redis_store.h"
 
 namespace clustercache {
 

@@ -7,7 +7,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "cache/clock.h"
-#include "cache/store/memory_store.h"
+#include "cache/store/memory/memory_store.h"
 #include "gtest/gtest.h"
 #include "tests/support/entries.h"
 

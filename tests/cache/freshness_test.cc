@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/support/param_name.h"
 
 namespace clustercache {
 namespace {
@@ -23,6 +24,7 @@ struct Row {
   int64_t max_age;
   bool fresh;
 };
+void PrintTo(const Row& p, std::ostream* os) { *os << p.name; }
 
 const Row kRows[] = {
     {"plain entry", 500, 0, 0, 0, 0, {}, 0, 0, true},
@@ -63,14 +65,7 @@ TEST_P(FreshnessTest, FollowsTheRule) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, FreshnessTest, testing::ValuesIn(kRows),
-                         [](const testing::TestParamInfo<Row>& info) {
-                           std::string name = info.param.name;
-                           for (char& c : name) {
-                             if (!isalnum(static_cast<unsigned char>(c)))
-                               c = '_';
-                           }
-                           return name;
-                         });
+                         ByName());
 
 TEST(FreshnessTest, MissingTagTimesAreNotFresh) {
   EntryMeta e;

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/consistency/history.h"
 #include "tests/consistency/history_run.h"
+#include "tests/support/param_name.h"
 #include "tests/support/server_process.h"
 #include "tests/support/servers.h"
 
@@ -32,6 +33,7 @@ struct Variant {
   bool ledger;
   Fault fault;
 };
+void PrintTo(const Variant& p, std::ostream* os) { *os << p.name; }
 
 int64_t EnvInt(const char* name, int64_t fallback) {
   const char* v = std::getenv(name);
@@ -207,9 +209,7 @@ INSTANTIATE_TEST_SUITE_P(
                             "memcached://", true, Fault::kStoreRestart},
                     Variant{"redis_node_killed", "CLUSTERCACHE_TEST_REDIS",
                             "redis://", false, Fault::kNodeKill}),
-    [](const testing::TestParamInfo<Variant>& info) {
-      return std::string(info.param.name);
-    });
+    ByName());
 
 }  // namespace
 }  // namespace clustercache

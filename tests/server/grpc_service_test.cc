@@ -7,7 +7,7 @@
 #include <future>
 #include <thread>
 
-#include "cache/store/memory_store.h"
+#include "cache/store/memory/memory_store.h"
 #include "client/cache_client.h"
 #include "client/get_or_generate.h"
 #include "grpc/health/v1/health.grpc.pb.h"

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/param_name.h"
 #include "tests/support/server_process.h"
 #include "tests/support/servers.h"
 
@@ -26,6 +27,7 @@ struct SharedStore {
   const char* scheme;  // for --store
   bool ledger;         // with --ledger=$CLUSTERCACHE_TEST_MYSQL
 };
+void PrintTo(const SharedStore& p, std::ostream* os) { *os << p.name; }
 
 class SharedStoreNodesTest : public testing::TestWithParam<SharedStore> {
  protected:
@@ -142,9 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "redis-cluster://", false},
         SharedStore{"memcached_ledger", "CLUSTERCACHE_TEST_MEMCACHED",
                     "memcached://", true}),
-    [](const testing::TestParamInfo<SharedStore>& info) {
-      return std::string(info.param.name);
-    });
+    ByName());
 
 }  // namespace
 }  // namespace clustercache

@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/run_command.h"
+#include "client/ctl/run_command.h"
 #include "gtest/gtest.h"
 
 extern char** environ;

@@ -14,15 +14,16 @@
 #include "absl/synchronization/mutex.h"
 #include "cache/clock.h"
 #include "cache/freshness.h"
-#include "cache/store/ledger_store.h"
-#include "cache/store/memcached_store.h"
-#include "cache/store/memory_store.h"
-#include "cache/store/mysql_ledger.h"
+#include "cache/store/ledger/ledger_store.h"
+#include "cache/store/ledger/mysql_ledger.h"
+#include "cache/store/memcached/memcached_store.h"
+#include "cache/store/memory/memory_store.h"
 #include "cache/store/redis/redis_router.h"
-#include "cache/store/redis_store.h"
+#include "cache/store/redis/redis_store.h"
 #include "cache/store/store.h"
 #include "gtest/gtest.h"
 #include "tests/support/entries.h"
+#include "tests/support/param_name.h"
 #include "tests/support/servers.h"
 
 namespace clustercache {
@@ -173,6 +174,7 @@ struct HarnessParam {
   const char* name;
   std::function<std::unique_ptr<StoreHarness>()> open;
 };
+void PrintTo(const HarnessParam& p, std::ostream* os) { *os << p.name; }
 
 class StoreConformanceTest : public testing::TestWithParam<HarnessParam> {
  protected:
@@ -683,9 +685,7 @@ INSTANTIATE_TEST_SUITE_P(
                      [] { return std::make_unique<MemcachedHarness>(); }},
         HarnessParam{"memcached_ledger", &LedgerHarness::Memcached},
         HarnessParam{"redis_ledger", &LedgerHarness::Redis}),
-    [](const testing::TestParamInfo<HarnessParam>& info) {
-      return std::string(info.param.name);
-    });
+    ByName());
 
 }  // namespace
 }  // namespace clustercache

@@ -24,8 +24,8 @@
 // them from a MySQL ledger. Waiters on other nodes are found by polling the
 // watched keys' lease items (memcached has no notifications); waiters on
 // this node are woken at once. Thread-safe.
-#ifndef CLUSTERCACHE_CACHE_STORE_MEMCACHED_STORE_H_
-#define CLUSTERCACHE_CACHE_STORE_MEMCACHED_STORE_H_
+#ifndef CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_STORE_H_
+#define CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_STORE_H_
 
 #include <functional>
 #include <memory>
@@ -67,4 +67,4 @@ absl::StatusOr<std::unique_ptr<Store>> OpenMemcachedStore(
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_CACHE_STORE_MEMCACHED_STORE_H_
+#endif  // CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_STORE_H_

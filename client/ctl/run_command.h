@@ -1,8 +1,8 @@
 // RunCommand: runs a program (searched in PATH) with stdin from /dev/null and
 // stderr inherited, and captures its stdout. Used by clustercachectl's
 // fetch-or-generate to run the generator.
-#ifndef CLUSTERCACHE_CLIENT_RUN_COMMAND_H_
-#define CLUSTERCACHE_CLIENT_RUN_COMMAND_H_
+#ifndef CLUSTERCACHE_CLIENT_CTL_RUN_COMMAND_H_
+#define CLUSTERCACHE_CLIENT_CTL_RUN_COMMAND_H_
 
 #include <string>
 #include <vector>
@@ -21,4 +21,4 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv);
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_CLIENT_RUN_COMMAND_H_
+#endif  // CLUSTERCACHE_CLIENT_CTL_RUN_COMMAND_H_

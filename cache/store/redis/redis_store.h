@@ -24,8 +24,8 @@
 // "cc:w", message = the key). On Redis Cluster each bucket is one slot:
 // calls go to the slot's master (RedisRouter follows MOVED/ASK);
 // Invalidate and scans fan out per node. Thread-safe.
-#ifndef CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
-#define CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
+#ifndef CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_STORE_H_
+#define CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_STORE_H_
 
 #include <memory>
 #include <string>
@@ -55,4 +55,4 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRedisStore(
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_CACHE_STORE_REDIS_STORE_H_
+#endif  // CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_STORE_H_

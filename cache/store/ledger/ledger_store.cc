@@ -1,4 +1,4 @@
-#include "cache/store/ledger_store.h"
+#include "cache/store/ledger/ledger_store.h"
 
 #include <atomic>
 #include <thread>

@@ -9,12 +9,12 @@
 // eviction, not by purge; each is logged as a count when the ledger is
 // back); Invalidate, ListExpiryKeys, Scan, Usage and Expire/Delete by prefix
 // fail with an error naming the ledger. Thread-safe.
-#ifndef CLUSTERCACHE_CACHE_STORE_LEDGER_STORE_H_
-#define CLUSTERCACHE_CACHE_STORE_LEDGER_STORE_H_
+#ifndef CLUSTERCACHE_CACHE_STORE_LEDGER_LEDGER_STORE_H_
+#define CLUSTERCACHE_CACHE_STORE_LEDGER_LEDGER_STORE_H_
 
 #include <memory>
 
-#include "cache/store/ledger.h"
+#include "cache/store/ledger/ledger.h"
 #include "cache/store/store.h"
 
 namespace clustercache {
@@ -24,4 +24,4 @@ std::unique_ptr<Store> NewLedgerStore(std::unique_ptr<Store> store,
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_CACHE_STORE_LEDGER_STORE_H_
+#endif  // CLUSTERCACHE_CACHE_STORE_LEDGER_LEDGER_STORE_H_

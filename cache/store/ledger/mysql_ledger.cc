@@ -1,4 +1,4 @@
-#include "cache/store/mysql_ledger.h"
+#include "cache/store/ledger/mysql_ledger.h"
 
 #include <cppconn/connection.h>
 #include <cppconn/driver.h>

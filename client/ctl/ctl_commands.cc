@@ -1,4 +1,4 @@
-#include "client/ctl_commands.h"
+#include "client/ctl/ctl_commands.h"
 
 #include <unistd.h>
 
@@ -10,8 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cache/key.h"
+#include "client/ctl/run_command.h"
 #include "client/get_or_generate.h"
-#include "client/run_command.h"
 
 namespace clustercache {
 

@@ -1,7 +1,7 @@
 // The MySQL ledger on the MariaDB of scripts/test: its schema is created and
 // versioned by the program (a newer one is refused), a statement that meets a
 // lock-wait timeout is retried, and URLs are checked.
-#include "cache/store/mysql_ledger.h"
+#include "cache/store/ledger/mysql_ledger.h"
 
 #include <unistd.h>
 

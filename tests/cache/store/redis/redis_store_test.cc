@@ -1,7 +1,7 @@
 // What only the Redis store promises beyond the conformance suite: one Redis
 // command per fresh hit, waking a waiter on another node, and eviction
 // safety of the expiry keys. Against the real Redis of scripts/test.
-#include "cache/store/redis_store.h"
+#include "cache/store/redis/redis_store.h"
 
 #include <hiredis/hiredis.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "cache/store/memcached_store.h"
+#include "cache/store/memcached/memcached_store.h"
 
 #include <algorithm>
 #include <atomic>

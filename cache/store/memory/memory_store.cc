@@ -1,4 +1,4 @@
-#include "cache/store/memory_store.h"
+#include "cache/store/memory/memory_store.h"
 
 #include <algorithm>
 #include <atomic>

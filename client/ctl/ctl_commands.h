@@ -2,8 +2,8 @@
 // function that runs it. Exit codes: 0 done (a fresh hit for get), 1 error,
 // 2 usage error, 3 no fresh entry; fetch-or-generate passes on the exit code
 // of a failing generator.
-#ifndef CLUSTERCACHE_CLIENT_CTL_COMMANDS_H_
-#define CLUSTERCACHE_CLIENT_CTL_COMMANDS_H_
+#ifndef CLUSTERCACHE_CLIENT_CTL_CTL_COMMANDS_H_
+#define CLUSTERCACHE_CLIENT_CTL_CTL_COMMANDS_H_
 
 #include <cstdint>
 #include <functional>
@@ -65,4 +65,4 @@ int Fail(int code, absl::string_view message);
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_CLIENT_CTL_COMMANDS_H_
+#endif  // CLUSTERCACHE_CLIENT_CTL_CTL_COMMANDS_H_

@@ -1,4 +1,4 @@
-#include "client/run_command.h"
+#include "client/ctl/run_command.h"
 
 #include <errno.h>
 #include <fcntl.h>

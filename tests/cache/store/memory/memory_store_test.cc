@@ -1,5 +1,5 @@
 // What only the memory store does: LRU eviction under its memory limit.
-#include "cache/store/memory_store.h"
+#include "cache/store/memory/memory_store.h"
 
 #include "gtest/gtest.h"
 #include "tests/support/entries.h"

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/ctl_commands.h"
+#include "client/ctl/ctl_commands.h"
 
 namespace {
 

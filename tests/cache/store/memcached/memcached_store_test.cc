@@ -3,7 +3,7 @@
 // and an unreachable ledger. The test owns its memcached servers (real ones
 // on free loopback ports) because it kills them; the ledger is the MariaDB
 // of scripts/test, reached through a proxy the test can cut.
-#include "cache/store/memcached_store.h"
+#include "cache/store/memcached/memcached_store.h"
 
 #include <unistd.h>
 
@@ -17,10 +17,10 @@
 #include "absl/time/clock.h"
 #include "cache/clock.h"
 #include "cache/freshness.h"
-#include "cache/store/ledger_store.h"
+#include "cache/store/ledger/ledger_store.h"
+#include "cache/store/ledger/mysql_ledger.h"
 #include "cache/store/memcached/memcached_items.h"
 #include "cache/store/memcached/memcached_pool.h"
-#include "cache/store/mysql_ledger.h"
 #include "gtest/gtest.h"
 #include "tests/support/entries.h"
 #include "tests/support/server_process.h"

@@ -1,4 +1,4 @@
-#include "cache/store/redis_store.h"
+#include "cache/store/redis/redis_store.h"
 
 #include <hiredis/hiredis.h>
 

@@ -4,8 +4,8 @@
 // never touches it. LedgerStore (cache/store/ledger_store.h) keeps a ledger
 // in step with a store. Errors: Unavailable when the ledger cannot be
 // reached. Thread-safe.
-#ifndef CLUSTERCACHE_CACHE_STORE_LEDGER_H_
-#define CLUSTERCACHE_CACHE_STORE_LEDGER_H_
+#ifndef CLUSTERCACHE_CACHE_STORE_LEDGER_LEDGER_H_
+#define CLUSTERCACHE_CACHE_STORE_LEDGER_LEDGER_H_
 
 #include <cstdint>
 #include <string>
@@ -46,4 +46,4 @@ class Ledger {
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_CACHE_STORE_LEDGER_H_
+#endif  // CLUSTERCACHE_CACHE_STORE_LEDGER_LEDGER_H_

@@ -11,15 +11,15 @@
 // Transactions are retried on deadlock and lock-wait timeout. Connector
 // exceptions never leave this class: they become absl::Status (Unavailable
 // when the server cannot be reached, logged once per outage).
-#ifndef CLUSTERCACHE_CACHE_STORE_MYSQL_LEDGER_H_
-#define CLUSTERCACHE_CACHE_STORE_MYSQL_LEDGER_H_
+#ifndef CLUSTERCACHE_CACHE_STORE_LEDGER_MYSQL_LEDGER_H_
+#define CLUSTERCACHE_CACHE_STORE_LEDGER_MYSQL_LEDGER_H_
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "cache/store/ledger.h"
+#include "cache/store/ledger/ledger.h"
 
 namespace clustercache {
 
@@ -47,4 +47,4 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenMysqlLedger(
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_CACHE_STORE_MYSQL_LEDGER_H_
+#endif  // CLUSTERCACHE_CACHE_STORE_LEDGER_MYSQL_LEDGER_H_

@@ -3,8 +3,8 @@
 // expiry keys in one table. Cluster time is the injected clock, made strictly
 // increasing for writes so that no two events share a timestamp.
 // Thread-safe.
-#ifndef CLUSTERCACHE_CACHE_STORE_MEMORY_STORE_H_
-#define CLUSTERCACHE_CACHE_STORE_MEMORY_STORE_H_
+#ifndef CLUSTERCACHE_CACHE_STORE_MEMORY_MEMORY_STORE_H_
+#define CLUSTERCACHE_CACHE_STORE_MEMORY_MEMORY_STORE_H_
 
 #include <cstdint>
 #include <memory>
@@ -24,4 +24,4 @@ std::unique_ptr<Store> NewMemoryStore(const MemoryStoreOptions& options);
 
 }  // namespace clustercache
 
-#endif  // CLUSTERCACHE_CACHE_STORE_MEMORY_STORE_H_
+#endif  // CLUSTERCACHE_CACHE_STORE_MEMORY_MEMORY_STORE_H_
