@@ -2,9 +2,14 @@
 
 #include <zlib.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "cache/util/log.h"
 
 namespace clustercache {
 
@@ -18,6 +23,37 @@ EntryMeta MetaForWrite(const EntryWrite& write, int64_t mtime, int64_t now) {
   meta.size = write.payload ? static_cast<int64_t>(write.payload->size()) : 0;
   meta.crc32 = write.payload ? Crc32(*write.payload) : 0;
   return meta;
+}
+
+bool PlausibleMeta(const EntryMeta& meta, int64_t max_size) {
+  return meta.mtime > 0 && meta.expires_at >= 0 && meta.expired_at >= 0 &&
+         meta.size >= 0 && meta.size <= max_size &&
+         meta.tags.size() <= kMaxTags &&
+         meta.content_type.size() <= kMaxContentTypeBytes &&
+         ValidateScope(meta.key.scope()).ok() &&
+         ValidateName(meta.key.name()).ok();
+}
+
+void LogBadItem(absl::string_view store, absl::string_view key,
+                absl::string_view why) {
+  static absl::Mutex mu(absl::kConstInit);
+  static int64_t minute ABSL_GUARDED_BY(mu) = 0;
+  static auto* logged ABSL_GUARDED_BY(mu) =
+      new absl::flat_hash_set<std::string>;
+  {
+    absl::MutexLock lock(&mu);
+    const int64_t now = absl::ToUnixSeconds(absl::Now()) / 60;
+    if (now != minute) {
+      minute = now;
+      logged->clear();
+    }
+    if (logged->size() >= kBadItemKeysRemembered ||
+        !logged->insert(std::string(key)).second) {
+      return;
+    }
+  }
+  LogWarning(store, ": unreadable item for key ", absl::CHexEscape(key), " (",
+             why, "); not fresh until it is written again");
 }
 
 uint32_t Crc32(absl::string_view bytes) {

@@ -67,6 +67,19 @@ struct EntryWrite {
 // `now`, which starts the TTL).
 EntryMeta MetaForWrite(const EntryWrite& write, int64_t mtime, int64_t now);
 
+// Whether metadata decoded from a store's bytes (memcached item, Redis
+// record, ledger row) can be true: timestamps not negative, an mtime, a
+// size within `max_size`, at most kMaxTags tags and a key of a valid scope
+// and name. A store treats anything else as "cannot tell" (not fresh, never
+// a crash), and says so with LogBadItem.
+bool PlausibleMeta(const EntryMeta& meta, int64_t max_size);
+
+// Logs a store item that cannot be read (at most once a minute per key,
+// and per process at most kBadItemKeysRemembered keys a minute).
+void LogBadItem(absl::string_view store, absl::string_view key,
+                absl::string_view why);
+inline constexpr size_t kBadItemKeysRemembered = 1000;
+
 uint32_t Crc32(absl::string_view bytes);
 
 // Lease tokens are 32 lowercase hex digits.

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   settings.redis_timeout = config.redis_timeout;
   settings.memcached_pool_size = static_cast<int>(config.memcached_pool_size);
   settings.memcached_timeout = config.memcached_timeout;
+  settings.max_payload = config.max_payload;
   settings.ledger_url = config.ledger;
   settings.ledger_pool_size = static_cast<int>(config.ledger_pool_size);
   settings.ledger_timeout = config.ledger_timeout;

@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenBareStore(
   const bool cluster = absl::StartsWith(url, "redis-cluster://");
   if (cluster || absl::StartsWith(url, "redis://")) {
     RedisStoreOptions options;
+    options.max_payload = settings.max_payload;
     if (cluster) {
       absl::StatusOr<std::vector<RedisEndpoint>> seeds =
           ParseRedisClusterUrl(url);
@@ -47,6 +48,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenBareStore(
         ParseMemcachedUrl(url);
     if (!servers.ok()) return servers.status();
     MemcachedStoreOptions options;
+    options.max_payload = settings.max_payload;
     options.servers = *servers;
     options.timeout = settings.memcached_timeout;
     options.pool_size = settings.memcached_pool_size;

@@ -15,8 +15,10 @@ namespace clustercache {
 
 struct StoreSettings {
   int64_t memory_limit = int64_t{1} << 30;  // for "memory"
-  Clock* clock = nullptr;                   // null = DefaultClock()
-  int redis_pool_size = 8;                  // for "redis://"
+  // --max-payload: what a network store's decoder accepts as an entry.
+  int64_t max_payload = int64_t{8} << 20;
+  Clock* clock = nullptr;   // null = DefaultClock()
+  int redis_pool_size = 8;  // for "redis://"
   absl::Duration redis_timeout = absl::Milliseconds(500);
   int memcached_pool_size = 8;  // for "memcached://"
   absl::Duration memcached_timeout = absl::Milliseconds(500);

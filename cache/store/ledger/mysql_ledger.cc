@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -332,7 +333,10 @@ class MysqlLedger : public Ledger {
       }
       ps->setInt(p++, request.limit);
       Rows rows(ps->executeQuery());
+      int read = 0;
+      std::string last_after;  // the page goes on after the last row read
       while (rows->next()) {
+        ++read;
         ScannedEntry e;
         e.meta.key = Key::FromEncoded(absl::StrCat(Str(rows->getString(1)),
                                                    std::string(1, '\0'),
@@ -345,6 +349,14 @@ class MysqlLedger : public Ledger {
         e.meta.content_type = Str(rows->getString(8));
         std::string tags = Str(rows->getString(9));
         if (!tags.empty()) e.meta.tags = absl::StrSplit(tags, ' ');
+        last_after = by_age
+                         ? absl::StrCat(e.meta.mtime, " ", e.meta.key.encoded())
+                         : e.meta.key.encoded();
+        // Metadata only (nothing is allocated by size): any size >= 0.
+        if (!PlausibleMeta(e.meta, std::numeric_limits<int64_t>::max())) {
+          LogBadItem("ledger", e.meta.key.ToString(), "row");
+          continue;
+        }
         if (request.metadata) {
           auto value = [&](const std::string& name) {
             auto it = expiry.find(name);
@@ -358,13 +370,8 @@ class MysqlLedger : public Ledger {
         }
         page.entries.push_back(std::move(e));
       }
-      page.done = static_cast<int>(page.entries.size()) < request.limit;
-      if (!page.entries.empty()) {
-        const EntryMeta& last = page.entries.back().meta;
-        page.next_after =
-            by_age ? absl::StrCat(last.mtime, " ", last.key.encoded())
-                   : last.key.encoded();
-      }
+      page.done = read < request.limit;
+      if (read > 0) page.next_after = std::move(last_after);
       return absl::OkStatus();
     });
     if (!s.ok()) return s;

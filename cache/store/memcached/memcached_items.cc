@@ -166,7 +166,8 @@ std::string TombstoneHead(int64_t voided_at) {
   return absl::StrCat(kTombstone, voided_at);
 }
 
-std::optional<McHead> DecodeHead(absl::string_view value) {
+std::optional<McHead> DecodeHead(absl::string_view value,
+                                 const McHeadLimits& limits) {
   McHead head;
   if (absl::StartsWith(value, kTombstone)) {
     absl::string_view at = value.substr(kTombstone.size());
@@ -185,7 +186,7 @@ std::optional<McHead> DecodeHead(absl::string_view value) {
   if (!r.Str(&encoded) || encoded.find('\0') == std::string::npos ||
       !r.I64(&m.mtime) || !r.I64(&m.expires_at) || !r.I64(&m.expired_at) ||
       !r.I64(&m.size) || !r.U64(&crc) || !r.Str(&m.content_type) ||
-      !r.U64(&ntags) || ntags > 1024) {
+      !r.U64(&ntags) || ntags > kMaxTags) {
     return std::nullopt;
   }
   m.key = Key::FromEncoded(std::move(encoded));
@@ -194,9 +195,23 @@ std::optional<McHead> DecodeHead(absl::string_view value) {
   for (std::string& t : m.tags) {
     if (!r.Str(&t)) return std::nullopt;
   }
-  if (!r.U64(&chunks) || chunks > (uint64_t{1} << 20)) return std::nullopt;
+  if (!r.U64(&chunks) || !PlausibleMeta(m, limits.max_size) ||
+      limits.chunk_size <= 0) {
+    return std::nullopt;
+  }
+  const absl::string_view rest = r.Rest();
+  const uint64_t needed =
+      m.size <= limits.chunk_size
+          ? 0
+          : static_cast<uint64_t>((m.size + limits.chunk_size - 1) /
+                                  limits.chunk_size);
+  if (chunks != needed ||
+      (chunks == 0 && rest.size() != static_cast<uint64_t>(m.size)) ||
+      (chunks > 0 && !rest.empty())) {
+    return std::nullopt;
+  }
   head.chunks = static_cast<int>(chunks);
-  head.inline_payload = std::string(r.Rest());
+  head.inline_payload = std::string(rest);
   return head;
 }
 

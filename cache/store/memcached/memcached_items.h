@@ -65,8 +65,16 @@ struct McHead {
 std::string EncodeHead(const EntryMeta& meta, int chunks,
                        absl::string_view inline_payload);
 std::string TombstoneHead(int64_t voided_at = 0);
-// nullopt: not a head this program wrote (corrupt or foreign): a miss.
-std::optional<McHead> DecodeHead(absl::string_view value);
+// What a head may say: a payload of at most max_size bytes, inline when it
+// fits chunk_size, else in ceil(size / chunk_size) chunks.
+struct McHeadLimits {
+  int64_t max_size = int64_t{8} << 20;
+  int64_t chunk_size = (int64_t{1} << 20) - 8192;
+};
+// nullopt: not a head this program wrote, or one that breaks `limits`
+// (corrupt or foreign): a miss, never fresh.
+std::optional<McHead> DecodeHead(absl::string_view value,
+                                 const McHeadLimits& limits);
 
 std::string EncodeLease(const Lease& lease);
 std::optional<Lease> DecodeLease(absl::string_view value);

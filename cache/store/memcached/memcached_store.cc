@@ -66,6 +66,7 @@ class MemcachedStore : public Store {
         item_limit_(item_limit),
         // Room for the head's metadata and the item's own overhead.
         chunk_size_(item_limit - 8192),
+        head_limits_{options_.max_payload, chunk_size_},
         reader_(
             std::make_unique<McReader>(pool_.get(), pool_->servers().size())),
         resync_(pool_->servers().size()),
@@ -160,8 +161,12 @@ class MemcachedStore : public Store {
           }
           const McItem* item = Find(*got, items[0]);
           if (item == nullptr) return done(std::move(l));
-          std::optional<McHead> head = DecodeHead(item->value);
-          if (!head || head->tombstone || !(head->meta.key == key)) {
+          std::optional<McHead> head = DecodeHead(item->value, head_limits_);
+          if (!head) {
+            LogBadItem("memcached", key.ToString(), "entry head");
+            return done(std::move(l));  // cannot tell: a miss
+          }
+          if (head->tombstone || !(head->meta.key == key)) {
             return done(std::move(l));
           }
           if (voided && head->meta.mtime < voided->removed) {
@@ -262,7 +267,7 @@ class MemcachedStore : public Store {
         if (!got.ok()) return got.status();
         int64_t mtime = 0;
         if (const McItem* head = Find(*got, layout_.EntryItem(key))) {
-          std::optional<McHead> decoded = DecodeHead(head->value);
+          std::optional<McHead> decoded = DecodeHead(head->value, head_limits_);
           if (decoded && !decoded->tombstone && decoded->meta.key == key) {
             mtime = decoded->meta.mtime;
           }
@@ -342,7 +347,7 @@ class MemcachedStore : public Store {
           return Commit{CommitOutcome::kLeaseLost, 0};
         }
         if (head) {
-          std::optional<McHead> decoded = DecodeHead(head->value);
+          std::optional<McHead> decoded = DecodeHead(head->value, head_limits_);
           // Expired or deleted since the grant: the lease was voided (a
           // commit that claimed it just before cannot land after the call).
           if (decoded && VoidedAt(*decoded, key) > lease->granted_at) {
@@ -401,7 +406,8 @@ class MemcachedStore : public Store {
             absl::StatusOr<int64_t> now = Tick(h, b);
             if (!now.ok()) return now.status();
             if (head) {
-              std::optional<McHead> decoded = DecodeHead(head->value);
+              std::optional<McHead> decoded =
+                  DecodeHead(head->value, head_limits_);
               if (decoded && !decoded->tombstone &&
                   decoded->meta.key == write.key &&
                   decoded->meta.mtime > *now) {
@@ -944,7 +950,7 @@ class MemcachedStore : public Store {
             if (!got.ok()) return got.status();
             const McItem* item = Find(*got, head_item);
             std::optional<McHead> head;
-            if (item != nullptr) head = DecodeHead(item->value);
+            if (item != nullptr) head = DecodeHead(item->value, head_limits_);
             const bool live = head && !head->tombstone && head->meta.key == key;
             if (head && VoidedAt(*head, key) >= *now) return 0;
             std::string value;
@@ -1098,7 +1104,7 @@ class MemcachedStore : public Store {
     for (size_t i = 0; i < list.size(); ++i) {
       const McItem* item = Find(*got, items[i]);
       if (item == nullptr) continue;
-      std::optional<McHead> head = DecodeHead(item->value);
+      std::optional<McHead> head = DecodeHead(item->value, head_limits_);
       if (!head || head->tombstone || !(head->meta.key == list[i]->key) ||
           (list[i]->mtime != 0 && head->meta.mtime != list[i]->mtime)) {
         continue;
@@ -1222,6 +1228,7 @@ class MemcachedStore : public Store {
   Clock* const clock_;
   const int64_t item_limit_;
   const int64_t chunk_size_;
+  const McHeadLimits head_limits_;
   std::unique_ptr<McReader> reader_;
   std::vector<uint32_t> server_of_;  // by bucket: fixed (no ejection)
   // Servers back from an outage, whose expiry copies the poller brings up

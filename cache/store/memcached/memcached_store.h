@@ -45,6 +45,9 @@ struct MemcachedStoreOptions {
   absl::Duration timeout = absl::Milliseconds(500);
   int pool_size = 8;
   int buckets = 64;
+  // The largest payload an entry may have (--max-payload): a head that says
+  // more is corrupt, not fresh.
+  int64_t max_payload = int64_t{8} << 20;
   std::string prefix = "cc";  // tests use their own, for isolation
   Clock* clock = nullptr;     // this node's clock; null = DefaultClock()
   // How often waiters' keys are checked for changes made by other nodes.

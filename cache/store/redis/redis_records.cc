@@ -29,7 +29,7 @@ std::optional<int64_t> Value(const redisReply* r) {
 }  // namespace
 
 EntryRef EntryFromRedis(const Key& key, absl::string_view value,
-                        bool meta_only) {
+                        int64_t max_size, bool meta_only) {
   if (value.size() < kRedisEntryHeader || value.substr(0, 2) != "C1") {
     return nullptr;
   }
@@ -57,6 +57,7 @@ EntryRef EntryFromRedis(const Key& key, absl::string_view value,
   if (tags > 0) {
     meta.tags = absl::StrSplit(rest.substr(content_type, tags), '\n');
   }
+  if (!PlausibleMeta(meta, max_size)) return nullptr;
   if (!meta_only) {
     entry->payload =
         std::make_shared<const std::string>(rest.substr(content_type + tags));
@@ -92,15 +93,20 @@ std::vector<std::optional<int64_t>> TagTimesFromRedis(const redisReply* xs,
 }
 
 absl::StatusOr<Lookup> LookupFromRedis(const Key& key, const RedisReply& r,
-                                       int64_t now, bool* needs_tags,
-                                       bool meta_only) {
+                                       int64_t now, int64_t max_size,
+                                       bool* needs_tags, bool meta_only) {
   *needs_tags = false;
   if (r.size() != 4 && r.size() != 5) {
     return absl::InternalError("redis read: bad reply: " + r.str());
   }
   Lookup out;
   out.now = now;
-  if (EntryRef entry = EntryFromRedis(key, View(r.at(0)), meta_only)) {
+  const absl::string_view record = View(r.at(0));
+  EntryRef entry = EntryFromRedis(key, record, max_size, meta_only);
+  if (!entry && !record.empty()) {
+    LogBadItem("redis", key.ToString(), "entry record");
+  }
+  if (entry) {
     out.expiry.all = Value(r.at(2));
     out.expiry.scope = Value(r.at(3));
     if (!entry->meta.tags.empty()) {

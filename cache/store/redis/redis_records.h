@@ -27,10 +27,10 @@ namespace clustercache {
 inline constexpr size_t kRedisEntryHeader = 102;
 
 // The entry stored as `value`, or null when `value` is not a well-formed
-// entry. `meta_only`: `value` may end after the tags, and the entry has no
-// payload.
+// entry (or says a payload larger than `max_size`: see PlausibleMeta).
+// `meta_only`: `value` may end after the tags, and the entry has no payload.
 EntryRef EntryFromRedis(const Key& key, absl::string_view value,
-                        bool meta_only = false);
+                        int64_t max_size, bool meta_only = false);
 std::optional<Lease> LeaseFromRedis(absl::string_view value);
 
 // The reply of MGET entry lease all-copy scope-copy (4 elements), or of
@@ -38,8 +38,10 @@ std::optional<Lease> LeaseFromRedis(absl::string_view value);
 // Lookup at `now`. Sets *needs_tags when the entry has tags and the reply
 // does not carry their values (MGET): read again with kReadTagged.
 // `meta_only`: the entry was read without its payload (kReadTagged "meta").
+// An entry record that cannot be read is no entry (logged: LogBadItem).
 absl::StatusOr<Lookup> LookupFromRedis(const Key& key, const RedisReply& r,
-                                       int64_t now, bool* needs_tags,
+                                       int64_t now, int64_t max_size,
+                                       bool* needs_tags,
                                        bool meta_only = false);
 
 // Tag values from HMGET tag-hash _floor tag...: each is at least the floor;

@@ -386,8 +386,8 @@ class RedisStore : public Store {
   // step with what it found.
   absl::StatusOr<Lookup> Answer(const Key& key, const RedisReply& r,
                                 bool tagged, bool* needs_tags) {
-    absl::StatusOr<Lookup> lookup =
-        LookupFromRedis(key, r, clock_->Now(), needs_tags);
+    absl::StatusOr<Lookup> lookup = LookupFromRedis(
+        key, r, clock_->Now(), options_.max_payload, needs_tags);
     if (lookup.ok() && lookup->entry) {
       const bool has_tags = !lookup->entry->meta.tags.empty();
       if (has_tags != tagged) hints_.Note(key.encoded(), has_tags);
@@ -674,8 +674,9 @@ absl::StatusOr<ScanPage> RedisStore::Scan(const ScanRequest& request) {
   for (size_t i = 0; i < keys->size(); ++i) {
     const Key& key = (*keys)[i];
     bool needs_tags = false;
-    absl::StatusOr<Lookup> read = LookupFromRedis(
-        key, (*replies)[i], page.now, &needs_tags, /*meta_only=*/true);
+    absl::StatusOr<Lookup> read =
+        LookupFromRedis(key, (*replies)[i], page.now, options_.max_payload,
+                        &needs_tags, /*meta_only=*/true);
     if (!read.ok()) return read.status();
     if (!read->entry) {
       std::vector<std::string> k = KeysFor(key);

@@ -43,6 +43,9 @@ struct RedisStoreOptions {
   int pool_size = 8;
   int buckets = 64;
   std::string prefix = "cc";  // tests use their own, for isolation
+  // The largest payload an entry may have (--max-payload): a record that
+  // says more is corrupt, not fresh.
+  int64_t max_payload = int64_t{8} << 20;
 };
 
 // "redis://[:PASSWORD@]HOST:PORT[/DB]".

@@ -694,3 +694,71 @@ TEST_F(MemcachedStoreTest, AnUnreachableLedgerStopsAdminNotFetches) {
 
 }  // namespace
 }  // namespace clustercache
+
+namespace clustercache {
+namespace {
+
+// Issue 14, item 1: a head is bounded by what it may say.
+McHead HeadOf(int64_t size) {
+  McHead h;
+  h.meta.key = Key("content-view", "k");
+  h.meta.mtime = 1'700'000'000'000'000;
+  h.meta.size = size;
+  return h;
+}
+
+TEST(McHeadDecodingTest, AHeadBreakingItsLimitsIsNoHead) {
+  const McHeadLimits limits{/*max_size=*/1000, /*chunk_size=*/100};
+  McHead h = HeadOf(3);
+  EXPECT_TRUE(DecodeHead(EncodeHead(h.meta, 0, "abc"), limits).has_value());
+  EXPECT_TRUE(DecodeHead(EncodeHead(HeadOf(250).meta, 3, ""), limits));
+  // The corrupt head that ended every node reading it: size -1, a chunk.
+  EXPECT_FALSE(DecodeHead(EncodeHead(HeadOf(-1).meta, 1, ""), limits));
+  EXPECT_FALSE(DecodeHead(EncodeHead(HeadOf(int64_t{1} << 40).meta, 1, ""),
+                          limits));  // > max
+  EXPECT_FALSE(DecodeHead(EncodeHead(HeadOf(250).meta, 2, ""), limits));
+  EXPECT_FALSE(DecodeHead(EncodeHead(HeadOf(250).meta, 3, "x"), limits));
+  EXPECT_FALSE(DecodeHead(EncodeHead(h.meta, 0, "ab"), limits));    // short
+  EXPECT_FALSE(DecodeHead(EncodeHead(h.meta, 0, "abcd"), limits));  // long
+  McHead old = HeadOf(3);
+  old.meta.mtime = -5;
+  EXPECT_FALSE(DecodeHead(EncodeHead(old.meta, 0, "abc"), limits));
+  const std::string good = EncodeHead(h.meta, 0, "abc");
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    EXPECT_FALSE(DecodeHead(good.substr(0, cut), limits)) << cut;
+  }
+}
+
+TEST_F(MemcachedStoreTest, APoisonedHeadIsAMissAndIsWrittenOver) {
+  Open();
+  const Key key("content-view", "poisoned");
+  McLayout layout(prefix_, kBuckets);
+  McHead bad = HeadOf(-1);
+  bad.meta.key = key;
+  testing::internal::CaptureStderr();
+  for (int64_t size : {int64_t{-1}, int64_t{1} << 40}) {
+    bad.meta.size = size;
+    ASSERT_TRUE(raw_->With([&](McHandle& h) {
+                      return h.Set(layout.Group(layout.BucketOf(key)),
+                                   layout.EntryItem(key),
+                                   EncodeHead(bad.meta, 1, ""));
+                    })
+                    .ok());
+    absl::StatusOr<Lookup> l = store_->Read(key);  // before: length_error
+    ASSERT_TRUE(l.ok()) << l.status();
+    EXPECT_EQ(l->entry, nullptr);
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("unreadable item"), std::string::npos) << err;
+  EXPECT_EQ(err.find("unreadable item", err.find("unreadable item") + 1),
+            std::string::npos)
+      << "logged once a minute per key: " << err;
+  ASSERT_TRUE(store_->Put(WriteOf(key, "healed")).ok());
+  absl::StatusOr<Lookup> l = store_->Read(key);
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_TRUE(Fresh(*l));
+  EXPECT_EQ(*l->entry->payload, "healed");
+}
+
+}  // namespace
+}  // namespace clustercache

@@ -12,10 +12,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "cache/content_cache.h"
 #include "cache/freshness.h"
+#include "cache/store/redis/redis_records.h"
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis/redis_topology.h"
 #include "gtest/gtest.h"
@@ -396,6 +398,38 @@ TEST(RedisUrlTest, ParsesAndRefuses) {
   for (const char* bad : {"redis://host", "http://h:1", "redis://h:0",
                           "redis://h:1/x", "redis://:99999"}) {
     EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace clustercache
+
+namespace clustercache {
+namespace {
+
+// Issue 14, item 1: a record as the scripts write it (redis_records.h).
+std::string Record(int64_t mtime, int64_t size_field, absl::string_view type,
+                   absl::string_view tags, absl::string_view payload) {
+  return absl::StrFormat("C1%020d%020d%020d%010d%010d%010d%010d%s%s%s", mtime,
+                         0, 0, size_field, 0, type.size(), tags.size(), type,
+                         tags, payload);
+}
+
+TEST(RedisRecordTest, ARecordBreakingItsLimitsIsNoEntry) {
+  const Key key("content-view", "k");
+  const int64_t t = 1'700'000'000'000'000;
+  EntryRef ok = EntryFromRedis(key, Record(t, 3, "text/html", "a\nb", "abc"),
+                               /*max_size=*/100);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(*ok->payload, "abc");
+  EXPECT_EQ(ok->meta.tags, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(EntryFromRedis(key, Record(t, 3, "", "", "abc"), 2), nullptr);
+  EXPECT_EQ(EntryFromRedis(key, Record(-t, 3, "", "", "abc"), 100), nullptr);
+  EXPECT_EQ(EntryFromRedis(key, Record(t, 4, "", "", "abc"), 100), nullptr);
+  EXPECT_EQ(EntryFromRedis(key, Record(t, -1, "", "", "abc"), 100), nullptr);
+  const std::string good = Record(t, 3, "text/html", "a", "abc");
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    EXPECT_EQ(EntryFromRedis(key, good.substr(0, cut), 100), nullptr) << cut;
   }
 }
 
