@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "cache/freshness.h"
+#include "cache/limits.h"
 
 namespace clustercache {
 
@@ -47,6 +48,11 @@ absl::Status ContentCache::ValidateFetch(const FetchRequest& request) const {
       request.wait < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "newer_than, max_age and wait must not be negative");
+  }
+  if (request.max_age > kMaxAge || request.wait > kMaxWait) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_age (at most ", absl::FormatDuration(kMaxAge),
+        ") or wait (at most ", absl::FormatDuration(kMaxWait), ") too long"));
   }
   return absl::OkStatus();
 }
@@ -224,8 +230,9 @@ absl::Status ContentCache::ValidateWrite(const EntryWrite& write) const {
         absl::StrCat("payload: ", size, " bytes exceeds the limit of ",
                      options_.max_payload_bytes, " bytes"));
   }
-  if (write.ttl_us < 0) {
-    return absl::InvalidArgumentError("ttl: must not be negative");
+  if (write.ttl_us < 0 || write.ttl_us > absl::ToInt64Microseconds(kMaxTtl)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ttl: must be 0 .. ", absl::FormatDuration(kMaxTtl)));
   }
   if (write.tags.size() > kMaxTags) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -243,7 +250,25 @@ absl::Status ContentCache::ValidateWrite(const EntryWrite& write) const {
 
 void ContentCache::CancelWaits() {
   waits_cancelled_.store(true);
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stopping_ = true;
+  }
   store_->CancelWaits();
+}
+
+bool ContentCache::PauseUnlessStopped(absl::Duration d,
+                                      const std::function<bool()>& cancelled) {
+  const absl::Time until = absl::Now() + d;
+  absl::MutexLock lock(&stop_mu_);
+  while (!stopping_) {
+    if (cancelled && cancelled()) return false;
+    const absl::Time now = absl::Now();
+    if (now >= until) return true;
+    stop_mu_.AwaitWithDeadline(absl::Condition(&stopping_),
+                               std::min(until, now + absl::Milliseconds(50)));
+  }
+  return false;
 }
 
 absl::StatusOr<Commit> ContentCache::Store(const EntryWrite& write,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cache/entry.h"
 #include "cache/scope_policy.h"
@@ -63,8 +64,9 @@ struct PurgeRequest {
   absl::Duration older_than;  // zero = any age
   bool only_not_fresh = false;
   bool dry_run = false;
-  int batch = 1000;
-  absl::Duration pause;
+  int batch = 1000;                 // 1 .. kMaxPurgeBatch
+  absl::Duration pause;             // between batches: 0 .. kMaxPurgePause
+  std::function<bool()> cancelled;  // the caller went away (may be null)
 };
 
 struct PurgeProgress {
@@ -136,6 +138,10 @@ class ContentCache {
   void CancelWaits();
 
  private:
+  // Sleeps `d`; false, at once, when CancelWaits is called or `cancelled`
+  // says so (checked every 50 ms).
+  bool PauseUnlessStopped(absl::Duration d,
+                          const std::function<bool()>& cancelled);
   struct Waiter;
   // One look at the key, never waiting: kWouldBlock when another caller
   // holds the lease and there is no stale copy to serve.
@@ -168,6 +174,8 @@ class ContentCache {
   const ContentCacheOptions options_;
   Stats stats_;
   std::atomic<bool> waits_cancelled_{false};
+  absl::Mutex stop_mu_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   TimerQueue timers_;
   // Where waiters' looks run, and, for stores whose calls may block, looks
   // that are not a fresh hit. Last: destroyed (drained, joined) first.

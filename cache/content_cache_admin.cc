@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "cache/content_cache.h"
 #include "cache/freshness.h"
+#include "cache/limits.h"
 
 namespace clustercache {
 namespace {
@@ -17,8 +18,6 @@ absl::Status ValidateScan(absl::string_view scope, absl::string_view prefix) {
   }
   return ValidatePrefix(prefix);
 }
-
-constexpr int kMaxBatch = 100000;
 
 }  // namespace
 
@@ -41,7 +40,19 @@ absl::StatusOr<int64_t> ContentCache::Delete(const Selector& selector) {
 absl::StatusOr<int64_t> ContentCache::Invalidate(absl::string_view expiry_key,
                                                  int64_t at) {
   if (absl::Status s = ValidateExpiryKey(expiry_key); !s.ok()) return s;
-  if (at < 0) return absl::InvalidArgumentError("at: must not be negative");
+  if (at < 0) return absl::InvalidArgumentError("at_us: must not be negative");
+  if (at > 0) {
+    absl::StatusOr<int64_t> now = store_->Now();
+    if (!now.ok()) return now.status();
+    if (at > *now + absl::ToInt64Microseconds(kMaxInvalidateAhead)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "at_us: ", at, " is more than ",
+          absl::FormatDuration(kMaxInvalidateAhead), " past cluster time ",
+          *now,
+          "; an expiry key never moves back, so every entry would be "
+          "stale at birth until then"));
+    }
+  }
   return store_->Invalidate(expiry_key, at);
 }
 
@@ -55,14 +66,16 @@ absl::Status ContentCache::Purge(
   if (absl::Status s = ValidateScan(request.scope, request.prefix); !s.ok()) {
     return s;
   }
-  if (request.batch < 1 || request.batch > kMaxBatch) {
+  if (request.batch < 1 || request.batch > kMaxPurgeBatch) {
     return absl::InvalidArgumentError(
-        absl::StrCat("batch: must be 1 to ", kMaxBatch));
+        absl::StrCat("batch: must be 1 to ", kMaxPurgeBatch));
   }
   if (request.older_than < absl::ZeroDuration() ||
-      request.pause < absl::ZeroDuration()) {
+      request.older_than > kMaxAge || request.pause < absl::ZeroDuration() ||
+      request.pause > kMaxPurgePause) {
     return absl::InvalidArgumentError(
-        "older_than and pause must not be negative");
+        absl::StrCat("older_than must be 0 .. ", absl::FormatDuration(kMaxAge),
+                     " and pause 0 .. ", absl::FormatDuration(kMaxPurgePause)));
   }
   const int64_t older_than_us = absl::ToInt64Microseconds(request.older_than);
   ScanRequest scan{request.scope, request.prefix, "", request.batch};
@@ -77,6 +90,9 @@ absl::Status ContentCache::Purge(
   }
   PurgeProgress total;
   for (;;) {
+    if (request.cancelled && request.cancelled()) {
+      return absl::CancelledError("purge cancelled");
+    }
     absl::StatusOr<ScanPage> page = store_->Scan(scan);
     if (!page.ok()) return page.status();
     std::vector<KeyVersion> victims;
@@ -105,7 +121,10 @@ absl::Status ContentCache::Purge(
     total.done = page->done;
     if (!progress(total)) return absl::CancelledError("purge cancelled");
     if (total.done) return absl::OkStatus();
-    if (request.pause > absl::ZeroDuration()) absl::SleepFor(request.pause);
+    if (request.pause > absl::ZeroDuration() &&
+        !PauseUnlessStopped(request.pause, request.cancelled)) {
+      return absl::CancelledError("purge cancelled (or the server stops)");
+    }
   }
 }
 

@@ -45,6 +45,10 @@ grpc::Status AdminService::Invalidate(grpc::ServerContext* context,
       expiry_key = ScopeExpiryKey(request->scope());
       break;
     case v1::InvalidateRequest::kAll:
+      if (!request->all()) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "all: must be true to invalidate everything");
+      }
       expiry_key = std::string(kExpiryAll);
       break;
     case v1::InvalidateRequest::kTag:
@@ -82,15 +86,10 @@ grpc::Status AdminService::ListExpiryKeys(
 grpc::Status AdminService::Purge(
     grpc::ServerContext* context, const v1::PurgeRequest* request,
     grpc::ServerWriter<v1::PurgeProgress>* writer) {
-  PurgeRequest purge;
-  purge.scope = request->scope();
-  purge.prefix = request->prefix();
-  purge.older_than = absl::Milliseconds(request->older_than_ms());
-  purge.only_not_fresh = request->only_not_fresh();
-  purge.dry_run = request->dry_run();
-  if (request->batch() != 0) purge.batch = request->batch();
-  purge.pause = absl::Milliseconds(request->pause_ms());
-  absl::Status s = cache_->Purge(purge, [&](const PurgeProgress& p) {
+  absl::StatusOr<PurgeRequest> purge = PurgeFromProto(*request);
+  if (!purge.ok()) return ToGrpcStatus(purge.status());
+  purge->cancelled = [context] { return context->IsCancelled(); };
+  absl::Status s = cache_->Purge(*purge, [&](const PurgeProgress& p) {
     v1::PurgeProgress out;
     out.set_examined(p.examined);
     out.set_purged(p.purged);

@@ -149,18 +149,15 @@ void CacheWorkers::ServeFetches(const std::vector<FetchCall*>& calls) {
   batch.reserve(calls.size());
   for (FetchCall* call : calls) {
     call->response.set_served_by(node_name_);
-    const v1::FetchRequest& r = call->request;
-    absl::StatusOr<Key> key = KeyFromProto(r.key());
-    if (!key.ok()) {
-      Answer(call, ToGrpcStatus(key.status()));
+    absl::StatusOr<FetchRequest> request = FetchFromProto(call->request);
+    if (!request.ok()) {
+      Answer(call, ToGrpcStatus(request.status()));
       continue;
     }
-    batch.push_back({FetchRequest{*std::move(key), r.newer_than_us(),
-                                  absl::Milliseconds(r.max_age_ms()),
-                                  absl::Milliseconds(r.wait_ms()), r.peek()},
-                     [this, call](absl::StatusOr<FetchResult> result) {
-                       Answer(call, ToResponse(result, &call->response));
-                     }});
+    batch.push_back(
+        {*std::move(request), [this, call](absl::StatusOr<FetchResult> result) {
+           Answer(call, ToResponse(result, &call->response));
+         }});
   }
   cache_->FetchMany(std::move(batch));
 }
@@ -169,10 +166,12 @@ void CacheWorkers::ServeStore(StoreCall* call) {
   cache_->RunBlocking([this, call] {
     call->response.set_served_by(node_name_);
     absl::StatusOr<Key> key = KeyFromProto(call->request.key());
+    absl::StatusOr<EntryWrite> write =
+        key.ok() ? WriteFromProto(*key, call->request)
+                 : absl::StatusOr<EntryWrite>(key.status());
     absl::StatusOr<Commit> commit =
-        key.ok() ? cache_->Store(WriteFromProto(*key, call->request),
-                                 call->request.lease_token())
-                 : absl::StatusOr<Commit>(key.status());
+        write.ok() ? cache_->Store(*write, call->request.lease_token())
+                   : absl::StatusOr<Commit>(write.status());
     if (commit.ok()) {
       call->response.set_outcome(CommitOutcomeToProto(commit->outcome));
       call->response.set_mtime_us(commit->mtime);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "cache/limits.h"
 
 namespace clustercache {
 
@@ -27,11 +28,75 @@ Selector SelectorFromProto(const v1::Selector& selector) {
   return out;
 }
 
-EntryWrite WriteFromProto(const Key& key, const v1::StoreRequest& request) {
+absl::StatusOr<absl::Duration> MillisField(int64_t ms, absl::Duration max,
+                                           absl::string_view field) {
+  if (ms < 0 || ms > absl::ToInt64Milliseconds(max)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", ms, " is not 0 .. ", absl::ToInt64Milliseconds(max), " (",
+        absl::FormatDuration(max), ")"));
+  }
+  return absl::Milliseconds(ms);
+}
+
+absl::StatusOr<FetchRequest> FetchFromProto(const v1::FetchRequest& request) {
+  absl::StatusOr<Key> key = KeyFromProto(request.key());
+  if (!key.ok()) return key.status();
+  absl::StatusOr<absl::Duration> max_age =
+      MillisField(request.max_age_ms(), kMaxAge, "max_age_ms");
+  if (!max_age.ok()) return max_age.status();
+  absl::StatusOr<absl::Duration> wait =
+      MillisField(request.wait_ms(), kMaxWait, "wait_ms");
+  if (!wait.ok()) return wait.status();
+  if (request.newer_than_us() < 0) {
+    return absl::InvalidArgumentError("newer_than_us: must not be negative");
+  }
+  return FetchRequest{*std::move(key), request.newer_than_us(), *max_age, *wait,
+                      request.peek()};
+}
+
+absl::StatusOr<PurgeRequest> PurgeFromProto(const v1::PurgeRequest& request) {
+  PurgeRequest purge;
+  purge.scope = request.scope();
+  purge.prefix = request.prefix();
+  absl::StatusOr<absl::Duration> older =
+      MillisField(request.older_than_ms(), kMaxAge, "older_than_ms");
+  if (!older.ok()) return older.status();
+  absl::StatusOr<absl::Duration> pause =
+      MillisField(request.pause_ms(), kMaxPurgePause, "pause_ms");
+  if (!pause.ok()) return pause.status();
+  if (request.batch() < 0 || request.batch() > kMaxPurgeBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch: ", request.batch(), " is not 1 .. ",
+                     kMaxPurgeBatch, " (0: the default)"));
+  }
+  const bool filtered = !request.scope().empty() || !request.prefix().empty() ||
+                        request.older_than_ms() != 0 ||
+                        request.only_not_fresh();
+  if (filtered == request.everything()) {
+    return absl::InvalidArgumentError(
+        filtered ? "everything: set with a filter (scope, prefix, "
+                   "older_than_ms, only_not_fresh); give one or the other"
+                 : "everything: a purge without a filter (scope, prefix, "
+                   "older_than_ms, only_not_fresh) removes every entry; "
+                   "set everything to say so");
+  }
+  purge.older_than = *older;
+  purge.pause = *pause;
+  purge.only_not_fresh = request.only_not_fresh();
+  purge.dry_run = request.dry_run();
+  if (request.batch() != 0) purge.batch = request.batch();
+  return purge;
+}
+
+absl::StatusOr<EntryWrite> WriteFromProto(const Key& key,
+                                          const v1::StoreRequest& request) {
+  absl::StatusOr<absl::Duration> ttl =
+      MillisField(request.ttl_ms(), kMaxTtl, "ttl_ms");
+  if (!ttl.ok()) return ttl.status();
   EntryWrite write;
   write.key = key;
   write.payload = std::make_shared<const std::string>(request.payload());
-  write.ttl_us = request.ttl_ms() * 1000;
+  write.ttl_us = absl::ToInt64Microseconds(*ttl);
   write.tags.assign(request.tags().begin(), request.tags().end());
   write.content_type = request.content_type();
   return write;

@@ -14,7 +14,14 @@ namespace clustercache {
 
 absl::StatusOr<Key> KeyFromProto(const v1::Key& key);
 Selector SelectorFromProto(const v1::Selector& selector);
-EntryWrite WriteFromProto(const Key& key, const v1::StoreRequest& request);
+// Durations and times are bounded (cache/limits.h) before any arithmetic;
+// errors name the wire field (`ttl_ms`, `wait_ms`, ...).
+absl::StatusOr<absl::Duration> MillisField(int64_t ms, absl::Duration max,
+                                           absl::string_view field);
+absl::StatusOr<FetchRequest> FetchFromProto(const v1::FetchRequest& request);
+absl::StatusOr<EntryWrite> WriteFromProto(const Key& key,
+                                          const v1::StoreRequest& request);
+absl::StatusOr<PurgeRequest> PurgeFromProto(const v1::PurgeRequest& request);
 void MetaToProto(const EntryMeta& meta, bool fresh, v1::EntryMeta* out);
 void LeaseToProto(const Lease& lease, v1::Lease* out);
 v1::FetchOutcome FetchOutcomeToProto(FetchOutcome outcome);

@@ -157,7 +157,24 @@ int Expire(const CtlCall& call) {
   return CountCommand(call, "expired", &AdminClient::Expire);
 }
 
+int PurgeAs(const CtlCall& call, absl::string_view verb);
+
 int Delete(const CtlCall& call) {
+  const CtlOptions& o = call.options;
+  const bool whole = call.args.size() == 1 && !o.has_prefix;
+  if (o.dry_run) {
+    if (call.args.size() == 2) {
+      return Fail(kExitUsage, "delete --dry-run counts a scope or a prefix");
+    }
+    CtlOptions counting = o;  // a purge dry run of the same selection
+    counting.scope = call.args[0];
+    return PurgeAs({call.client, counting, call.args, call.rest}, "delete");
+  }
+  if (whole && !o.whole_scope) {
+    return Fail(kExitUsage,
+                "delete SCOPE without NAME or --prefix removes the whole "
+                "scope: add --whole-scope (--dry-run counts it first)");
+  }
   return CountCommand(call, "deleted", &AdminClient::Delete);
 }
 
@@ -231,8 +248,13 @@ int Stats(const CtlCall& call) {
   return kExitOk;
 }
 
-int Purge(const CtlCall& call) {
+int Purge(const CtlCall& call) { return PurgeAs(call, "purge"); }
+
+// purge, or what delete --dry-run would remove (`verb`).
+int PurgeAs(const CtlCall& call, absl::string_view verb) {
   const CtlOptions& o = call.options;
+  const std::string would = absl::StrCat("would ", verb, " ");
+  const std::string did = absl::StrCat(verb, "d ");
   v1::PurgeRequest request;
   request.set_scope(o.scope);
   request.set_prefix(o.prefix);
@@ -241,19 +263,31 @@ int Purge(const CtlCall& call) {
   request.set_dry_run(o.dry_run);
   request.set_batch(static_cast<int32_t>(o.batch));
   request.set_pause_ms(absl::ToInt64Milliseconds(o.pause));
+  const bool filtered = !o.scope.empty() || !o.prefix.empty() ||
+                        o.older_than > absl::ZeroDuration() || o.not_fresh_only;
+  if (!filtered && !o.everything && !o.dry_run) {
+    return Fail(kExitUsage,
+                "purge without --scope, --prefix, --older-than or "
+                "--not-fresh-only removes every entry: add --everything "
+                "(--dry-run counts them first)");
+  }
+  if (filtered && o.everything) {
+    return Fail(kExitUsage, "--everything and a filter: give one");
+  }
+  request.set_everything(!filtered);
   const bool tty = isatty(STDERR_FILENO);
   v1::PurgeProgress last;
   absl::Status s = call.client->Purge(request, [&](const v1::PurgeProgress& p) {
     last = p;
     std::cerr << (tty ? "\r" : "") << "examined " << p.examined() << ", "
-              << (o.dry_run ? "would purge " : "purged ") << p.purged() << " ("
-              << p.bytes() << " bytes)" << (tty ? "" : "\n");
+              << (o.dry_run ? would : did) << p.purged() << " (" << p.bytes()
+              << " bytes)" << (tty ? "" : "\n");
     return true;
   });
   if (tty) std::cerr << "\n";
   if (!s.ok()) return Fail(ErrorCode(s), s.message());
-  std::cout << (o.dry_run ? "would purge " : "purged ") << last.purged()
-            << " entries, " << last.bytes() << " bytes\n";
+  std::cout << (o.dry_run ? would : did) << last.purged() << " entries, "
+            << last.bytes() << " bytes\n";
   return kExitOk;
 }
 
@@ -311,8 +345,17 @@ const std::vector<CtlCommand>& CtlCommands() {
       {"expire", "SCOPE [NAME | --prefix P]",
        "Soft-expire entries: they stay as stale copies.", 1, 2, false,
        SelectorFlags, Expire},
-      {"delete", "SCOPE [NAME | --prefix P]", "Remove entries.", 1, 2, false,
-       SelectorFlags, Delete},
+      {"delete", "SCOPE (NAME | --prefix P | --whole-scope) [--dry-run]",
+       "Remove entries. A whole scope needs --whole-scope; --dry-run counts "
+       "what a scope or prefix would lose.",
+       1, 2, false,
+       [](FlagTable* t, CtlOptions* o) {
+         SelectorFlags(t, o);
+         t->AddBool("whole-scope", &o->whole_scope,
+                    "remove every entry of SCOPE");
+         t->AddBool("dry-run", &o->dry_run, "count, do not delete");
+       },
+       Delete},
       {"invalidate", "(--scope S | --all | --tag T)",
        "Global expiry: every entry generated before now stops being fresh. "
        "Prints the new timestamp (microseconds).",
@@ -337,9 +380,10 @@ const std::vector<CtlCommand>& CtlCommands() {
        NoFlags, Stats},
       {"purge",
        "[--scope S] [--prefix P] [--older-than D] [--not-fresh-only] "
-       "[--dry-run] [--batch N] [--pause D]",
+       "[--everything] [--dry-run] [--batch N] [--pause D]",
        "Remove entries by age, in batches; progress on stderr. With no filter "
-       "it removes every entry: try --dry-run first.",
+       "it removes every entry, and says so only with --everything: try "
+       "--dry-run first.",
        0, 0, false,
        [](FlagTable* t, CtlOptions* o) {
          ScanFlags(t, o);
@@ -348,8 +392,11 @@ const std::vector<CtlCommand>& CtlCommands() {
          t->AddBool("not-fresh-only", &o->not_fresh_only,
                     "only entries that are not fresh");
          t->AddBool("dry-run", &o->dry_run, "count, do not delete");
+         t->AddBool("everything", &o->everything,
+                    "no filter: remove every entry");
          t->AddInt("batch", &o->batch, 1, 100000, "entries per batch");
-         t->AddDuration("pause", &o->pause, "pause between batches");
+         t->AddDuration("pause", &o->pause,
+                        "pause between batches (at most 1m)");
        },
        Purge},
   };

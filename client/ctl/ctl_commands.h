@@ -37,6 +37,8 @@ struct CtlOptions {
   absl::Duration older_than;
   bool not_fresh_only = false;
   bool dry_run = false;
+  bool everything = false;   // purge with no filter
+  bool whole_scope = false;  // delete SCOPE with no NAME or --prefix
   int64_t batch = 1000;
   absl::Duration pause;
 };

@@ -177,6 +177,11 @@ TEST_F(GrpcServiceTest, AdminOperations) {
 
   v1::PurgeRequest purge;
   purge.set_batch(1);
+  // Issue 14, item 4: a purge without a filter must say "everything".
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      client_->Purge(purge, [](const v1::PurgeProgress&) { return true; })));
+  EXPECT_EQ(cache_->Usage()->entries, 2) << "the refused purge removed nothing";
+  purge.set_everything(true);
   std::vector<v1::PurgeProgress> progress;
   ASSERT_TRUE(client_
                   ->Purge(purge,
@@ -304,6 +309,113 @@ TEST_F(GrpcServiceTest, TwoHundredRequestersOneGeneration) {
       "v2");
   EXPECT_EQ(generations, 1);
   EXPECT_EQ(served, 200);
+}
+
+}  // namespace
+}  // namespace clustercache
+
+namespace clustercache {
+namespace {
+
+// The message of a call's status, for an INVALID_ARGUMENT naming `field`.
+template <typename T>
+std::string RefusalOf(const absl::StatusOr<T>& r) {
+  return absl::IsInvalidArgument(r.status())
+             ? std::string(r.status().message())
+             : "not refused: " + r.status().ToString();
+}
+
+// Issue 14, items 2, 3 and 7: wire input is bounded before any arithmetic,
+// and the error names the proto field.
+TEST_F(GrpcServiceTest, OutOfRangeFieldsAreRefusedByName) {
+  v1::StoreRequest store;
+  *store.mutable_key() = K("rss", "ttl");
+  store.set_payload("x");
+  for (int64_t ttl : {int64_t{-9223372036854776}, int64_t{-1},
+                      int64_t{11} * 365 * 24 * 3600 * 1000}) {
+    store.set_ttl_ms(ttl);
+    EXPECT_NE(RefusalOf(client_->Store(store)).find("ttl_ms"),
+              std::string::npos)
+        << ttl;
+  }
+  store.set_ttl_ms(int64_t{9} * 365 * 24 * 3600 * 1000);  // 9 years: fine
+  ASSERT_TRUE(client_->Store(store).ok());
+
+  v1::FetchRequest fetch;
+  *fetch.mutable_key() = K("rss", "ttl");
+  fetch.set_wait_ms(11 * 60 * 1000);
+  EXPECT_NE(RefusalOf(client_->Fetch(fetch)).find("wait_ms"),
+            std::string::npos);
+  fetch.set_wait_ms(0);
+  fetch.set_max_age_ms(INT64_MAX);
+  EXPECT_NE(RefusalOf(client_->Fetch(fetch)).find("max_age_ms"),
+            std::string::npos);
+  fetch.set_max_age_ms(0);
+  fetch.set_newer_than_us(-1);
+  EXPECT_NE(RefusalOf(client_->Fetch(fetch)).find("newer_than_us"),
+            std::string::npos);
+
+  v1::InvalidateRequest all_false;
+  all_false.set_all(false);  // was: invalidates everything
+  EXPECT_NE(RefusalOf(client_->Invalidate(all_false)).find("all"),
+            std::string::npos);
+  v1::InvalidateRequest future;
+  future.set_scope("rss");
+  future.set_at_us(absl::ToUnixMicros(absl::Now() + absl::Minutes(5)));
+  EXPECT_NE(RefusalOf(client_->Invalidate(future)).find("at_us"),
+            std::string::npos);
+  future.set_at_us(absl::ToUnixMicros(absl::Now() + absl::Seconds(30)));
+  EXPECT_TRUE(client_->Invalidate(future).ok()) << "within a minute: fine";
+  absl::StatusOr<v1::ListExpiryKeysResponse> keys = client_->ListExpiryKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->keys_size(), 1) << "the refused calls set nothing";
+  EXPECT_EQ(keys->keys(0).name(), "scope:rss");
+
+  v1::PurgeRequest purge;
+  purge.set_everything(true);
+  purge.set_pause_ms(INT64_MAX);  // was: a handler asleep for good
+  auto purge_status = [&] {
+    return client_->Purge(purge, [](const v1::PurgeProgress&) { return true; });
+  };
+  EXPECT_NE(RefusalOf(absl::StatusOr<int>(purge_status())).find("pause_ms"),
+            std::string::npos);
+  purge.set_pause_ms(0);
+  purge.set_batch(100001);
+  EXPECT_NE(RefusalOf(absl::StatusOr<int>(purge_status())).find("batch"),
+            std::string::npos);
+  purge.set_batch(0);
+  purge.set_scope("rss");  // a filter and everything
+  EXPECT_NE(RefusalOf(absl::StatusOr<int>(purge_status())).find("everything"),
+            std::string::npos);
+  EXPECT_EQ(cache_->Usage()->entries, 1);
+}
+
+// Issue 14, item 5: a purge pausing between batches ends when its caller
+// goes away and when the server stops, not after the pause.
+TEST_F(GrpcServiceTest, APausedPurgeEndsWithItsCallerAndWithTheServer) {
+  for (int i = 0; i < 3; ++i) {
+    v1::StoreRequest store;
+    *store.mutable_key() = K("rss", "p" + std::to_string(i));
+    store.set_payload("x");
+    ASSERT_TRUE(client_->Store(store).ok());
+  }
+  v1::PurgeRequest purge;
+  purge.set_scope("rss");
+  purge.set_batch(1);
+  purge.set_pause_ms(60000);
+  // The caller gives up after its first progress message.
+  absl::Time start = absl::Now();
+  (void)client_->Purge(purge, [](const v1::PurgeProgress&) { return false; });
+  // The server stops while a purge pauses: Shutdown returns long before
+  // the minute is over.
+  std::thread purger([&] {
+    (void)client_->Purge(purge, [](const v1::PurgeProgress&) { return true; });
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  server_->Shutdown(absl::Seconds(30));
+  purger.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_GE(cache_->Usage()->entries, 1) << "it did not run to the end";
 }
 
 }  // namespace

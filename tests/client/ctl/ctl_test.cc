@@ -106,6 +106,30 @@ TEST_F(CtlTest, FiftyParallelFetchOrGenerateRunTheGeneratorOnce) {
   EXPECT_EQ(ReadFile(counter), "run\n") << "the generator ran exactly once";
 }
 
+// Issue 14, item 4: removing a whole scope, or everything, must be said.
+TEST_F(CtlTest, AWholeScopeOrEverythingMustBeSaid) {
+  for (const char* name : {"a/1", "a/2"}) {
+    ASSERT_EQ(
+        Shell(absl::StrCat("printf x | ", Ctl(absl::StrCat("put rss ", name))))
+            .exit_code,
+        0);
+  }
+  ShellResult whole = Run("delete rss 2>&1");
+  EXPECT_EQ(whole.exit_code, 2);
+  EXPECT_NE(whole.out.find("--whole-scope"), std::string::npos) << whole.out;
+  EXPECT_EQ(Run("delete rss --dry-run").out,
+            "would delete 2 entries, 2 bytes\n");
+  ShellResult all = Run("purge 2>&1");
+  EXPECT_EQ(all.exit_code, 2);
+  EXPECT_NE(all.out.find("--everything"), std::string::npos) << all.out;
+  EXPECT_EQ(Run("purge --everything --scope rss").exit_code, 2);
+  EXPECT_EQ(Run("purge --dry-run").out, "would purge 2 entries, 2 bytes\n");
+  EXPECT_EQ(Run("list --scope rss").out.empty(), false) << "nothing removed";
+  EXPECT_EQ(Run("delete rss --whole-scope").out, "deleted 2 entries\n");
+  ASSERT_EQ(Shell(absl::StrCat("printf x | ", Ctl("put rss b"))).exit_code, 0);
+  EXPECT_EQ(Run("purge --everything").out, "purged 1 entries, 1 bytes\n");
+}
+
 TEST_F(CtlTest, ListExpireDeleteAndPurge) {
   for (const char* name : {"a/1", "a/2", "b/1"}) {
     ASSERT_EQ(
