@@ -7,7 +7,7 @@
 // (redis_scripts.cc); a fetch reads the whole string with MGET.
 // A lease is one string: "token granted_at expires_at".
 // The copies of "all" and "scope:S" are strings holding the value; tag
-// values are fields of a hash with a "_floor". A missing copy or floor is
+// values are fields of a hash with a "~floor". A missing copy or floor is
 // "cannot tell" (nullopt): the entry is then not fresh.
 #ifndef CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_RECORDS_H_
 #define CLUSTERCACHE_CACHE_STORE_REDIS_REDIS_RECORDS_H_
@@ -34,7 +34,7 @@ EntryRef EntryFromRedis(const Key& key, absl::string_view value,
 std::optional<Lease> LeaseFromRedis(absl::string_view value);
 
 // The reply of MGET entry lease all-copy scope-copy (4 elements), or of
-// kReadTagged (the same and the tag values: HMGET _floor tag...), as the
+// kReadTagged (the same and the tag values: HMGET ~floor tag...), as the
 // Lookup at `now`. Sets *needs_tags when the entry has tags and the reply
 // does not carry their values (MGET): read again with kReadTagged.
 // `meta_only`: the entry was read without its payload (kReadTagged "meta").
@@ -44,7 +44,7 @@ absl::StatusOr<Lookup> LookupFromRedis(const Key& key, const RedisReply& r,
                                        bool* needs_tags,
                                        bool meta_only = false);
 
-// Tag values from HMGET tag-hash _floor tag...: each is at least the floor;
+// Tag values from HMGET tag-hash ~floor tag...: each is at least the floor;
 // all unknown when the floor is missing (the hash was evicted).
 std::vector<std::optional<int64_t>> TagTimesFromRedis(const redisReply* xs,
                                                       size_t tags);

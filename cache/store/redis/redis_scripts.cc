@@ -14,7 +14,7 @@ namespace {
 // read with GETRANGE and patch with SETRANGE, then content type, tags and
 // payload. Leases are strings "token granted lapses". The expiry keys "all"
 // and "scope:S" are one string per bucket each; tags are fields of one hash
-// per bucket with a "_floor".
+// per bucket with a "~floor".
 constexpr char kPrelude[] = R"lua(
 local H = 102
 local function s(x) return string.format('%.0f', x) end
@@ -56,10 +56,10 @@ local function ensure_copy(xk, clock)
     redis.call('SET', xk, s(next_event(clock)))
   end
 end
--- The same for the bucket's tag hash, through its _floor.
+-- The same for the bucket's tag hash, through its ~floor.
 local function ensure_tags(tk, clock)
-  if redis.call('HEXISTS', tk, '_floor') == 0 then
-    redis.call('HSET', tk, '_floor', s(next_event(clock)))
+  if redis.call('HEXISTS', tk, '~floor') == 0 then
+    redis.call('HSET', tk, '~floor', s(next_event(clock)))
   end
 end
 -- KEYS of the write scripts: 1 entry, 2 lease, 3 tag hash, 4 clock, 5 name
@@ -133,7 +133,7 @@ if e and #e >= H then
   local clen = tonumber(string.sub(e, 83, 92))
   local glen = tonumber(string.sub(e, 93, 102))
   if glen > 0 then
-    local f = {'_floor'}
+    local f = {'~floor'}
     local tags = string.sub(e, H + clen + 1, H + clen + glen)
     for tag in string.gmatch(tags, '[^\n]+') do f[#f + 1] = tag end
     xs = redis.call('HMGET', KEYS[5], unpack(f))

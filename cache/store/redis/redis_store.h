@@ -7,7 +7,7 @@
 // redis/redis_records.h):
 //   {cc.b}:E:<scope>\0<name>  entry string     {cc.b}:x:all      copy of "all"
 //   {cc.b}:L:<scope>\0<name>  lease string     {cc.b}:x:scope:S  copy of
-//   {cc.b}:xt  tag values (hash, "_floor")                         "scope:S"
+//   {cc.b}:xt  tag values (hash, "~floor")                         "scope:S"
 //   {cc.b}:n:<scope>  names (lex zset)        {cc.b}:s  scopes in bucket
 //   {cc.b}:t:<scope>  names by mtime (zset)   {cc.b}:u  entry/byte counts
 //   {cc.b}:c  bucket clock                    {cc}:expiry-keys  for listing

@@ -466,6 +466,18 @@ TEST_P(StoreConformanceTest, ReadReportsTheEntrysExpiryKeys) {
   EXPECT_EQ(*MustRead(key_).expiry.tags[1], tag + 5000);
 }
 
+// Issue 14, item 6: store internals share no namespace with user tags (on
+// Redis, invalidating the tag "_floor" made every tagged entry stale).
+TEST_P(StoreConformanceTest, TagsNamedLikeStoreInternalsAreJustTags) {
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "v", {"subtree:2"})).ok());
+  for (const char* tag : {"_floor", "floor", "_f", "x", "h", "entries"}) {
+    ASSERT_TRUE(store_->Invalidate(tag, 0).ok()) << tag;
+  }
+  Lookup l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_TRUE(IsFresh(l.entry->meta, l.expiry, {}, l.now));
+}
+
 TEST_P(StoreConformanceTest, ExpireMarksByNameAndPrefix) {
   for (const char* name : {"a/1", "a/2", "b/1"}) {
     ASSERT_TRUE(store_->Put(WriteOf(Key("rss", name), "v")).ok());
