@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -29,6 +30,11 @@ namespace clustercache {
 struct ContentCacheOptions {
   ScopePolicy policy;
   int64_t max_payload_bytes = int64_t{8} << 20;
+  // Fetches waiting for another holder's result, on one key and in all: a
+  // fetch beyond either is refused at once (RESOURCE_EXHAUSTED), counted
+  // as waits_refused.
+  int max_waiters_per_key = 10000;
+  int max_waiters = 100000;
 };
 
 enum class FetchOutcome {
@@ -174,6 +180,14 @@ class ContentCache {
   const ContentCacheOptions options_;
   Stats stats_;
   std::atomic<bool> waits_cancelled_{false};
+  // Whether one more waiter on `key` fits the caps; if so it is counted
+  // until EndWaiter.
+  bool AdmitWaiter(const Key& key);
+  void EndWaiter(const Key& key);
+  absl::Mutex waiters_mu_;
+  absl::flat_hash_map<std::string, int> waiters_per_key_
+      ABSL_GUARDED_BY(waiters_mu_);
+  int waiters_ ABSL_GUARDED_BY(waiters_mu_) = 0;
   absl::Mutex stop_mu_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   TimerQueue timers_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "cache/content_cache.h"
 
 namespace clustercache {
@@ -34,6 +35,13 @@ void ContentCache::Wait(const FetchRequest& request, ScopeCounters* c,
                         FetchDone done) {
   if (request.wait <= absl::ZeroDuration() || waits_cancelled_.load()) {
     return done(Timeout(c));
+  }
+  if (!AdmitWaiter(request.key)) {
+    Bump(c->waits_refused);
+    return done(absl::ResourceExhaustedError(absl::StrCat(
+        "too many fetches waiting (at most ", options_.max_waiters_per_key,
+        " on one key, ", options_.max_waiters,
+        " in all): render without storing, or retry later")));
   }
   auto w = std::make_shared<Waiter>(request);
   w->counters = c;
@@ -84,7 +92,29 @@ void ContentCache::Retry(const std::shared_ptr<Waiter>& w) {
     watch = std::move(w->watch);
   }
   watch.reset();
+  EndWaiter(w->request.key);
   done(std::move(result));
+}
+
+bool ContentCache::AdmitWaiter(const Key& key) {
+  absl::MutexLock lock(&waiters_mu_);
+  if (waiters_ >= options_.max_waiters) return false;
+  int& on_key = waiters_per_key_[key.encoded()];
+  if (on_key >= options_.max_waiters_per_key) {
+    if (on_key == 0) waiters_per_key_.erase(key.encoded());
+    return false;
+  }
+  ++on_key;
+  ++waiters_;
+  return true;
+}
+
+void ContentCache::EndWaiter(const Key& key) {
+  absl::MutexLock lock(&waiters_mu_);
+  auto it = waiters_per_key_.find(key.encoded());
+  if (it == waiters_per_key_.end()) return;
+  --waiters_;
+  if (--it->second == 0) waiters_per_key_.erase(it);
 }
 
 }  // namespace clustercache

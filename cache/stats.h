@@ -27,6 +27,7 @@ namespace clustercache {
   X(waits, "fetches that waited for another holder's result")           \
   X(wait_time_us, "total time spent waiting, microseconds")             \
   X(timeouts, "waits that ended without a result (TIMEOUT)")            \
+  X(waits_refused, "fetches refused a wait: too many waiters")          \
   X(stores, "entries stored (leased commits and unconditional writes)") \
   X(superseded, "leased commits dropped: a newer entry had landed")     \
   X(lease_lost, "leased commits refused: the lease was taken over")     \

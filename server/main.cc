@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
   ContentCacheOptions options;
   options.policy = config.policy;
   options.max_payload_bytes = config.max_payload;
+  options.max_waiters_per_key = static_cast<int>(config.max_waiters_per_key);
+  options.max_waiters = static_cast<int>(config.max_waiters);
   ContentCache cache(store->get(), options);
   CacheServer server(&cache, config.node_name, config.max_payload,
                      static_cast<int>(config.worker_threads));

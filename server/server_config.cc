@@ -23,6 +23,11 @@ void ServerConfig::Register(FlagTable* t) {
             "threads answering Fetch, Store and Release; each takes the "
             "fetches that have arrived as one batch (one pipelined round "
             "trip on redis)");
+  t->AddInt("max-waiters-per-key", &max_waiters_per_key, 1, 1000000,
+            "fetches that may wait on one key for another holder's result; "
+            "more are refused at once (RESOURCE_EXHAUSTED)");
+  t->AddInt("max-waiters", &max_waiters, 1, 10000000,
+            "fetches that may wait in all (as above)");
   t->AddInt("redis-pool-size", &redis_pool_size, 1, 1024,
             "redis: connections per server");
   t->AddDuration("redis-timeout", &redis_timeout,

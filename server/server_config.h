@@ -20,6 +20,8 @@ struct ServerConfig {
   std::string node_name;  // empty = the host name
   int64_t max_payload = int64_t{8} << 20;
   int64_t worker_threads = 2;
+  int64_t max_waiters_per_key = 10000;
+  int64_t max_waiters = 100000;
   int64_t redis_pool_size = 8;
   absl::Duration redis_timeout = absl::Milliseconds(500);
   int64_t memcached_pool_size = 8;

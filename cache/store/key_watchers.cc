@@ -1,7 +1,5 @@
 #include "cache/store/key_watchers.h"
 
-#include <algorithm>
-
 namespace clustercache {
 
 class KeyWatchers::Handle : public WatchHandle {
@@ -23,7 +21,7 @@ std::unique_ptr<WatchHandle> KeyWatchers::Watch(
   bool cancelled;
   {
     absl::MutexLock lock(&mu_);
-    watches_[encoded_key].push_back(callback);
+    watches_[encoded_key].insert(callback);
     active_.fetch_add(1, std::memory_order_relaxed);
     cancelled = cancelled_;
   }
@@ -38,7 +36,7 @@ void KeyWatchers::Notify(const std::string& encoded_key) {
     absl::MutexLock lock(&mu_);
     auto it = watches_.find(encoded_key);
     if (it == watches_.end()) return;
-    callbacks = it->second;
+    callbacks.assign(it->second.begin(), it->second.end());
   }
   // Outside the lock: a callback may end its own watch.
   for (const Callback& c : callbacks) (*c)();
@@ -81,9 +79,8 @@ void KeyWatchers::Remove(const std::string& encoded_key,
   absl::MutexLock lock(&mu_);
   auto it = watches_.find(encoded_key);
   if (it == watches_.end()) return;
-  std::vector<Callback>& list = it->second;
-  list.erase(std::remove(list.begin(), list.end(), callback), list.end());
-  if (list.empty()) watches_.erase(it);
+  if (it->second.erase(callback) == 0) return;
+  if (it->second.empty()) watches_.erase(it);
   active_.fetch_sub(1, std::memory_order_relaxed);
 }
 

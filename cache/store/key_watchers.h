@@ -14,6 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "cache/store/store.h"
 
@@ -40,7 +41,9 @@ class KeyWatchers {
   void Remove(const std::string& encoded_key, const Callback& callback);
 
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::vector<Callback>> watches_
+  // A set per key: ending one of N watches is O(1), so N waiters woken
+  // and gone cost O(N), not O(N^2).
+  absl::flat_hash_map<std::string, absl::flat_hash_set<Callback>> watches_
       ABSL_GUARDED_BY(mu_);
   std::atomic<int> active_{0};
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
