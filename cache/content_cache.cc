@@ -245,6 +245,12 @@ absl::Status ContentCache::ValidateWrite(const EntryWrite& write) const {
     return absl::InvalidArgumentError(absl::StrCat(
         "content_type: longer than ", kMaxContentTypeBytes, " bytes"));
   }
+  for (char ch : write.content_type) {
+    if (ch < 0x20 || ch > 0x7E) {
+      return absl::InvalidArgumentError(
+          "content_type: printable ASCII only (a media type, RFC 9110)");
+    }
+  }
   return absl::OkStatus();
 }
 

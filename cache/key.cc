@@ -11,14 +11,28 @@ namespace {
 
 // Length of the UTF-8 sequence starting at s[i], or 0 if it is invalid.
 size_t Utf8SequenceLength(absl::string_view s, size_t i) {
-  unsigned char c = s[i];
-  size_t len = c < 0x80           ? 1
-               : (c >> 5) == 0x6  ? 2
-               : (c >> 4) == 0xE  ? 3
-               : (c >> 3) == 0x1E ? 4
-                                  : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
+  // RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF.
+  const unsigned char c = s[i];
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  const unsigned char second = s[i + 1];
+  if (second < lo || second > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
     if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
   }
   return len;
@@ -50,7 +64,10 @@ absl::Status ValidateName(absl::string_view name, absl::string_view field) {
           absl::StrCat(field, ": invalid UTF-8 at byte ", i));
     }
     unsigned char c = name[i];
-    if (len == 1 && (c < 0x20 || c == 0x7F)) {
+    const bool c1 =
+        len == 2 && c == 0xC2 &&
+        static_cast<unsigned char>(name[i + 1]) <= 0x9F;  // U+0080..9F
+    if ((len == 1 && (c < 0x20 || c == 0x7F)) || c1) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": control character at byte ", i));
     }

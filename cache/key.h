@@ -25,7 +25,8 @@ inline constexpr size_t kMaxContentTypeBytes = 255;
 // [a-z][a-z0-9-]{0,31}. The error names `field`.
 absl::Status ValidateScope(absl::string_view scope,
                            absl::string_view field = "scope");
-// 1..1024 bytes of valid UTF-8 without NUL or other control characters.
+// 1..1024 bytes of valid UTF-8 without control characters (C0 and NUL,
+// DEL, C1: U+0080..U+009F).
 absl::Status ValidateName(absl::string_view name,
                           absl::string_view field = "name");
 // A prefix is a name that may be empty.

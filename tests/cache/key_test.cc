@@ -31,6 +31,20 @@ TEST(KeyTest, RefusesBadNames) {
   EXPECT_FALSE(Key::Make("s", "cut\xe2\x82").ok());
 }
 
+// Issue 14, item 15: names are valid UTF-8 without control characters, C1
+// (U+0080..U+009F) included.
+TEST(KeyTest, RefusesC1ControlsAndIllFormedUtf8) {
+  EXPECT_TRUE(Key::Make("s", "caf\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80").ok());
+  EXPECT_TRUE(Key::Make("s", "\xc2\xa0nbsp").ok());       // U+00A0: fine
+  EXPECT_FALSE(Key::Make("s", "nel\xc2\x85").ok());       // U+0085
+  EXPECT_FALSE(Key::Make("s", "csi\xc2\x9b").ok());       // U+009B
+  EXPECT_FALSE(Key::Make("s", "\xc0\xaf").ok());          // overlong '/'
+  EXPECT_FALSE(Key::Make("s", "\xe0\x80\xaf").ok());      // overlong
+  EXPECT_FALSE(Key::Make("s", "\xed\xa0\x80").ok());      // a surrogate
+  EXPECT_FALSE(Key::Make("s", "\xf4\x90\x80\x80").ok());  // > U+10FFFF
+  EXPECT_FALSE(Key::Make("s", "\xf5\x80\x80\x80").ok());
+}
+
 TEST(KeyTest, ErrorsNameTheField) {
   EXPECT_NE(ValidateScope("BAD", "key.scope").message().find("key.scope"),
             absl::string_view::npos);

@@ -355,6 +355,21 @@ TEST_F(GrpcServiceTest, OutOfRangeFieldsAreRefusedByName) {
   EXPECT_NE(RefusalOf(client_->Fetch(fetch)).find("newer_than_us"),
             std::string::npos);
 
+  // Item 15: invalid UTF-8 and C1 controls are INVALID_ARGUMENT naming the
+  // field (invalid UTF-8 in a proto string failed the call as INTERNAL).
+  fetch.set_newer_than_us(0);
+  for (const char* name : {"\xff\xfe", "nel\xc2\x85", "\xc0\xaf"}) {
+    *fetch.mutable_key() = K("rss", name);
+    EXPECT_NE(RefusalOf(client_->Fetch(fetch)).find("key.name"),
+              std::string::npos);
+  }
+  store.set_content_type("text/\xff");
+  EXPECT_NE(RefusalOf(client_->Store(store)).find("content_type"),
+            std::string::npos);
+  store.set_content_type("text/html");
+  store.add_tags("bad\xfftag");
+  EXPECT_NE(RefusalOf(client_->Store(store)).find("tag"), std::string::npos);
+
   v1::InvalidateRequest all_false;
   all_false.set_all(false);  // was: invalidates everything
   EXPECT_NE(RefusalOf(client_->Invalidate(all_false)).find("all"),
