@@ -62,59 +62,27 @@ class LedgerStore : public Store {
   }
   void CancelWaits() override { store_->CancelWaits(); }
 
-  // By prefix, a store that enumerates (Redis) selects itself: it finds
-  // keys the ledger has not recorded yet and keys with only a lease. Others
-  // (memcached) are given the keys the ledger lists, one by one.
   absl::StatusOr<int64_t> Expire(const Selector& selector) override {
-    absl::StatusOr<int64_t> whole = ByPrefixInStore(selector, false);
-    absl::StatusOr<std::vector<Key>> keys = Select(selector);
-    if (!keys.ok()) return keys.status();
-    int64_t count = 0;
-    if (!whole.ok() && !absl::IsFailedPrecondition(whole.status())) {
-      return whole.status();
-    } else if (whole.ok()) {
-      count = *whole;
-    } else {
-      for (const Key& k : *keys) {
-        absl::StatusOr<int64_t> n =
-            store_->Expire({std::string(k.scope()), std::string(k.name()), ""});
-        if (!n.ok()) return n.status();
-        count += *n;
-      }
-    }
+    absl::StatusOr<Applied> applied = ApplyInStore(selector, false);
+    if (!applied.ok()) return applied.status();
     absl::StatusOr<int64_t> now = store_->Now();
     if (!now.ok()) return now.status();
-    if (absl::Status s = ledger_->MarkExpired(*keys, *now); !s.ok()) {
+    if (absl::Status s = ledger_->MarkExpired(applied->keys, *now); !s.ok()) {
       return LedgerError("expire: recorded in the store, not in the ledger", s);
     }
-    return count;
+    return applied->count;
   }
 
   absl::StatusOr<int64_t> Delete(const Selector& selector) override {
-    absl::StatusOr<int64_t> whole = ByPrefixInStore(selector, true);
-    absl::StatusOr<std::vector<Key>> keys = Select(selector);
-    if (!keys.ok()) return keys.status();
-    int64_t count = 0;
-    if (!whole.ok() && !absl::IsFailedPrecondition(whole.status())) {
-      return whole.status();
-    } else if (whole.ok()) {
-      count = *whole;
-    }
+    absl::StatusOr<Applied> applied = ApplyInStore(selector, true);
+    if (!applied.ok()) return applied.status();
     std::vector<KeyVersion> versions;
-    for (const Key& k : *keys) {
-      if (!whole.ok()) {
-        absl::StatusOr<int64_t> n =
-            store_->Delete({std::string(k.scope()), std::string(k.name()), ""});
-        if (!n.ok()) return n.status();
-        count += *n;
-      }
-      versions.push_back({k, 0});
-    }
+    for (const Key& k : applied->keys) versions.push_back({k, 0});
     if (absl::Status s = ledger_->Forget(versions); !s.ok()) {
       return LedgerError("delete: removed from the store, not from the ledger",
                          s);
     }
-    return count;
+    return applied->count;
   }
 
   absl::StatusOr<Removed> RemoveIfUnchanged(
@@ -191,6 +159,36 @@ class LedgerStore : public Store {
   // Then the store is first told to void the prefix as a whole, so that
   // what the ledger cannot list (keys with only a lease, entries not
   // recorded yet) is covered too; the key-by-key pass follows.
+  struct Applied {
+    int64_t count = 0;
+    std::vector<Key> keys;  // what the ledger listed
+  };
+  // Expire (or Delete: remove) in the store. The ledger is read first, so a
+  // ledger that cannot be read changes nothing. By prefix, a store that
+  // enumerates (Redis) selects itself: it finds keys the ledger has not
+  // recorded yet and keys with only a lease. Others (memcached) are given
+  // the keys the ledger lists, one by one, after a void of the prefix.
+  absl::StatusOr<Applied> ApplyInStore(const Selector& selector, bool remove) {
+    Applied out;
+    absl::StatusOr<std::vector<Key>> keys = Select(selector);
+    if (!keys.ok()) return keys.status();
+    out.keys = *std::move(keys);
+    absl::StatusOr<int64_t> whole = ByPrefixInStore(selector, remove);
+    if (whole.ok()) {
+      out.count = *whole;
+      return out;
+    }
+    if (!absl::IsFailedPrecondition(whole.status())) return whole.status();
+    for (const Key& k : out.keys) {
+      const Selector one{std::string(k.scope()), std::string(k.name()), ""};
+      absl::StatusOr<int64_t> n =
+          remove ? store_->Delete(one) : store_->Expire(one);
+      if (!n.ok()) return n.status();
+      out.count += *n;
+    }
+    return out;
+  }
+
   absl::StatusOr<int64_t> ByPrefixInStore(const Selector& selector,
                                           bool remove) {
     if (selector.name) return absl::FailedPreconditionError("one key");
