@@ -20,6 +20,29 @@ void AppendArgv(redisContext* c, const std::vector<std::string>& argv) {
                          lens.data());
 }
 
+// hiredis 0.14 believes what a reply announces: "*501591560" made it
+// allocate 4 GB for the element array. Every reader's createArray is
+// wrapped to refuse more than kMaxRedisReplyElements; hiredis then reports
+// "Out of memory" and the connection is broken (Failure says why).
+const redisReplyObjectFunctions* default_functions = nullptr;
+redisReplyObjectFunctions bounded_functions;
+
+void* BoundedArray(const redisReadTask* task, int elements) {
+  if (elements > kMaxRedisReplyElements) return nullptr;
+  return default_functions->createArray(task, elements);
+}
+
+void BoundReplies(redisContext* c) {
+  static const bool once = [c] {
+    default_functions = c->reader->fn;
+    bounded_functions = *default_functions;
+    bounded_functions.createArray = BoundedArray;
+    return true;
+  }();
+  (void)once;
+  c->reader->fn = &bounded_functions;
+}
+
 }  // namespace
 
 std::string RedisEndpoint::ToString() const {
@@ -67,6 +90,7 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     return absl::UnavailableError(
         absl::StrCat(endpoint.ToString(), ": connect: ", error));
   }
+  BoundReplies(c);
   auto conn = std::unique_ptr<RedisConnection>(
       new RedisConnection(c, endpoint.ToString()));
   if (absl::Status s = conn->SetTimeout(endpoint.timeout); !s.ok()) return s;
@@ -94,7 +118,11 @@ void RedisConnection::Interrupt() { shutdown(context_->fd, SHUT_RDWR); }
 absl::Status RedisConnection::Failure(absl::string_view what) {
   broken_ = true;
   return absl::UnavailableError(absl::StrCat(
-      name_, ": ", what, ": ", context_->err ? context_->errstr : "no reply"));
+      name_, ": ", what, ": ", context_->err ? context_->errstr : "no reply",
+      context_->err == REDIS_ERR_OOM
+          ? absl::StrCat(" (or a reply of more than ", kMaxRedisReplyElements,
+                         " elements: the element limit)")
+          : ""));
 }
 
 absl::Status RedisConnection::SetTimeout(absl::Duration timeout) {

@@ -18,6 +18,11 @@ struct redisReply;
 
 namespace clustercache {
 
+// The most elements a reply may have (an array of MGET or SCAN results;
+// HGETALL of the expiry keys). A reply announcing more breaks the
+// connection instead of allocating what it announces.
+inline constexpr int kMaxRedisReplyElements = 1 << 20;
+
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;

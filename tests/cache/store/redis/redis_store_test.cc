@@ -4,6 +4,8 @@
 #include "cache/store/redis/redis_store.h"
 
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -431,6 +433,51 @@ TEST(RedisRecordTest, ARecordBreakingItsLimitsIsNoEntry) {
   for (size_t cut = 0; cut < good.size(); ++cut) {
     EXPECT_EQ(EntryFromRedis(key, good.substr(0, cut), 100), nullptr) << cut;
   }
+}
+
+}  // namespace
+}  // namespace clustercache
+
+namespace clustercache {
+namespace {
+
+// Issue 14, item 17: a hostile "Redis" that answers any command with a
+// reply announcing half a billion elements. hiredis alone allocated 4 GB
+// for it and then waited for elements that never come.
+TEST(RedisReplyLimitTest, AReplyAnnouncingTooManyElementsBreaksTheConnection) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  std::thread hostile([listener] {
+    int conn = accept(listener, nullptr, nullptr);
+    if (conn < 0) return;
+    char buf[256];
+    (void)read(conn, buf, sizeof(buf));  // the command
+    const char reply[] = "*501591560\r\n";
+    (void)write(conn, reply, sizeof(reply) - 1);
+    (void)read(conn, buf, sizeof(buf));  // until the client hangs up
+    close(conn);
+  });
+  RedisEndpoint endpoint;
+  endpoint.port = ntohs(addr.sin_port);
+  endpoint.timeout = absl::Seconds(5);
+  absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
+      RedisConnection::Connect(endpoint);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  absl::StatusOr<RedisReply> r = (*conn)->Command({"PING"});
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("element limit"), std::string::npos)
+      << r.status();
+  conn->reset();
+  hostile.join();
+  close(listener);
 }
 
 }  // namespace
