@@ -123,6 +123,9 @@ class ContentCache {
   absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
                                      int64_t at = 0);
   absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys();
+  // Store::ResetExpiryKey with the bound Invalidate keeps (1 minute past
+  // cluster now); logged.
+  absl::StatusOr<ExpiryReset> ResetExpiryKey(absl::string_view expiry_key);
   // Calls `progress` after each batch; stops early (Cancelled) when it
   // returns false.
   absl::Status Purge(const PurgeRequest& request,

@@ -6,6 +6,7 @@
 #include "cache/content_cache.h"
 #include "cache/freshness.h"
 #include "cache/limits.h"
+#include "cache/util/log.h"
 
 namespace clustercache {
 namespace {
@@ -54,6 +55,27 @@ absl::StatusOr<int64_t> ContentCache::Invalidate(absl::string_view expiry_key,
     }
   }
   return store_->Invalidate(expiry_key, at);
+}
+
+absl::StatusOr<ExpiryReset> ContentCache::ResetExpiryKey(
+    absl::string_view expiry_key) {
+  if (absl::Status s = ValidateExpiryKey(expiry_key); !s.ok()) return s;
+  absl::StatusOr<ExpiryReset> reset = store_->ResetExpiryKey(
+      expiry_key, absl::ToInt64Microseconds(kMaxInvalidateAhead));
+  if (!reset.ok()) return reset;
+  if (reset->after < reset->before) {
+    LogWarning("expiry key ", expiry_key, " reset by an admin from ",
+               reset->before, " (",
+               absl::FormatTime(absl::FromUnixMicros(reset->before)), ") to ",
+               reset->after,
+               " (now): entries generated from now on can be "
+               "fresh again");
+  } else {
+    LogInfo("expiry key ", expiry_key, " not reset: ", reset->before,
+            " is not past cluster time + ",
+            absl::FormatDuration(kMaxInvalidateAhead));
+  }
+  return reset;
 }
 
 absl::StatusOr<std::vector<ExpiryKeyValue>> ContentCache::ListExpiryKeys() {

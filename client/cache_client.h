@@ -52,6 +52,8 @@ class AdminClient {
   virtual absl::StatusOr<v1::InvalidateResponse> Invalidate(
       const v1::InvalidateRequest& request) = 0;
   virtual absl::StatusOr<v1::ListExpiryKeysResponse> ListExpiryKeys() = 0;
+  virtual absl::StatusOr<v1::ResetExpiryKeyResponse> ResetExpiryKey(
+      const v1::ResetExpiryKeyRequest& request) = 0;
   virtual absl::StatusOr<v1::StatsResponse> Stats() = 0;
   // Streams: `on_message` is called per message; returning false stops.
   virtual absl::Status Purge(

@@ -71,6 +71,10 @@ class GrpcClientImpl : public GrpcClient {
     return Unary(&v1::Admin::Stub::ListExpiryKeys, &Endpoint::admin,
                  v1::ListExpiryKeysRequest());
   }
+  absl::StatusOr<v1::ResetExpiryKeyResponse> ResetExpiryKey(
+      const v1::ResetExpiryKeyRequest& request) override {
+    return Unary(&v1::Admin::Stub::ResetExpiryKey, &Endpoint::admin, request);
+  }
   absl::StatusOr<v1::StatsResponse> Stats() override {
     return Unary(&v1::Admin::Stub::Stats, &Endpoint::admin, v1::StatsRequest());
   }

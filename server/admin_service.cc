@@ -83,6 +83,19 @@ grpc::Status AdminService::ListExpiryKeys(
   return grpc::Status::OK;
 }
 
+grpc::Status AdminService::ResetExpiryKey(
+    grpc::ServerContext* context, const v1::ResetExpiryKeyRequest* request,
+    v1::ResetExpiryKeyResponse* response) {
+  response->set_served_by(node_name_);
+  absl::StatusOr<ExpiryReset> reset = cache_->ResetExpiryKey(request->name());
+  if (!reset.ok()) return ToGrpcStatus(reset.status());
+  response->set_name(request->name());
+  response->set_before_us(reset->before);
+  response->set_value_us(reset->after);
+  response->set_reset(reset->after < reset->before);
+  return grpc::Status::OK;
+}
+
 grpc::Status AdminService::Purge(
     grpc::ServerContext* context, const v1::PurgeRequest* request,
     grpc::ServerWriter<v1::PurgeProgress>* writer) {

@@ -28,6 +28,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status ListExpiryKeys(grpc::ServerContext* context,
                               const v1::ListExpiryKeysRequest* request,
                               v1::ListExpiryKeysResponse* response) override;
+  grpc::Status ResetExpiryKey(grpc::ServerContext* context,
+                              const v1::ResetExpiryKeyRequest* request,
+                              v1::ResetExpiryKeyResponse* response) override;
   grpc::Status Purge(grpc::ServerContext* context,
                      const v1::PurgeRequest* request,
                      grpc::ServerWriter<v1::PurgeProgress>* writer) override;

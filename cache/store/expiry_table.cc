@@ -29,18 +29,26 @@ ExpiryTimes ExpiryTable::TimesFor(const EntryMeta& meta) const {
   return times;
 }
 
+int64_t* ExpiryTable::SlotLocked(absl::string_view name) {
+  if (name == kExpiryAll) return &all_;
+  if (absl::ConsumePrefix(&name, "scope:")) return &scopes_[name];
+  return &tags_[name];
+}
+
 int64_t ExpiryTable::Advance(absl::string_view name, int64_t at) {
   absl::MutexLock lock(&mu_);
-  int64_t* slot;
-  if (name == kExpiryAll) {
-    slot = &all_;
-  } else if (absl::ConsumePrefix(&name, "scope:")) {
-    slot = &scopes_[name];
-  } else {
-    slot = &tags_[name];
-  }
+  int64_t* slot = SlotLocked(name);
   *slot = std::max(*slot, at);
   return *slot;
+}
+
+ExpiryReset ExpiryTable::LowerIfAhead(absl::string_view name, int64_t now,
+                                      int64_t ahead) {
+  absl::MutexLock lock(&mu_);
+  int64_t* slot = SlotLocked(name);
+  ExpiryReset reset{*slot, *slot};
+  if (*slot > now + ahead) *slot = reset.after = now;
+  return reset;
 }
 
 std::vector<ExpiryKeyValue> ExpiryTable::List() const {

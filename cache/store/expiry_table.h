@@ -21,9 +21,14 @@ class ExpiryTable {
   ExpiryTimes TimesFor(const EntryMeta& meta) const;
   // REQUIRES: ValidateExpiryKey(name).ok(). Returns the value after.
   int64_t Advance(absl::string_view name, int64_t at);
+  // A value later than now + ahead becomes now (Store::ResetExpiryKey).
+  ExpiryReset LowerIfAhead(absl::string_view name, int64_t now, int64_t ahead);
   std::vector<ExpiryKeyValue> List() const;
 
  private:
+  int64_t* SlotLocked(absl::string_view name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   mutable absl::Mutex mu_;
   int64_t all_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, int64_t> scopes_ ABSL_GUARDED_BY(mu_);

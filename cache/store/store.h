@@ -103,6 +103,11 @@ struct Removed {
   int64_t bytes = 0;
 };
 
+struct ExpiryReset {
+  int64_t before = 0;  // the largest value seen
+  int64_t after = 0;
+};
+
 struct ExpiryKeyValue {
   std::string name;
   int64_t value = 0;
@@ -206,6 +211,15 @@ class Store {
   virtual absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
                                              int64_t at) = 0;
   virtual absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() = 0;
+
+  // The way out for a poisoned expiry key (one set far in the future, which
+  // makes every entry stale at birth until then): every copy of
+  // `expiry_key` later than cluster now + `ahead` is set to cluster now.
+  // Copies within that bound are left as they are, so a concurrent
+  // invalidation is never undone; nothing generated before the call becomes
+  // fresh. Returns the largest value seen before and the value after.
+  virtual absl::StatusOr<ExpiryReset> ResetExpiryKey(
+      absl::string_view expiry_key, int64_t ahead_us) = 0;
 
   virtual absl::StatusOr<ScanPage> Scan(const ScanRequest& request) = 0;
   virtual absl::StatusOr<StoreUsage> Usage() = 0;

@@ -199,6 +199,22 @@ int Invalidate(const CtlCall& call) {
 }
 
 int ExpiryKeys(const CtlCall& call) {
+  if (!call.options.reset.empty()) {
+    v1::ResetExpiryKeyRequest request;
+    request.set_name(call.options.reset);
+    absl::StatusOr<v1::ResetExpiryKeyResponse> r =
+        call.client->ResetExpiryKey(request);
+    if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+    if (r->reset()) {
+      std::cout << "reset " << r->name() << " from " << r->before_us() << " ("
+                << Iso(r->before_us()) << ") to " << r->value_us() << " ("
+                << Iso(r->value_us()) << ")\n";
+    } else {
+      std::cout << r->name() << " is not ahead of cluster time; unchanged ("
+                << r->value_us() << ")\n";
+    }
+    return kExitOk;
+  }
   absl::StatusOr<v1::ListExpiryKeysResponse> r = call.client->ListExpiryKeys();
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
   for (const v1::ExpiryKeyValue& k : r->keys()) {
@@ -366,8 +382,16 @@ const std::vector<CtlCommand>& CtlCommands() {
          t->AddString("tag", &o->tag, "expire entries with this tag");
        },
        Invalidate},
-      {"expiry-keys", "", "List expiry keys and their timestamps.", 0, 0, false,
-       NoFlags, ExpiryKeys},
+      {"expiry-keys", "[--reset NAME]",
+       "List expiry keys and their timestamps. --reset NAME sets a key that "
+       "is more than a minute past cluster time (which makes every entry "
+       "stale at birth) to now; the server logs it.",
+       0, 0, false,
+       [](FlagTable* t, CtlOptions* o) {
+         t->AddString("reset", &o->reset,
+                      "expiry key to bring back to now: all, scope:S or a tag");
+       },
+       ExpiryKeys},
       {"list", "[--scope S] [--prefix P] [--limit N]",
        "List entries: scope, name, size, mtime, state, content type, tags.", 0,
        0, false,

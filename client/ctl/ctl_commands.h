@@ -33,6 +33,7 @@ struct CtlOptions {
   std::string scope;
   bool all = false;
   std::string tag;
+  std::string reset;  // expiry-keys --reset NAME
   int64_t limit = 0;
   absl::Duration older_than;
   bool not_fresh_only = false;

@@ -405,6 +405,41 @@ TEST_F(GrpcServiceTest, OutOfRangeFieldsAreRefusedByName) {
   EXPECT_EQ(cache_->Usage()->entries, 1);
 }
 
+// Issue 14, item 2: an expiry key already poisoned (set far ahead before
+// at_us was bounded) is brought back by ResetExpiryKey, and the server says
+// so in its log.
+TEST_F(GrpcServiceTest, ResetExpiryKeyBringsAPoisonedKeyBack) {
+  const int64_t poison = *store_->Now() + int64_t{3600} * 1'000'000 * 24;
+  ASSERT_EQ(*store_->Invalidate("scope:rss", poison), poison);
+  v1::StoreRequest store;
+  *store.mutable_key() = K("rss", "page");
+  store.set_payload("x");
+  ASSERT_TRUE(client_->Store(store).ok());
+  v1::FetchRequest fetch;
+  *fetch.mutable_key() = store.key();
+  EXPECT_NE(client_->Fetch(fetch)->outcome(), v1::HIT) << "stale at birth";
+
+  v1::ResetExpiryKeyRequest reset;
+  reset.set_name("scope:rss");
+  testing::internal::CaptureStderr();
+  absl::StatusOr<v1::ResetExpiryKeyResponse> r = client_->ResetExpiryKey(reset);
+  const std::string log = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->reset());
+  EXPECT_EQ(r->before_us(), poison);
+  EXPECT_LT(r->value_us(), poison);
+  EXPECT_NE(log.find("expiry key scope:rss reset"), std::string::npos) << log;
+  ASSERT_TRUE(client_->Store(store).ok());
+  EXPECT_EQ(client_->Fetch(fetch)->outcome(), v1::HIT);
+  // Again: nothing is ahead now.
+  r = client_->ResetExpiryKey(reset);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->reset());
+  reset.set_name("scope:BAD");
+  EXPECT_NE(RefusalOf(client_->ResetExpiryKey(reset)).find("scope"),
+            std::string::npos);
+}
+
 // Issue 14, item 5: a purge pausing between batches ends when its caller
 // goes away and when the server stops, not after the pause.
 TEST_F(GrpcServiceTest, APausedPurgeEndsWithItsCallerAndWithTheServer) {

@@ -42,6 +42,11 @@ class Ledger {
   virtual absl::StatusOr<int64_t> RaiseExpiryKey(absl::string_view name,
                                                  int64_t value) = 0;
   virtual absl::StatusOr<std::vector<ExpiryKeyValue>> ExpiryKeys() = 0;
+  // T(name) = value where T > value + ahead (Store::ResetExpiryKey); returns
+  // the value before.
+  virtual absl::StatusOr<int64_t> LowerExpiryKey(absl::string_view name,
+                                                 int64_t value,
+                                                 int64_t ahead) = 0;
 };
 
 }  // namespace clustercache

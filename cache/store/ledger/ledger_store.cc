@@ -127,6 +127,24 @@ class LedgerStore : public Store {
     return ledger_->ExpiryKeys();
   }
 
+  // The ledger first: a memcached store that lost its expiry keys reloads
+  // them from there.
+  absl::StatusOr<ExpiryReset> ResetExpiryKey(absl::string_view expiry_key,
+                                             int64_t ahead_us) override {
+    absl::StatusOr<int64_t> now = store_->Now();
+    if (!now.ok()) return now.status();
+    absl::StatusOr<int64_t> before =
+        ledger_->LowerExpiryKey(expiry_key, *now, ahead_us);
+    if (!before.ok()) {
+      return LedgerError("reset: nothing changed; the ledger", before.status());
+    }
+    absl::StatusOr<ExpiryReset> reset =
+        store_->ResetExpiryKey(expiry_key, ahead_us);
+    if (!reset.ok()) return reset;
+    reset->before = std::max(reset->before, *before);
+    return reset;
+  }
+
   absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override {
     absl::StatusOr<ScanPage> page = ledger_->Scan(request);
     if (!page.ok()) return page;

@@ -418,6 +418,30 @@ class MysqlLedger : public Ledger {
     return after;
   }
 
+  absl::StatusOr<int64_t> LowerExpiryKey(absl::string_view name, int64_t value,
+                                         int64_t ahead) override {
+    int64_t before = 0;
+    absl::Status s = Transaction([&](sql::Connection& c) {
+      Statement read(c.prepareStatement(
+          "SELECT value FROM cc_expiry_keys WHERE ns = ? AND name = ?"
+          " FOR UPDATE"));
+      read->setString(1, options_.ns);
+      read->setString(2, std::string(name));
+      Rows rows(read->executeQuery());
+      if (rows->next()) before = rows->getInt64(1);
+      Statement down(c.prepareStatement(
+          "UPDATE cc_expiry_keys SET value = ? WHERE ns = ? AND name = ?"
+          " AND value > ?"));
+      down->setInt64(1, value);
+      down->setString(2, options_.ns);
+      down->setString(3, std::string(name));
+      down->setInt64(4, value + ahead);
+      down->executeUpdate();
+    });
+    if (!s.ok()) return s;
+    return before;
+  }
+
   absl::StatusOr<std::vector<ExpiryKeyValue>> ExpiryKeys() override {
     std::vector<ExpiryKeyValue> out;
     absl::Status s = Run(Lane::kPool, [&](sql::Connection& c) {

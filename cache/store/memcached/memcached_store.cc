@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "cache/key.h"
+#include "cache/limits.h"
 #include "cache/store/key_watchers.h"
 #include "cache/store/memcached/memcached_items.h"
 #include "cache/store/memcached/memcached_reader.h"
@@ -48,6 +49,11 @@ time_t LeaseExptime(absl::Duration lease_time) {
   return static_cast<time_t>(
              absl::ToInt64Seconds(absl::Ceil(lease_time, absl::Seconds(1)))) +
          30;
+}
+
+absl::Status ResetContention(absl::string_view name) {
+  return absl::AbortedError(
+      absl::StrCat("reset ", name, ": too many concurrent changes"));
 }
 
 absl::Status Contention(absl::string_view what, const Key& key) {
@@ -588,6 +594,64 @@ class MemcachedStore : public Store {
         });
   }
 
+  // The expiry map first (missing copies are made from it), then each
+  // bucket's copy against that bucket's time.
+  absl::StatusOr<ExpiryReset> ResetExpiryKey(absl::string_view expiry_key,
+                                             int64_t ahead_us) override {
+    const std::string name(expiry_key);
+    return pool_->With([&](McHandle& h) -> absl::StatusOr<ExpiryReset> {
+      ExpiryReset reset;
+      absl::StatusOr<int64_t> now = Tick(h, 0);
+      if (!now.ok()) return now.status();
+      for (int attempt = 0;; ++attempt) {
+        if (attempt == kMaxAttempts) return ResetContention(name);
+        absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+        if (!master.ok()) return master.status();
+        if (!*master) continue;
+        std::optional<std::map<std::string, int64_t>> values =
+            DecodeExpiryMap((*master)->value);
+        if (!values) break;  // unreadable: every key counts as now already
+        auto it = values->find(name);
+        if (it == values->end()) break;
+        reset.before = reset.after = it->second;
+        if (it->second <= *now + ahead_us) break;
+        it->second = reset.after = *now;
+        absl::StatusOr<bool> swapped =
+            h.Cas(layout_.MasterGroup(), layout_.MasterItem(),
+                  EncodeExpiryMap(*values), (*master)->cas);
+        if (!swapped.ok()) return swapped.status();
+        if (*swapped) break;
+      }
+      for (int b = 0; b < layout_.buckets(); ++b) {
+        absl::StatusOr<int64_t> bucket_now = Tick(h, b);
+        if (!bucket_now.ok()) return bucket_now.status();
+        const std::string group = layout_.Group(b);
+        const std::string item = layout_.CopyItem(b, name);
+        for (int attempt = 0;; ++attempt) {
+          if (attempt == kMaxAttempts) return ResetContention(name);
+          absl::StatusOr<Items> got = h.MultiGet(group, {item});
+          if (!got.ok()) return got.status();
+          const McItem* copy = Find(*got, item);
+          if (copy == nullptr) break;
+          const int64_t value = DecodeCounter(copy->value).value_or(0);
+          reset.before = std::max(reset.before, value);
+          if (value <= *bucket_now + ahead_us) {
+            reset.after = std::max(reset.after, value);
+            break;
+          }
+          absl::StatusOr<bool> swapped =
+              h.Cas(group, item, absl::StrCat(*bucket_now), copy->cas);
+          if (!swapped.ok()) return swapped.status();
+          if (*swapped) {
+            reset.after = std::max(reset.after, *bucket_now);
+            break;
+          }
+        }
+      }
+      return reset;
+    });
+  }
+
   absl::StatusOr<ScanPage> Scan(const ScanRequest&) override {
     return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
   }
@@ -693,9 +757,14 @@ class MemcachedStore : public Store {
     if (*master) {
       std::optional<std::map<std::string, int64_t>> values =
           DecodeExpiryMap((*master)->value);
+      // A value more than the Invalidate bound past this node's clock is a
+      // poisoned key (ResetExpiryKey is the way out): starting above it
+      // would move cluster time that far ahead for good.
+      const int64_t poisoned =
+          clock_->NowMicros() + absl::ToInt64Microseconds(kMaxInvalidateAhead);
       if (values) {
         for (const auto& [name, value] : *values) {
-          start = std::max(start, value + 1);
+          if (value <= poisoned) start = std::max(start, value + 1);
         }
       }
     }

@@ -188,6 +188,11 @@ class MemoryStore : public Store {
     return expiry_.List();
   }
 
+  absl::StatusOr<ExpiryReset> ResetExpiryKey(absl::string_view expiry_key,
+                                             int64_t ahead_us) override {
+    return expiry_.LowerIfAhead(expiry_key, NextEventTime(), ahead_us);
+  }
+
   absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override {
     std::string begin = request.scope.empty()
                             ? ""

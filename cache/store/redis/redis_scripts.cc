@@ -284,6 +284,28 @@ local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 return 1
 )lua",
+    // kResetExpiry. KEYS: the bucket's copy (string, or hash for a tag and
+    // for the list), then its clock (none for the list). ARGV: expiry key,
+    // ahead, "s" / "h", and for the list the time to set. A value later than
+    // now + ahead becomes now. Returns {before, after}.
+    R"lua(
+local now
+if ARGV[4] then now = tonumber(ARGV[4]) else now = next_event(KEYS[2]) end
+local hash = ARGV[3] == 'h'
+local cur
+if hash then
+  cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+else
+  cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+end
+if cur <= now + tonumber(ARGV[2]) then return {s(cur), s(cur)} end
+if hash then
+  redis.call('HSET', KEYS[1], ARGV[1], s(now))
+else
+  redis.call('SET', KEYS[1], s(now))
+end
+return {s(cur), s(now)}
+)lua",
 };
 static_assert(std::size(kBodies) == static_cast<size_t>(RedisScript::kCount));
 

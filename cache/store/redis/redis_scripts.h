@@ -28,6 +28,7 @@ enum class RedisScript {
   kInvalidate,    // move one expiry key forward in one bucket
   kRemoveMany,    // kRemoveIf for many entries of one bucket and scope
   kRecordExpiry,  // the list of expiry keys, for ListExpiryKeys
+  kResetExpiry,   // lower a poisoned expiry key to now in one bucket
   kCount
 };
 

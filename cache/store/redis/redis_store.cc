@@ -283,6 +283,36 @@ class RedisStore : public Store {
     return value;
   }
 
+  absl::StatusOr<ExpiryReset> ResetExpiryKey(absl::string_view expiry_key,
+                                             int64_t ahead_us) override {
+    const bool tag =
+        expiry_key != "all" && !absl::StartsWith(expiry_key, "scope:");
+    const std::string ahead = absl::StrCat(ahead_us);
+    std::vector<RedisCmd> cmds;
+    for (int b = 0; b < options_.buckets; ++b) {
+      cmds.push_back(
+          router_->Script(RedisScript::kResetExpiry,
+                          {tag ? BucketKey(b, "xt") : CopyKey(b, expiry_key),
+                           BucketKey(b, "c")},
+                          {std::string(expiry_key), ahead, tag ? "h" : "s"}));
+    }
+    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
+    if (!replies.ok()) return replies.status();
+    ExpiryReset reset;
+    for (const RedisReply& r : *replies) {
+      if (r.is_error() || r.size() != 2) {
+        return absl::InternalError("reset expiry key: " + r.str());
+      }
+      reset.before = std::max(reset.before, Int(r.at(0)));
+      reset.after = std::max(reset.after, Int(r.at(1)));
+    }
+    absl::StatusOr<RedisReply> listed = router_->Run(
+        RedisScript::kResetExpiry, {ExpiryListKey()},
+        {std::string(expiry_key), ahead, "h", absl::StrCat(reset.after)});
+    if (!listed.ok()) return listed.status();
+    return reset;
+  }
+
   // From the list Invalidate keeps (freshness never reads it: if Redis
   // evicts it, this list is short, and entries are still judged by the
   // buckets' copies).

@@ -478,6 +478,46 @@ TEST_P(StoreConformanceTest, TagsNamedLikeStoreInternalsAreJustTags) {
   EXPECT_TRUE(IsFresh(l.entry->meta, l.expiry, {}, l.now));
 }
 
+// Issue 14, item 2: the way out for a poisoned expiry key.
+TEST_P(StoreConformanceTest, ResetBringsAPoisonedExpiryKeyBackToNow) {
+  const int64_t hour = int64_t{3600} * 1'000'000, minute = 60'000'000;
+  const int64_t now = *store_->Now();
+  const int64_t poison = now + hour;
+  ASSERT_EQ(*store_->Invalidate("class:article", poison), poison);
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "v", {"class:article"})).ok());
+  Lookup l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_FALSE(IsFresh(l.entry->meta, l.expiry, {}, l.now)) << "poisoned";
+  const int64_t legit = *store_->Invalidate("subtree:2", 0);
+
+  absl::StatusOr<ExpiryReset> r =
+      store_->ResetExpiryKey("class:article", minute);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->before, poison);
+  EXPECT_GE(r->after, now);
+  EXPECT_LT(r->after, now + minute);
+  l = MustRead(key_);
+  EXPECT_FALSE(IsFresh(l.entry->meta, l.expiry, {}, l.now))
+      << "generated before the reset: still not fresh";
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "w", {"class:article"})).ok());
+  l = MustRead(key_);
+  EXPECT_TRUE(IsFresh(l.entry->meta, l.expiry, {}, l.now))
+      << "generated after it: fresh again";
+  absl::StatusOr<std::vector<ExpiryKeyValue>> keys = store_->ListExpiryKeys();
+  ASSERT_TRUE(keys.ok());
+  for (const ExpiryKeyValue& k : *keys) {
+    if (k.name == "class:article") {
+      EXPECT_LE(k.value, r->after);
+    }
+  }
+  // A key within the bound is left as it is.
+  absl::StatusOr<ExpiryReset> kept =
+      store_->ResetExpiryKey("subtree:2", minute);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->before, legit);
+  EXPECT_EQ(kept->after, legit);
+}
+
 TEST_P(StoreConformanceTest, ExpireMarksByNameAndPrefix) {
   for (const char* name : {"a/1", "a/2", "b/1"}) {
     ASSERT_TRUE(store_->Put(WriteOf(Key("rss", name), "v")).ok());
