@@ -3,6 +3,7 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 
@@ -34,7 +35,8 @@ namespace {
 class GrpcClientImpl : public GrpcClient {
  public:
   explicit GrpcClientImpl(const ClientOptions& options)
-      : deadline_(options.deadline) {
+      : deadline_(options.deadline),
+        bad_until_(new std::atomic<int64_t>[options.servers.size()]()) {
     for (const std::string& address : options.servers) {
       std::shared_ptr<grpc::Channel> channel = NewServerChannel(address);
       endpoints_.push_back(
@@ -114,8 +116,34 @@ class GrpcClientImpl : public GrpcClient {
                           absl::ToChronoMicroseconds(d));
   }
 
+  // The order to try servers in: the current one first, then the others;
+  // those that failed in the last kBadFor after every one that did not.
+  std::vector<size_t> Order() {
+    const size_t start = current_.load(std::memory_order_relaxed);
+    const int64_t now = absl::ToUnixMicros(absl::Now());
+    std::vector<size_t> good, bad;
+    for (size_t i = 0; i < endpoints_.size(); ++i) {
+      const size_t index = (start + i) % endpoints_.size();
+      (bad_until_[index].load(std::memory_order_relaxed) > now ? bad : good)
+          .push_back(index);
+    }
+    good.insert(good.end(), bad.begin(), bad.end());
+    return good;
+  }
+  void MarkBad(size_t index) {
+    bad_until_[index].store(absl::ToUnixMicros(absl::Now() + kBadFor),
+                            std::memory_order_relaxed);
+  }
+
   // Calls `method` on the current server, moving to the next one while the
-  // current cannot be reached.
+  // current cannot be reached (UNAVAILABLE) or does not answer within its
+  // share of the deadline (DEADLINE_EXCEEDED): each attempt gets a third of
+  // the call's deadline (plus `extra`, a fetch's wait), and the call ends by
+  // the whole deadline. Trying again elsewhere is safe for every unary call:
+  // a leased Store that landed on the hung node ended its lease, so the
+  // retry's recheck answers LEASE_LOST and overwrites nothing; an
+  // unconditional Store is a write at "now" wherever it lands; Fetch, Release,
+  // Expire, Delete and Invalidate may be asked twice.
   template <typename Stub, typename Request, typename Response>
   absl::StatusOr<Response> Unary(
       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
@@ -123,12 +151,14 @@ class GrpcClientImpl : public GrpcClient {
       std::unique_ptr<Stub> Endpoint::*stub, const Request& request,
       absl::Duration extra = absl::ZeroDuration()) {
     absl::Status last;
-    size_t start = current_.load(std::memory_order_relaxed);
-    for (size_t i = 0; i < endpoints_.size(); ++i) {
-      size_t index = (start + i) % endpoints_.size();
+    const absl::Time call_ends = absl::Now() + deadline_ + extra;
+    for (size_t index : Order()) {
+      const absl::Time now = absl::Now();
+      if (now >= call_ends && !last.ok()) break;
       Endpoint& endpoint = endpoints_[index];
       grpc::ClientContext context;
-      SetDeadline(&context, deadline_ + extra);
+      SetDeadline(&context,
+                  std::min(call_ends, now + deadline_ / 3 + extra) - now);
       Response response;
       grpc::Status s =
           ((*(endpoint.*stub)).*method)(&context, request, &response);
@@ -137,7 +167,11 @@ class GrpcClientImpl : public GrpcClient {
         return response;
       }
       last = FromGrpc(s, endpoint.address);
-      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return last;
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+          s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+        return last;
+      }
+      MarkBad(index);
     }
     return last;
   }
@@ -177,9 +211,13 @@ class GrpcClientImpl : public GrpcClient {
     return last;
   }
 
+  // How long a server that failed a call is tried only after the others.
+  static constexpr absl::Duration kBadFor = absl::Seconds(5);
+
   const absl::Duration deadline_;
   std::vector<Endpoint> endpoints_;
   std::atomic<size_t> current_{0};
+  std::unique_ptr<std::atomic<int64_t>[]> bad_until_;
 };
 
 }  // namespace

@@ -2,6 +2,9 @@
 // health service, validation at the edge, and many requesters of one key.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <future>
@@ -265,6 +268,38 @@ TEST_F(GrpcServiceTest, ClientFailsOverToTheNextServer) {
   }
   options.servers = {"127.0.0.1:1"};
   EXPECT_TRUE(absl::IsUnavailable(NewGrpcClient(options)->Stats().status()));
+}
+
+// Issue 14, item 11: a node that accepts TCP but never answers (its listen
+// queue takes the connection; nobody speaks HTTP/2) costs one attempt, a
+// third of the deadline, not the whole call; then it is tried last.
+TEST_F(GrpcServiceTest, ClientFailsOverFromAHungServer) {
+  int hung = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(hung, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(hung, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(hung, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(listen(hung, 16), 0);  // never accepted
+  ClientOptions options;
+  options.servers = {"127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
+                     address_};
+  options.deadline = absl::Seconds(6);
+  std::unique_ptr<GrpcClient> client = NewGrpcClient(options);
+  v1::FetchRequest fetch;
+  *fetch.mutable_key() = K("rss", "failover");
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<v1::FetchResponse> r = client->Fetch(fetch);
+    ASSERT_TRUE(r.ok()) << r.status();  // was: DEADLINE_EXCEEDED, no failover
+    EXPECT_EQ(r->served_by(), "node-a");
+  }
+  options.servers = {options.servers[0]};
+  options.deadline = absl::Milliseconds(300);
+  EXPECT_TRUE(
+      absl::IsDeadlineExceeded(NewGrpcClient(options)->Fetch(fetch).status()));
+  close(hung);
 }
 
 // 200 threads call GetOrGenerate on one key at once; returns how many got
