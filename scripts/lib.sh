@@ -10,6 +10,8 @@ BUILD_PACKAGES="cmake ninja-build pkg-config g++ zlib1g-dev libabsl-dev
   libmysqlcppconn-dev libboost-dev libgoogle-perftools-dev"
 SERVER_PACKAGES="redis-server redis-tools memcached libmemcached-tools
   mariadb-server mariadb-client"
+# libFuzzer comes with clang (scripts/test builds tests/fuzz with it).
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -39,13 +41,48 @@ install_packages() {
   return $rc
 }
 
+# BUILD_CMAKE_ARGS: more -D options for a new build directory.
 build() {
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     log "configuring $BUILD_DIR"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    # shellcheck disable=SC2086
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      ${BUILD_CMAKE_ARGS:-} >/dev/null
   fi
   log "building"
   ninja -C "$BUILD_DIR" "$@"
+}
+
+# run_fuzzers SECONDS: builds tests/fuzz with clang in build-fuzz/ and runs
+# each fuzzer that long from a copy of its seed corpus; fails on a finding.
+run_fuzzers() {
+  local dir=$ROOT/build-fuzz seconds=$1 rc=0
+  if [ ! -f "$dir/build.ninja" ]; then
+    log "configuring $dir (clang, libFuzzer)"
+    CC=clang CXX=clang++ cmake -S "$ROOT" -B "$dir" -G Ninja \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLUSTERCACHE_FUZZ=ON \
+      -DCLUSTERCACHE_TESTS=OFF -DCLUSTERCACHE_BENCHMARKS=OFF >/dev/null
+  fi
+  ninja -C "$dir" fuzzers
+  local work
+  work=$(mktemp -d /tmp/clustercache-fuzz.XXXXXX)
+  for seeds in "$ROOT"/tests/fuzz/corpus/*/; do
+    local name
+    name=$(basename "$seeds")
+    mkdir -p "$work/$name"
+    cp "$seeds"* "$work/$name/"
+    if "$dir/fuzz/${name}_fuzz" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=2048 -artifact_prefix="$work/$name-" "$work/$name" \
+        >"$work/$name.log" 2>&1; then
+      log "fuzz $name: $(grep -E '^Done' "$work/$name.log")"
+    else
+      rc=1
+      log "fuzz $name FAILED (input saved under $work):"
+      tail -40 "$work/$name.log" >&2
+    fi
+  done
+  [ $rc = 0 ] && rm -rf "$work"
+  return $rc
 }
 
 # --- servers on loopback, for tests and reference benchmarks ---------------
