@@ -148,14 +148,29 @@ class Checker {
 
   void CheckHits() {
     for (const auto& [key, list] : by_key_) {
-      // Stores that returned STORED, by end: (end, mtime).
+      // Stores that returned STORED, by end: (end, mtime), and when each
+      // started.
       std::vector<std::pair<int64_t, int64_t>> stored;
+      std::map<int64_t, int64_t> started;  // end -> earliest start
       for (size_t i : list) {
         const Op& s = h_.ops[i];
         if (s.kind == OpKind::kStore && s.ok && s.store == SeenStore::kStored) {
           stored.push_back({s.end_ns, s.mtime});
+          auto [it, fresh] = started.emplace(s.end_ns, s.start_ns);
+          if (!fresh) it->second = std::min(it->second, s.start_ns);
         }
       }
+      // Entries lost in a fault: a write that ended at `end` bounds a hit
+      // that starts at `to` only if no fault overlaps the write or lies
+      // between them.
+      auto lost_since = [&](int64_t end, int64_t to) {
+        if (o_.entries_survive_faults) return false;
+        const int64_t from = started.at(end);
+        for (const Fault& f : h_.faults) {
+          if (f.end_ns > from && f.start_ns < to) return true;
+        }
+        return false;
+      };
       std::sort(stored.begin(), stored.end());
       std::vector<int64_t> newest(stored.size());
       for (size_t i = 0; i < stored.size(); ++i) {
@@ -198,6 +213,14 @@ class Checker {
                                        std::make_pair(f.start_ns, int64_t{0}));
         if (before != stored.begin()) {
           int64_t limit = newest[before - stored.begin() - 1];
+          if (f.mtime < limit && !o_.entries_survive_faults) {
+            limit = 0;  // only writes no fault may have lost bound it
+            for (auto it = before; it-- != stored.begin();) {
+              if (!lost_since(it->first, f.start_ns)) {
+                limit = std::max(limit, it->second);
+              }
+            }
+          }
           if (f.mtime < limit) {
             Report('b', absl::StrCat("HIT of mtime ", f.mtime,
                                      " after a store of mtime ", limit,

@@ -87,6 +87,11 @@ struct CheckOptions {
   // (d) across a fault: a store that lost its expiry keys with its entries
   // (Redis without a ledger) starts them again.
   bool expiry_survives_faults = true;
+  // (b) across a fault: a store restarted empty loses the writes it held,
+  // so a commit in flight may land an older entry after a newer one
+  // returned (nothing invalidated it: it may be fresh). Writes that
+  // returned before a fault do not bound later hits then.
+  bool entries_survive_faults = true;
 };
 
 struct Anomaly {

@@ -180,6 +180,7 @@ TEST_P(HistoryCheckTest, NoAnomalies) {
       std::string(v.scheme) == "memcached://" ? 10'000'000 : 200'000;
   check.expiry_keys = result.expiry_keys;
   check.expiry_survives_faults = v.ledger;
+  check.entries_survive_faults = v.fault != Fault::kStoreRestart;
   CheckReport report = CheckHistory(result.history, check);
   std::cout << result.counts << Summarize(report) << std::endl;
   EXPECT_GT(report.hits, 100) << "too little happened to judge";

@@ -122,6 +122,23 @@ TEST(HistorySelfTest, AHitOlderThanAReturnedStoreIsFound) {
   EXPECT_TRUE(Found(h).count('b'));
 }
 
+// A store restarted empty lost p3; an older entry landing after it may be
+// served. Only when entries do not survive faults, and only for the writes
+// the fault may have lost: one after the fault still bounds hits.
+TEST(HistorySelfTest, AWriteLostInAStoreRestartDoesNotBoundLaterHits) {
+  History h = Clean();
+  h.ops.push_back(Stored(80, 81, "p3", "", kWall + 80'000));
+  h.faults.push_back({"store restarted", 85 * kMs, 88 * kMs});
+  h.ops.push_back(Hit(90, 91, "p2", kWall + 40'001));
+  CheckOptions lossy = Options();
+  lossy.entries_survive_faults = false;
+  EXPECT_TRUE(Found(h).count('b')) << "a fault that loses nothing";
+  EXPECT_FALSE(Found(h, lossy).count('b'));
+  h.ops.push_back(Stored(92, 93, "p4", "", kWall + 92'000));
+  h.ops.push_back(Hit(95, 96, "p2", kWall + 40'001));
+  EXPECT_TRUE(Found(h, lossy).count('b')) << "p4 was written after the fault";
+}
+
 TEST(HistorySelfTest, TwoHoldersOfOneLeaseAreFound) {
   History h = Clean();
   h.ops.push_back(Grant(5, 6, "t9"));  // while t1 is held (until 10 ms)
