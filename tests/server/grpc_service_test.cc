@@ -2,8 +2,6 @@
 // health service, validation at the edge, and many requesters of one key.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +14,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "server/cache_server.h"
+#include "tests/support/loopback_listener.h"
 
 namespace clustercache {
 namespace {
@@ -274,18 +273,11 @@ TEST_F(GrpcServiceTest, ClientFailsOverToTheNextServer) {
 // queue takes the connection; nobody speaks HTTP/2) costs one attempt, a
 // third of the deadline, not the whole call; then it is tried last.
 TEST_F(GrpcServiceTest, ClientFailsOverFromAHungServer) {
-  int hung = socket(AF_INET, SOCK_STREAM, 0);
+  int port = 0;
+  const int hung = ListenOnLoopback(&port);  // never accepted
   ASSERT_GE(hung, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(hung, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(hung, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ASSERT_EQ(listen(hung, 16), 0);  // never accepted
   ClientOptions options;
-  options.servers = {"127.0.0.1:" + std::to_string(ntohs(addr.sin_port)),
-                     address_};
+  options.servers = {"127.0.0.1:" + std::to_string(port), address_};
   options.deadline = absl::Seconds(6);
   std::unique_ptr<GrpcClient> client = NewGrpcClient(options);
   v1::FetchRequest fetch;

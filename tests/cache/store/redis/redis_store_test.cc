@@ -4,8 +4,6 @@
 #include "cache/store/redis/redis_store.h"
 
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,6 +22,7 @@
 #include "cache/store/redis/redis_topology.h"
 #include "gtest/gtest.h"
 #include "tests/support/entries.h"
+#include "tests/support/loopback_listener.h"
 #include "tests/support/servers.h"
 
 namespace clustercache {
@@ -445,16 +444,9 @@ namespace {
 // reply announcing half a billion elements. hiredis alone allocated 4 GB
 // for it and then waited for elements that never come.
 TEST(RedisReplyLimitTest, AReplyAnnouncingTooManyElementsBreaksTheConnection) {
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  int port = 0;
+  const int listener = ListenOnLoopback(&port, 1);
   ASSERT_GE(listener, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-            0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ASSERT_EQ(listen(listener, 1), 0);
   std::thread hostile([listener] {
     int conn = accept(listener, nullptr, nullptr);
     if (conn < 0) return;
@@ -466,7 +458,7 @@ TEST(RedisReplyLimitTest, AReplyAnnouncingTooManyElementsBreaksTheConnection) {
     close(conn);
   });
   RedisEndpoint endpoint;
-  endpoint.port = ntohs(addr.sin_port);
+  endpoint.port = port;
   endpoint.timeout = absl::Seconds(5);
   absl::StatusOr<std::unique_ptr<RedisConnection>> conn =
       RedisConnection::Connect(endpoint);
