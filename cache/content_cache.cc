@@ -117,12 +117,26 @@ void ContentCache::FetchMany(std::vector<PendingFetch> fetches) {
               FreshHit(r.fetch.request, *read, r.counters)) {
         return r.fetch.done(*std::move(hit));
       }
+    } else if (absl::IsUnavailable(read.status())) {
+      // The store is away: reading again would wait a second timeout.
+      return r.fetch.done(StoreFailed(read.status(), r.counters));
     }
     executor_->Run([this, request = r.fetch.request, c = r.counters,
                     done = std::move(r.fetch.done)]() mutable {
       LookThenWait(request, c, std::move(done));
     });
   });
+}
+
+// A store call failed: Unavailable is an answer (render, do not store);
+// anything else is an error.
+absl::StatusOr<FetchResult> ContentCache::StoreFailed(
+    const absl::Status& status, ScopeCounters* c) {
+  Bump(c->store_errors);
+  if (!absl::IsUnavailable(status)) return status;
+  FetchResult result;
+  result.outcome = FetchOutcome::kUnavailable;
+  return result;
 }
 
 void ContentCache::LookThenWait(const FetchRequest& request, ScopeCounters* c,
@@ -156,12 +170,7 @@ absl::StatusOr<FetchResult> ContentCache::Look(const FetchRequest& request,
   FetchResult result;
   for (;;) {
     absl::StatusOr<Lookup> read = store_->Read(key);
-    if (!read.ok()) {
-      Bump(c->store_errors);
-      if (!absl::IsUnavailable(read.status())) return read.status();
-      result.outcome = FetchOutcome::kUnavailable;
-      return result;
-    }
+    if (!read.ok()) return StoreFailed(read.status(), c);
     Lookup& lookup = *read;
     if (std::optional<FetchResult> hit = FreshHit(request, lookup, c)) {
       return *std::move(hit);
@@ -177,12 +186,7 @@ absl::StatusOr<FetchResult> ContentCache::Look(const FetchRequest& request,
     if (!lookup.lease || lookup.lease->expires_at <= lookup.now) {
       absl::StatusOr<Grant> grant = store_->AcquireLease(
           key, seen_mtime, options_.policy.LeaseTime(key.scope()));
-      if (!grant.ok()) {
-        Bump(c->store_errors);
-        if (!absl::IsUnavailable(grant.status())) return grant.status();
-        result.outcome = FetchOutcome::kUnavailable;
-        return result;
-      }
+      if (!grant.ok()) return StoreFailed(grant.status(), c);
       if (grant->outcome == GrantOutcome::kChanged) continue;
       if (grant->outcome == GrantOutcome::kGranted) {
         Bump(c->leases_granted);

@@ -22,6 +22,7 @@
 #include "cache/scope_policy.h"
 #include "cache/stats.h"
 #include "cache/store/store.h"
+#include "cache/util/cancellation.h"
 #include "cache/util/executor.h"
 #include "cache/util/timer_queue.h"
 
@@ -55,6 +56,9 @@ struct FetchRequest {
   absl::Duration max_age{};  // zero = no bound
   absl::Duration wait{};     // zero = do not wait
   bool peek = false;         // look only: HIT, STALE or MISS; no lease, no wait
+  // The caller has gone (may be null): a waiting fetch is then answered
+  // CANCELLED at once and is never granted the lease.
+  std::shared_ptr<Cancellation> cancellation = nullptr;
 };
 
 struct FetchResult {
@@ -137,6 +141,11 @@ class ContentCache {
       const std::function<bool(const EntryMeta&, bool fresh)>& emit);
 
   const Stats& stats() const { return stats_; }
+  // Fetches waiting now.
+  int waiting() const {
+    absl::MutexLock lock(&waiters_mu_);
+    return waiters_;
+  }
   absl::StatusOr<StoreUsage> Usage() { return store_->Usage(); }
   const ContentCacheOptions& options() const { return options_; }
 
@@ -167,6 +176,9 @@ class ContentCache {
   void LookThenWait(const FetchRequest& request, ScopeCounters* c,
                     FetchDone done);
   FetchResult Timeout(ScopeCounters* c);
+  // A store call failed: UNAVAILABLE for Unavailable, else the error.
+  static absl::StatusOr<FetchResult> StoreFailed(const absl::Status& status,
+                                                 ScopeCounters* c);
   absl::Status ValidateFetch(const FetchRequest& request) const;
   // The HIT for `lookup` if its entry is fresh for `request` (counted);
   // the one place a hit is decided, for Look and the async fast path.
@@ -187,7 +199,7 @@ class ContentCache {
   // until EndWaiter.
   bool AdmitWaiter(const Key& key);
   void EndWaiter(const Key& key);
-  absl::Mutex waiters_mu_;
+  mutable absl::Mutex waiters_mu_;
   absl::flat_hash_map<std::string, int> waiters_per_key_
       ABSL_GUARDED_BY(waiters_mu_);
   int waiters_ ABSL_GUARDED_BY(waiters_mu_) = 0;

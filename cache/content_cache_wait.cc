@@ -1,7 +1,9 @@
 // ContentCache: waiting for another holder's result. A waiting fetch is a
 // Waiter: it looks again whenever the store says the key changed (the watch
 // callback) and when its time is up (a timer at the earlier of its deadline
-// and the end of the holder's lease). No thread blocks per waiter.
+// and the end of the holder's lease). No thread blocks per waiter. A waiter
+// whose caller has gone is answered CANCELLED at once and never keeps a
+// lease.
 #include <algorithm>
 #include <memory>
 
@@ -53,6 +55,11 @@ void ContentCache::Wait(const FetchRequest& request, ScopeCounters* c,
   std::unique_ptr<WatchHandle> watch = store_->Watch(request.key, [this, weak] {
     if (std::shared_ptr<Waiter> alive = weak.lock()) RetrySoon(alive);
   });
+  if (request.cancellation) {
+    request.cancellation->OnCancel([this, weak] {
+      if (std::shared_ptr<Waiter> alive = weak.lock()) RetrySoon(alive);
+    });
+  }
   {
     absl::MutexLock lock(&w->mu);
     if (!w->finished) w->watch = std::move(watch);
@@ -74,15 +81,27 @@ void ContentCache::Retry(const std::shared_ptr<Waiter>& w) {
   {
     absl::MutexLock lock(&w->mu);
     if (w->finished) return;
-    result = Look(w->request, w->counters);
-    if (result.ok() && result->outcome == FetchOutcome::kWouldBlock) {
-      if (absl::Now() < w->deadline && !waits_cancelled_.load()) {
-        if (w->timer != 0) timers_.Cancel(w->timer);
-        w->timer = timers_.Schedule(std::min(w->deadline, result->retry_at),
-                                    [this, w] { RetrySoon(w); });
-        return;
+    const std::shared_ptr<Cancellation>& gone = w->request.cancellation;
+    if (gone && gone->cancelled()) {
+      result = absl::CancelledError("the caller has gone");
+    } else {
+      result = Look(w->request, w->counters);
+      if (result.ok() && result->outcome == FetchOutcome::kWouldBlock) {
+        if (absl::Now() < w->deadline && !waits_cancelled_.load()) {
+          if (w->timer != 0) timers_.Cancel(w->timer);
+          w->timer = timers_.Schedule(std::min(w->deadline, result->retry_at),
+                                      [this, w] { RetrySoon(w); });
+          return;
+        }
+        result = Timeout(w->counters);
       }
-      result = Timeout(w->counters);
+      if (result.ok() && !result->lease.token.empty() && gone &&
+          gone->cancelled()) {
+        // Granted while its caller went: nobody would generate. Given back
+        // at once, so that a live caller need not wait for it to lapse.
+        (void)store_->Release(w->request.key, result->lease.token);
+        result = absl::CancelledError("the caller has gone");
+      }
     }
     w->finished = true;
     if (w->timer != 0) timers_.Cancel(w->timer);

@@ -30,14 +30,25 @@ grpc::Status ToResponse(const absl::StatusOr<FetchResult>& result,
 
 }  // namespace
 
-// A call's tag on its queue: first its arrival, then (answered) the end of
-// its answer.
+// A call has two tags on its queue. `event`: first its arrival, then (once
+// answered) the end of its answer. `done`: the call is over, answered or
+// cancelled (its deadline passed, its client went); gRPC returns it once
+// for every call that arrived. The call is deleted when both are back.
 struct CacheWorkers::Call {
-  explicit Call(int k) : kind(k) {}
+  explicit Call(int k) : kind(k) { context.AsyncNotifyWhenDone(&done); }
   virtual ~Call() = default;
   virtual void Finish(const grpc::Status& status) = 0;
+  struct Tag {
+    Call* call;
+  };
   const int kind;
-  bool answered = false;
+  Tag event{this};
+  Tag done{this};
+  bool arrived = false;   // these three on the queue's worker only
+  bool finished = false;  // the answer's end is back
+  bool over = false;      // `done` is back
+  // For a fetch that waits: the engine drops it when the call is cancelled.
+  std::shared_ptr<Cancellation> cancellation;
   grpc::ServerContext context;
 };
 
@@ -46,9 +57,9 @@ struct CacheWorkers::Unary : Call {
   Unary() : Call(kKind) {}
   void Finish(const grpc::Status& status) override {
     if (status.ok()) {
-      writer.Finish(response, status, this);
+      writer.Finish(response, status, &event);
     } else {
-      writer.FinishWithError(status, this);
+      writer.FinishWithError(status, &event);
     }
   }
   Request request;
@@ -95,13 +106,16 @@ void CacheWorkers::Ask(grpc::ServerCompletionQueue* cq, int kind) {
   if (stopping_) return;
   if (kind == 0) {
     auto* c = new FetchCall;
-    service_.RequestFetch(&c->context, &c->request, &c->writer, cq, cq, c);
+    service_.RequestFetch(&c->context, &c->request, &c->writer, cq, cq,
+                          &c->event);
   } else if (kind == 1) {
     auto* c = new StoreCall;
-    service_.RequestStore(&c->context, &c->request, &c->writer, cq, cq, c);
+    service_.RequestStore(&c->context, &c->request, &c->writer, cq, cq,
+                          &c->event);
   } else {
     auto* c = new ReleaseCall;
-    service_.RequestRelease(&c->context, &c->request, &c->writer, cq, cq, c);
+    service_.RequestRelease(&c->context, &c->request, &c->writer, cq, cq,
+                            &c->event);
   }
 }
 
@@ -111,11 +125,25 @@ void CacheWorkers::Loop(grpc::ServerCompletionQueue* cq) {
   }
   std::vector<FetchCall*> fetches;
   auto sort = [&](void* tag, bool ok) {
-    Call* call = static_cast<Call*>(tag);
-    if (call->answered || !ok) {  // answer sent, or no call (shutting down)
+    Call* call = static_cast<Call::Tag*>(tag)->call;
+    if (tag == &call->done) {
+      call->over = true;
+      if (call->context.IsCancelled() && call->cancellation) {
+        call->cancellation->Cancel();  // a waiting fetch is dropped now
+      }
+      if (call->finished) delete call;
+      return;
+    }
+    if (!call->arrived && !ok) {  // no call (shutting down): no `done` either
       delete call;
       return;
     }
+    if (call->arrived) {  // the answer's end
+      call->finished = true;
+      if (call->over) delete call;
+      return;
+    }
+    call->arrived = true;
     Ask(cq, call->kind);
     {
       absl::MutexLock lock(&mu_);
@@ -153,6 +181,10 @@ void CacheWorkers::ServeFetches(const std::vector<FetchCall*>& calls) {
     if (!request.ok()) {
       Answer(call, ToGrpcStatus(request.status()));
       continue;
+    }
+    if (request->wait > absl::ZeroDuration()) {
+      call->cancellation = std::make_shared<Cancellation>();
+      request->cancellation = call->cancellation;
     }
     batch.push_back(
         {*std::move(request), [this, call](absl::StatusOr<FetchResult> result) {
@@ -193,7 +225,6 @@ void CacheWorkers::ServeRelease(ReleaseCall* call) {
 }
 
 void CacheWorkers::Answer(Call* call, const grpc::Status& status) {
-  call->answered = true;
   call->Finish(status);
   absl::MutexLock lock(&mu_);
   --unanswered_;

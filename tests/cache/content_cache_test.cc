@@ -53,9 +53,11 @@ class ContentCacheTest : public testing::Test {
       return answered.WaitForNotificationWithTimeout(absl::Seconds(10));
     }
   };
-  void StartFetchAsync(const Key& key, absl::Duration wait, AsyncFetch* out) {
+  void StartFetchAsync(const Key& key, absl::Duration wait, AsyncFetch* out,
+                       std::shared_ptr<Cancellation> cancellation = nullptr) {
     FetchRequest request{key};
     request.wait = wait;
+    request.cancellation = std::move(cancellation);
     cache_->FetchAsync(request, [out](absl::StatusOr<FetchResult> r) {
       out->result = std::move(r);
       out->answered.Notify();
@@ -235,6 +237,35 @@ TEST_F(ContentCacheTest, CancelWaitsEndsWaitsAtOnce) {
   EXPECT_EQ(waiter.result->outcome, FetchOutcome::kTimeout);
   EXPECT_EQ(MustFetch(key_, absl::Seconds(60)).outcome, FetchOutcome::kTimeout)
       << "later waits end at once too";
+}
+
+// Issue 14, item 10: a waiter whose caller has gone is answered CANCELLED
+// at once and is never granted the lease: the next live caller gets it.
+// The caller goes while the fetch waits, or as the release wakes it (then
+// the two race: whether the waiter's look sees the cancellation before or
+// after it takes the lease, the lease ends up free).
+TEST_F(ContentCacheTest, ACancelledWaiterIsDroppedAndNeverGranted) {
+  for (bool as_woken : {false, true}) {
+    SCOPED_TRACE(as_woken ? "gone as woken" : "gone while waiting");
+    const Key key("content-view", as_woken ? "woken" : "waiting");
+    FetchResult holder = MustFetch(key);
+    auto gone = std::make_shared<Cancellation>();
+    AsyncFetch orphan;
+    StartFetchAsync(key, absl::Seconds(60), &orphan, gone);
+    EXPECT_FALSE(orphan.answered.HasBeenNotified()) << "it waits";
+    std::unique_ptr<WatchHandle> cancels;
+    if (as_woken) {
+      cancels = store_->Watch(key, [gone] { gone->Cancel(); });
+    } else {
+      gone->Cancel();
+      ASSERT_TRUE(orphan.Await()) << "answered at once, not after 60 s";
+    }
+    ASSERT_TRUE(*cache_->Release(key, holder.lease.token));
+    ASSERT_TRUE(orphan.Await());
+    EXPECT_EQ(orphan.result.status().code(), absl::StatusCode::kCancelled);
+    EXPECT_EQ(MustFetch(key).outcome, FetchOutcome::kMissLease)
+        << "the lease is free for a live caller";
+  }
 }
 
 // Issue 14, item 13: waiters beyond a cap are refused at once, with a clear

@@ -80,6 +80,40 @@ TEST_F(GrpcServiceTest, FetchStoreFetch) {
   EXPECT_EQ(hit->meta().size(), 8);
 }
 
+// Issue 14, item 10: a waiting fetch whose client gave up (its deadline
+// passed) is dropped at once; when the holder lets go, the lease goes to a
+// live caller, not to the orphan.
+TEST_F(GrpcServiceTest, AnOrphanedWaiterIsDroppedAndGetsNoLease) {
+  v1::FetchRequest fetch;
+  *fetch.mutable_key() = K("content-view", "orphaned");
+  absl::StatusOr<v1::FetchResponse> holder = client_->Fetch(fetch);
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  ASSERT_EQ(holder->outcome(), v1::MISS_LEASE);
+  // A raw stub: our client stretches its deadline by the wait.
+  std::unique_ptr<v1::Cache::Stub> stub = v1::Cache::NewStub(
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext impatient;
+  impatient.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(300));
+  v1::FetchRequest waits = fetch;
+  waits.set_wait_ms(60'000);
+  v1::FetchResponse ignored;
+  grpc::Status orphan = stub->Fetch(&impatient, waits, &ignored);
+  EXPECT_EQ(orphan.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server drops the waiter when gRPC tells it the call is over.
+  for (int i = 0; i < 500 && cache_->waiting() > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(cache_->waiting(), 0) << "dropped, not left for its 60 s";
+  v1::ReleaseRequest release;
+  *release.mutable_key() = fetch.key();
+  release.set_lease_token(holder->lease().token());
+  ASSERT_TRUE(client_->Release(release).ok());
+  absl::StatusOr<v1::FetchResponse> live = client_->Fetch(fetch);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(live->outcome(), v1::MISS_LEASE) << "the lease went to the orphan";
+}
+
 // gRPC binds with SO_REUSEPORT unless told not to: a second node on a taken
 // port would start and silently take half of the first one's connections.
 TEST_F(GrpcServiceTest, ASecondNodeOnATakenPortFailsToStart) {

@@ -25,6 +25,7 @@ TcpProxy::TcpProxy(int upstream_port) : upstream_port_(upstream_port) {
 }
 
 TcpProxy::~TcpProxy() {
+  hung_ = false;  // the relays must see the cut
   Cut();
   for (std::thread& t : threads_) t.join();
   for (int fd : open_fds_) close(fd);
@@ -70,7 +71,11 @@ void TcpProxy::Relay(int client) {
   pollfd fds[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
   char buffer[16384];
   for (;;) {
-    if (poll(fds, 2, 1000) < 0) break;
+    if (hung_) {
+      poll(nullptr, 0, 10);
+      continue;
+    }
+    if (poll(fds, 2, 100) < 0) break;
     bool done = false;
     for (int i = 0; i < 2 && !done; ++i) {
       if (fds[i].revents == 0) continue;

@@ -24,6 +24,9 @@ class TcpProxy {
   void Cut();
   // Accepts and relays again (on the same port).
   void Restore();
+  // Hung: connections are accepted and kept, and nothing is relayed either
+  // way (a server stopped with SIGSTOP), until Hang(false).
+  void Hang(bool hung) { hung_ = hung; }
   // Bytes relayed so far, both ways.
   int64_t bytes_relayed() const { return bytes_.load(); }
 
@@ -39,6 +42,7 @@ class TcpProxy {
   std::vector<int> open_fds_;
   std::vector<std::thread> threads_;
   std::atomic<int64_t> bytes_{0};
+  std::atomic<bool> hung_{false};
 };
 
 }  // namespace clustercache

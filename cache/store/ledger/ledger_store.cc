@@ -1,11 +1,9 @@
 #include "cache/store/ledger/ledger_store.h"
 
-#include <atomic>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "cache/util/log.h"
+#include "cache/store/ledger/ledger_recorder.h"
 
 namespace clustercache {
 namespace {
@@ -17,7 +15,9 @@ absl::Status LedgerError(absl::string_view what, const absl::Status& s) {
 class LedgerStore : public Store {
  public:
   LedgerStore(std::unique_ptr<Store> store, std::shared_ptr<Ledger> ledger)
-      : store_(std::move(store)), ledger_(std::move(ledger)) {}
+      : store_(std::move(store)),
+        ledger_(std::move(ledger)),
+        recorder_(ledger_.get()) {}
 
   std::string Describe() const override {
     return absl::StrCat(store_->Describe(), " with ledger ",
@@ -41,14 +41,14 @@ class LedgerStore : public Store {
                                       absl::string_view token) override {
     absl::StatusOr<Commit> c = store_->CommitLeased(write, token);
     if (c.ok() && c->outcome == CommitOutcome::kStored) {
-      RecordWrite(write, c->mtime);
+      recorder_.Record(MetaForWrite(write, c->mtime, c->mtime));
     }
     return c;
   }
 
   absl::StatusOr<int64_t> Put(const EntryWrite& write) override {
     absl::StatusOr<int64_t> mtime = store_->Put(write);
-    if (mtime.ok()) RecordWrite(write, *mtime);
+    if (mtime.ok()) recorder_.Record(MetaForWrite(write, *mtime, *mtime));
     return mtime;
   }
 
@@ -67,6 +67,7 @@ class LedgerStore : public Store {
     if (!applied.ok()) return applied.status();
     absl::StatusOr<int64_t> now = store_->Now();
     if (!now.ok()) return now.status();
+    Flush();
     if (absl::Status s = ledger_->MarkExpired(applied->keys, *now); !s.ok()) {
       return LedgerError("expire: recorded in the store, not in the ledger", s);
     }
@@ -78,6 +79,7 @@ class LedgerStore : public Store {
     if (!applied.ok()) return applied.status();
     std::vector<KeyVersion> versions;
     for (const Key& k : applied->keys) versions.push_back({k, 0});
+    Flush();
     if (absl::Status s = ledger_->Forget(versions); !s.ok()) {
       return LedgerError("delete: removed from the store, not from the ledger",
                          s);
@@ -88,14 +90,11 @@ class LedgerStore : public Store {
   absl::StatusOr<Removed> RemoveIfUnchanged(
       const std::vector<KeyVersion>& keys) override {
     // Also the versions the store had lost (evicted): the ledger forgets
-    // each only if it still records that version. Both at once: they do
-    // not depend on each other.
-    absl::Status forgotten;
-    std::thread ledger([&] { forgotten = ledger_->Forget(keys); });
+    // each only if it still records that version.
     absl::StatusOr<Removed> removed = store_->RemoveIfUnchanged(keys);
-    ledger.join();
     if (!removed.ok()) return removed;
-    if (absl::Status s = forgotten; !s.ok()) {
+    Flush();
+    if (absl::Status s = ledger_->Forget(keys); !s.ok()) {
       return LedgerError("purge: removed from the store, not from the ledger",
                          s);
     }
@@ -146,6 +145,7 @@ class LedgerStore : public Store {
   }
 
   absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override {
+    Flush();
     absl::StatusOr<ScanPage> page = ledger_->Scan(request);
     if (!page.ok()) return page;
     absl::StatusOr<int64_t> now = store_->Now();
@@ -154,23 +154,16 @@ class LedgerStore : public Store {
     return page;
   }
 
-  absl::StatusOr<StoreUsage> Usage() override { return ledger_->Usage(); }
+  absl::StatusOr<StoreUsage> Usage() override {
+    Flush();
+    return ledger_->Usage();
+  }
 
  private:
-  void RecordWrite(const EntryWrite& write, int64_t mtime) {
-    absl::Status s = ledger_->Record(MetaForWrite(write, mtime, mtime));
-    if (!s.ok()) {
-      // The entry is stored; only the index misses it. The ledger logs the
-      // outage; this counts what it missed.
-      unrecorded_.fetch_add(1);
-      return;
-    }
-    if (int64_t missed = unrecorded_.exchange(0); missed > 0) {
-      LogWarning("ledger: ", missed,
-                 " entries stored while it was unreachable are not in its "
-                 "index (purge will not find them; TTL and eviction will)");
-    }
-  }
+  // The Stores that returned before are in the ledger (or given up), so
+  // what follows sees them; bounded, so a hung ledger cannot stall it.
+  void Flush() { recorder_.Flush(kFlushTimeout); }
+  static constexpr absl::Duration kFlushTimeout = absl::Seconds(5);
 
   // Expire or Delete by prefix in the store itself; FAILED_PRECONDITION
   // when it cannot enumerate (or for one key: the ledger path does it).
@@ -239,7 +232,7 @@ class LedgerStore : public Store {
 
   std::unique_ptr<Store> store_;
   std::shared_ptr<Ledger> ledger_;
-  std::atomic<int64_t> unrecorded_{0};
+  LedgerRecorder recorder_;  // after ledger_: stops before it goes
 };
 
 }  // namespace

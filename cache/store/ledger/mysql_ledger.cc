@@ -503,16 +503,29 @@ class MysqlLedger : public Ledger {
   absl::StatusOr<Conn> Acquire(Lane lane) {
     {
       absl::MutexLock lock(&mu_);
+      auto busy = [&] {
+        return absl::UnavailableError(
+            absl::StrCat("ledger ", Describe(), ": no connection free for ",
+                         absl::FormatDuration(options_.timeout)));
+      };
       if (lane == Lane::kRecord) {
-        mu_.Await(absl::Condition(&record_idle_));
+        if (!mu_.AwaitWithTimeout(absl::Condition(&record_idle_),
+                                  options_.timeout)) {
+          return busy();
+        }
         record_idle_ = false;
         if (record_conn_) return std::move(record_conn_);
       } else {
-        mu_.Await(absl::Condition(
-            +[](MysqlLedger* l) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return !l->idle_.empty() || l->open_ < l->options_.pool_size;
-            },
-            this));
+        if (!mu_.AwaitWithTimeout(
+                absl::Condition(
+                    +[](MysqlLedger* l) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                      return !l->idle_.empty() ||
+                             l->open_ < l->options_.pool_size;
+                    },
+                    this),
+                options_.timeout)) {
+          return busy();
+        }
         if (!idle_.empty()) {
           Conn c = std::move(idle_.back());
           idle_.pop_back();

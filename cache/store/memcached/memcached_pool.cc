@@ -59,6 +59,35 @@ bool IsAnswer(memcached_return_t rc) {
   }
 }
 
+// The probe of a server marked down: a handle of its own and a get of a key
+// nobody stores; "not found" is an answer.
+absl::Status Probe(const MemcachedEndpoint& server, absl::Duration timeout) {
+  memcached_st* memc = memcached_create(nullptr);
+  if (memc == nullptr) return absl::ResourceExhaustedError("memcached");
+  const uint64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
+  memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+  memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, ms);
+  memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, ms);
+  memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_RCV_TIMEOUT, ms * 1000);
+  memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_SND_TIMEOUT, ms * 1000);
+  memcached_return_t rc = memcached_server_add(
+      memc, server.host.c_str(), static_cast<in_port_t>(server.port));
+  if (memcached_success(rc)) {
+    constexpr absl::string_view kKey = "clustercache:probe";
+    size_t length = 0;
+    uint32_t flags = 0;
+    char* value =
+        memcached_get(memc, kKey.data(), kKey.size(), &length, &flags, &rc);
+    free(value);
+  }
+  std::string why = memcached_strerror(memc, rc);
+  memcached_free(memc);
+  if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_NOTFOUND) {
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(why);
+}
+
 }  // namespace
 
 absl::Status McHandle::Fail(absl::string_view group, memcached_return_t rc) {
@@ -66,11 +95,21 @@ absl::Status McHandle::Fail(absl::string_view group, memcached_return_t rc) {
   std::string server = index < pool_->servers().size()
                            ? pool_->servers()[index].ToString()
                            : std::string("?");
-  std::string message =
-      absl::StrCat("memcached ", server, ": ", memcached_strerror(memc_, rc));
+  std::string why = memcached_strerror(memc_, rc);
+  std::string message = absl::StrCat("memcached ", server, ": ", why);
   if (rc == MEMCACHED_E2BIG) return absl::ResourceExhaustedError(message);
-  pool_->NoteServer(index, false);
+  failed_ = true;
+  pool_->NoteDown(index, why);
   return absl::UnavailableError(message);
+}
+
+absl::Status McHandle::Admit(absl::string_view group) {
+  return pool_->Admit(ServerIndex(group));
+}
+
+absl::Status McHandle::Check(absl::string_view group, memcached_return_t rc) {
+  if (!IsAnswer(rc)) return Fail(group, rc);
+  return absl::OkStatus();
 }
 
 uint32_t McHandle::ServerIndex(absl::string_view group) const {
@@ -81,6 +120,7 @@ absl::StatusOr<absl::flat_hash_map<std::string, McItem>> McHandle::MultiGet(
     absl::string_view group, const std::vector<std::string>& keys) {
   absl::flat_hash_map<std::string, McItem> found;
   if (keys.empty()) return found;
+  if (absl::Status s = Admit(group); !s.ok()) return s;
   std::vector<const char*> ptrs;
   std::vector<size_t> lens;
   ptrs.reserve(keys.size());
@@ -91,7 +131,7 @@ absl::StatusOr<absl::flat_hash_map<std::string, McItem>> McHandle::MultiGet(
   }
   memcached_return_t rc = memcached_mget_by_key(
       memc_, group.data(), group.size(), ptrs.data(), lens.data(), keys.size());
-  if (!IsAnswer(rc)) return Fail(group, rc);
+  if (!IsAnswer(rc)) return Fail(group, rc);  // sent, not yet answered
   memcached_result_st result;
   memcached_result_create(memc_, &result);
   while (memcached_fetch_result(memc_, &result, &rc) != nullptr) {
@@ -102,66 +142,66 @@ absl::StatusOr<absl::flat_hash_map<std::string, McItem>> McHandle::MultiGet(
     item.cas = memcached_result_cas(&result);
   }
   memcached_result_free(&result);
-  if (!IsAnswer(rc)) return Fail(group, rc);
-  pool_->NoteServer(ServerIndex(group), true);
+  if (absl::Status s = Check(group, rc); !s.ok()) return s;
   return found;
 }
 
 absl::Status McHandle::Set(absl::string_view group, absl::string_view key,
                            absl::string_view value, time_t exptime) {
+  if (absl::Status s = Admit(group); !s.ok()) return s;
   memcached_return_t rc =
       memcached_set_by_key(memc_, group.data(), group.size(), key.data(),
                            key.size(), value.data(), value.size(), exptime, 0);
-  if (!memcached_success(rc)) return Fail(group, rc);
+  if (absl::Status s = Check(group, rc); !s.ok()) return s;
+  if (!memcached_success(rc)) {
+    return absl::InternalError(
+        absl::StrCat("memcached set: ", memcached_strerror(memc_, rc)));
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<bool> McHandle::Add(absl::string_view group,
                                    absl::string_view key,
                                    absl::string_view value, time_t exptime) {
+  if (absl::Status s = Admit(group); !s.ok()) return s;
   memcached_return_t rc =
       memcached_add_by_key(memc_, group.data(), group.size(), key.data(),
                            key.size(), value.data(), value.size(), exptime, 0);
-  if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) return false;
-  if (!memcached_success(rc)) return Fail(group, rc);
-  return true;
+  if (absl::Status s = Check(group, rc); !s.ok()) return s;
+  return memcached_success(rc);  // else NOTSTORED or DATA_EXISTS
 }
 
 absl::StatusOr<bool> McHandle::Cas(absl::string_view group,
                                    absl::string_view key,
                                    absl::string_view value, uint64_t cas,
                                    time_t exptime) {
+  if (absl::Status s = Admit(group); !s.ok()) return s;
   memcached_return_t rc = memcached_cas_by_key(
       memc_, group.data(), group.size(), key.data(), key.size(), value.data(),
       value.size(), exptime, 0, cas);
-  if (rc == MEMCACHED_DATA_EXISTS || rc == MEMCACHED_NOTFOUND ||
-      rc == MEMCACHED_NOTSTORED) {
-    return false;
-  }
-  if (!memcached_success(rc)) return Fail(group, rc);
-  return true;
+  if (absl::Status s = Check(group, rc); !s.ok()) return s;
+  return memcached_success(rc);  // else DATA_EXISTS, NOTFOUND or NOTSTORED
 }
 
 absl::StatusOr<bool> McHandle::Delete(absl::string_view group,
                                       absl::string_view key) {
+  if (absl::Status s = Admit(group); !s.ok()) return s;
   memcached_return_t rc = memcached_delete_by_key(
       memc_, group.data(), group.size(), key.data(), key.size(), 0);
-  if (rc == MEMCACHED_NOTFOUND) return false;
-  if (!memcached_success(rc)) return Fail(group, rc);
-  return true;
+  if (absl::Status s = Check(group, rc); !s.ok()) return s;
+  return memcached_success(rc);  // else NOTFOUND
 }
 
 absl::StatusOr<std::optional<uint64_t>> McHandle::Increment(
     absl::string_view group, absl::string_view key, uint64_t delta) {
   uint64_t value = 0;
+  if (absl::Status s = Admit(group); !s.ok()) return s;
   memcached_return_t rc = memcached_increment_by_key(
       memc_, group.data(), group.size(), key.data(), key.size(), delta, &value);
-  // Answers of the protocol, not outages: no such item (or, in the text
-  // protocol, not a number).
-  if (rc == MEMCACHED_NOTFOUND || rc == MEMCACHED_NOTSTORED) {
-    return std::optional<uint64_t>();
-  }
-  if (!memcached_success(rc)) return Fail(group, rc);
+  if (absl::Status s = Check(group, rc); !s.ok()) return s;
+  // Else an answer of the protocol, not an outage: no such item (or, in
+  // the text protocol, not a number).
+  if (!memcached_success(rc)) return std::optional<uint64_t>();
   return std::optional<uint64_t>(value);
 }
 
@@ -183,9 +223,9 @@ absl::StatusOr<std::unique_ptr<MemcachedPool>> MemcachedPool::Open(
       {MEMCACHED_BEHAVIOR_POLL_TIMEOUT, ms},
       {MEMCACHED_BEHAVIOR_RCV_TIMEOUT, ms * 1000},
       {MEMCACHED_BEHAVIOR_SND_TIMEOUT, ms * 1000},
-      {MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT, 2},
-      {MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, 1},
-      {MEMCACHED_BEHAVIOR_DEAD_TIMEOUT, 1},
+      // No failure limit or dead timeout: libmemcached uses them only to
+      // eject servers, which we never do. Its per-handle backoff does not
+      // apply either: a handle that failed is freed (Release).
   };
   for (const auto& [behaviour, value] : behaviours) {
     memcached_return_t rc = memcached_behavior_set(master, behaviour, value);
@@ -206,11 +246,28 @@ absl::StatusOr<std::unique_ptr<MemcachedPool>> MemcachedPool::Open(
           "store: memcached server ", e.ToString(), ": ", message));
     }
   }
-  auto pool = std::unique_ptr<MemcachedPool>(
-      new MemcachedPool(std::move(servers), master, std::max(1, size)));
-  absl::MutexLock lock(&pool->mu_);
-  pool->down_.assign(pool->servers_.size(), false);
-  return pool;
+  return std::unique_ptr<MemcachedPool>(new MemcachedPool(
+      std::move(servers), master, timeout, std::max(1, size)));
+}
+
+MemcachedPool::MemcachedPool(std::vector<MemcachedEndpoint> servers,
+                             memcached_st* master, absl::Duration timeout,
+                             int size)
+    : servers_(std::move(servers)),
+      master_(master),
+      timeout_(timeout),
+      size_(size) {
+  for (uint32_t i = 0; i < servers_.size(); ++i) {
+    CircuitBreaker::Options o;
+    o.server = absl::StrCat("memcached ", servers_[i].ToString());
+    o.while_down = "its keys answer UNAVAILABLE until it is back";
+    o.probe_interval = std::max(timeout, absl::Milliseconds(100));
+    o.probe = [e = servers_[i], timeout] { return Probe(e, timeout); };
+    o.on_back = [this, i] {
+      if (on_back_) on_back_(i);
+    };
+    breakers_.push_back(std::make_unique<CircuitBreaker>(std::move(o)));
+  }
 }
 
 MemcachedPool::~MemcachedPool() {
@@ -219,13 +276,19 @@ MemcachedPool::~MemcachedPool() {
   memcached_free(master_);
 }
 
-memcached_st* MemcachedPool::Acquire() {
+absl::StatusOr<memcached_st*> MemcachedPool::Acquire() {
   absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](MemcachedPool* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return !p->idle_.empty() || p->open_ < p->size_;
-      },
-      this));
+  if (!mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](MemcachedPool* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                return !p->idle_.empty() || p->open_ < p->size_;
+              },
+              this),
+          timeout_)) {
+    return absl::UnavailableError(absl::StrCat("memcached: all ", size_,
+                                               " handles busy for ",
+                                               absl::FormatDuration(timeout_)));
+  }
   if (!idle_.empty()) {
     memcached_st* m = idle_.back();
     idle_.pop_back();
@@ -235,26 +298,37 @@ memcached_st* MemcachedPool::Acquire() {
   return memcached_clone(nullptr, master_);
 }
 
-void MemcachedPool::Release(memcached_st* memc) {
-  absl::MutexLock lock(&mu_);
-  idle_.push_back(memc);
-}
-
-void MemcachedPool::NoteServer(uint32_t index, bool up) {
-  if (up && down_count_.load(std::memory_order_relaxed) == 0) return;
+void MemcachedPool::Release(memcached_st* memc, bool failed) {
   {
     absl::MutexLock lock(&mu_);
-    if (index >= down_.size() || down_[index] == !up) return;
-    down_[index] = !up;
-    down_count_ += up ? -1 : 1;
+    if (!failed) {
+      idle_.push_back(memc);
+      return;
+    }
+    --open_;
   }
-  if (up) {
-    LogInfo("memcached ", servers_[index].ToString(), " reachable again");
-    if (on_back_) on_back_(index);
-  } else {
-    LogWarning("memcached ", servers_[index].ToString(),
-               " unreachable; its keys answer UNAVAILABLE until it is back");
+  memcached_free(memc);
+}
+
+uint32_t MemcachedPool::ServerIndex(absl::string_view group) {
+  absl::MutexLock lock(&mu_);  // the master handle is shared
+  return memcached_generate_hash(master_, group.data(), group.size());
+}
+
+absl::Status MemcachedPool::Admit(uint32_t index) {
+  if (index >= breakers_.size()) return absl::OkStatus();
+  return breakers_[index]->Admit();
+}
+
+void MemcachedPool::NoteDown(uint32_t index, absl::string_view why) {
+  if (index >= breakers_.size() || !breakers_[index]->Failed(why)) return;
+  std::vector<memcached_st*> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    dropped.swap(idle_);
+    open_ -= static_cast<int>(dropped.size());
   }
+  for (memcached_st* m : dropped) memcached_free(m);
 }
 
 int64_t MemcachedPool::ItemSizeLimit() {
@@ -274,8 +348,8 @@ int64_t MemcachedPool::ItemSizeLimit() {
           return MEMCACHED_SUCCESS;
         },
         &limit);
-    return 0;
-  });
+    return absl::OkStatus();
+  }).IgnoreError();  // no handle free: limit stays 0, "no server answers"
   return limit;
 }
 

@@ -3,12 +3,14 @@
 //   - consistent hashing (ketama), so adding a server moves only its share;
 //   - the binary protocol, CAS support, TCP_NODELAY;
 //   - a timeout on connect and on every call;
-//   - a server that fails twice in a row is marked dead and retried after a
-//     second; calls for its keys fail fast meanwhile. Dead servers are NOT
-//     taken out of the hash ring: their keys would move to a live server
-//     that may hold older copies of them, and an older expiry-key copy would
-//     make an invalidated entry fresh. Keys of a dead server answer
-//     Unavailable instead ("render, do not store").
+//   - a server that fails a call is marked down (CircuitBreaker, one per
+//     server): calls for its keys fail at once meanwhile, a probe thread
+//     tries it once per timeout, and the first answer ends the outage. Down
+//     servers are NOT taken out of the hash ring: their keys would move to
+//     a live server that may hold older copies of them, and an older
+//     expiry-key copy would make an invalidated entry fresh. Keys of a down
+//     server answer Unavailable instead ("render, do not store").
+//   - waiting for a free handle is bounded by the timeout.
 // Every call names a group key: all keys of one call live on the server that
 // the group key hashes to (libmemcached's *_by_key calls). An outage is
 // logged once per server when it starts and once when it ends. Thread-safe.
@@ -17,7 +19,6 @@
 
 #include <libmemcached/memcached.h>
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "cache/util/circuit_breaker.h"
 
 namespace clustercache {
 
@@ -80,9 +82,16 @@ class McHandle {
 
  private:
   friend class MemcachedPool;
+  // Ok if the group's server may be called now (it is up, or this is the
+  // probe); else Unavailable at once.
+  absl::Status Admit(absl::string_view group);
+  // Ok if `rc` is an answer of the protocol (noted: the server is up);
+  // else Fail.
+  absl::Status Check(absl::string_view group, memcached_return_t rc);
   absl::Status Fail(absl::string_view group, memcached_return_t rc);
   memcached_st* memc_;
   class MemcachedPool* pool_ = nullptr;
+  bool failed_ = false;  // a server failed a call: the handle is dropped
 };
 
 class MemcachedPool {
@@ -93,19 +102,24 @@ class MemcachedPool {
       std::vector<MemcachedEndpoint> servers, absl::Duration timeout, int size);
   ~MemcachedPool();
 
-  // Runs `fn(handle)` on a pooled handle.
+  // Runs `fn(handle)` on a pooled handle; `fn` returns a Status or
+  // StatusOr (Unavailable when no handle is free within the timeout).
   template <typename Fn>
   auto With(Fn fn) -> decltype(fn(std::declval<McHandle&>())) {
-    McHandle handle(Acquire());
+    absl::StatusOr<memcached_st*> memc = Acquire();
+    if (!memc.ok()) return memc.status();
+    McHandle handle(*memc);
     handle.pool_ = this;
     auto result = fn(handle);
-    Release(handle.memc_);
+    Release(handle.memc_, handle.failed_);
     return result;
   }
 
   const std::vector<MemcachedEndpoint>& servers() const { return servers_; }
-  // Called (on the thread that noticed) when a server answers again after
-  // an outage; must not block. Set before the pool is used.
+  // The index of the server that `group` hashes to.
+  uint32_t ServerIndex(absl::string_view group);
+  // Called (on the probe thread) when a server answers again after an
+  // outage; must not block. Set before the pool is used.
   void OnServerBack(std::function<void(uint32_t index)> fn) {
     on_back_ = std::move(fn);
   }
@@ -116,22 +130,28 @@ class MemcachedPool {
  private:
   friend class McHandle;
   MemcachedPool(std::vector<MemcachedEndpoint> servers, memcached_st* master,
-                int size)
-      : servers_(std::move(servers)), master_(master), size_(size) {}
-  memcached_st* Acquire();
-  void Release(memcached_st* memc);
-  // Logs when a server goes down or comes back; once per change.
-  void NoteServer(uint32_t index, bool up);
+                absl::Duration timeout, int size);
+  absl::StatusOr<memcached_st*> Acquire();
+  // `failed`: libmemcached keeps the failed server disabled in the handle
+  // for up to two seconds; it is freed instead, so that a server back from
+  // an outage is not failed again by the handles that saw it go.
+  void Release(memcached_st* memc, bool failed);
+  // Ok if a call may go to server `index` now (see CircuitBreaker).
+  absl::Status Admit(uint32_t index);
+  // A call to server `index` failed to reach it (logged once per outage;
+  // the idle handles are dropped then, for the reason Release gives).
+  void NoteDown(uint32_t index, absl::string_view why);
 
   const std::vector<MemcachedEndpoint> servers_;
   memcached_st* const master_;
+  const absl::Duration timeout_;
   const int size_;
   absl::Mutex mu_;
   std::vector<memcached_st*> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<bool> down_ ABSL_GUARDED_BY(mu_);
-  std::atomic<int> down_count_{0};  // lets the happy path skip the lock
   std::function<void(uint32_t)> on_back_;
+  // By server; last, so that their probe threads stop first.
+  std::vector<std::unique_ptr<CircuitBreaker>> breakers_;
 };
 
 }  // namespace clustercache

@@ -85,12 +85,9 @@ class MemcachedStore : public Store {
       suspect_[server] = true;
       resync_[server] = true;
     });
-    pool_->With([&](McHandle& h) {
-      for (int b = 0; b < layout_.buckets(); ++b) {
-        server_of_.push_back(h.ServerIndex(layout_.Group(b)));
-      }
-      return 0;
-    });
+    for (int b = 0; b < layout_.buckets(); ++b) {
+      server_of_.push_back(pool_->ServerIndex(layout_.Group(b)));
+    }
   }
 
   ~MemcachedStore() override {
@@ -475,17 +472,17 @@ class MemcachedStore : public Store {
       return absl::InvalidArgumentError("VoidByPrefix: a prefix, not a name");
     }
     int applied = 0;
-    absl::Status first_error;
-    pool_->With([&](McHandle& h) {
+    absl::Status first_error = pool_->With([&](McHandle& h) {
+      absl::Status first;
       for (int b = 0; b < layout_.buckets(); ++b) {
         absl::Status s = AddVoidTo(h, b, selector, remove);
         if (s.ok()) {
           ++applied;
-        } else if (first_error.ok()) {
-          first_error = s;
+        } else if (first.ok()) {
+          first = s;
         }
       }
-      return 0;
+      return first;
     });
     const std::string begin = EncodedPrefix(selector.scope, selector.prefix);
     for (const std::string& k : watchers_.WatchedKeys()) {

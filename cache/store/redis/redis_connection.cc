@@ -116,13 +116,16 @@ int RedisConnection::fd() const { return context_->fd; }
 void RedisConnection::Interrupt() { shutdown(context_->fd, SHUT_RDWR); }
 
 absl::Status RedisConnection::Failure(absl::string_view what) {
+  if (!broken_) {
+    error_ = absl::StrCat(
+        what, ": ", context_->err ? context_->errstr : "no reply",
+        context_->err == REDIS_ERR_OOM
+            ? absl::StrCat(" (or a reply of more than ", kMaxRedisReplyElements,
+                           " elements: the element limit)")
+            : "");
+  }
   broken_ = true;
-  return absl::UnavailableError(absl::StrCat(
-      name_, ": ", what, ": ", context_->err ? context_->errstr : "no reply",
-      context_->err == REDIS_ERR_OOM
-          ? absl::StrCat(" (or a reply of more than ", kMaxRedisReplyElements,
-                         " elements: the element limit)")
-          : ""));
+  return absl::UnavailableError(absl::StrCat(name_, ": ", error_));
 }
 
 absl::Status RedisConnection::SetTimeout(absl::Duration timeout) {

@@ -72,6 +72,8 @@ class RedisConnection {
   absl::Status SetTimeout(absl::Duration timeout);
 
   bool broken() const { return broken_; }
+  // Why it broke ("" while whole).
+  const std::string& error() const { return error_; }
   int fd() const;
   // From another thread: makes a blocked read return (shutdown).
   void Interrupt();
@@ -84,6 +86,7 @@ class RedisConnection {
   redisContext* context_;
   std::string name_;
   bool broken_ = false;
+  std::string error_;
 };
 
 }  // namespace clustercache
