@@ -19,11 +19,23 @@
 
 namespace clustercache {
 
+// What one node lets its clients hold (flags of the same names).
+struct ServerLimits {
+  int worker_threads = 2;            // Fetch, Store, Release
+  int max_health_watchers = 1000;    // open Health.Watch streams
+  int max_streams_per_connection = 1000;  // HTTP/2 MAX_CONCURRENT_STREAMS
+  int max_admin_threads = 32;  // gRPC's synchronous threads (Admin, Check)
+  // A connection that has not finished its HTTP/2 handshake by then, or
+  // has had no call for the idle time, is closed.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  absl::Duration idle_connection_timeout = absl::Minutes(10);
+};
+
 class CacheServer {
  public:
   // REQUIRES: `cache` outlives this object.
   CacheServer(ContentCache* cache, std::string node_name,
-              int64_t max_payload_bytes, int worker_threads = 2);
+              int64_t max_payload_bytes, ServerLimits limits = {});
   ~CacheServer();
 
   // Binds `listen` (HOST:PORT) and starts serving.
@@ -39,6 +51,7 @@ class CacheServer {
   AdminService admin_service_;
   HealthService health_service_;
   const int64_t max_payload_bytes_;
+  const ServerLimits limits_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -1,6 +1,7 @@
 // clustercached: parses flags, opens the store, and serves until SIGTERM or
 // SIGINT. Wiring only.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <iostream>
@@ -83,6 +84,17 @@ int main(int argc, char** argv) {
 
   LogInfo("clustercached starting; effective configuration: ",
           MaskPasswords(absl::StrReplaceAll(flags.Show(), {{"\n", " "}})));
+  // Each connection is a file descriptor: their limit is the cap on
+  // connections. The soft limit is raised as far as the hard one allows.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &files) != 0) getrlimit(RLIMIT_NOFILE, &files);
+    }
+    LogInfo("open files limit ", files.rlim_cur,
+            " (caps client connections; raise it with ulimit -n)");
+  }
   SystemClock clock(absl::ToInt64Microseconds(config.clock_offset));
   StoreSettings settings;
   settings.clock = &clock;
@@ -109,7 +121,7 @@ int main(int argc, char** argv) {
   options.max_waiters = static_cast<int>(config.max_waiters);
   ContentCache cache(store->get(), options);
   CacheServer server(&cache, config.node_name, config.max_payload,
-                     static_cast<int>(config.worker_threads));
+                     config.Limits());
   if (absl::Status s = server.Start(config.listen); !s.ok()) {
     LogError(s.message());
     return 1;

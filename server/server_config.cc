@@ -23,6 +23,21 @@ void ServerConfig::Register(FlagTable* t) {
             "threads answering Fetch, Store and Release; each takes the "
             "fetches that have arrived as one batch (one pipelined round "
             "trip on redis)");
+  t->AddInt("max-health-watchers", &max_health_watchers, 1, 100000,
+            "open grpc.health.v1 Watch streams (they hold no thread); more "
+            "are refused (RESOURCE_EXHAUSTED)");
+  t->AddInt("max-streams-per-connection", &max_streams_per_connection, 1,
+            100000, "concurrent calls one client connection may have open "
+            "(HTTP/2 MAX_CONCURRENT_STREAMS); more wait in the client");
+  t->AddInt("max-admin-threads", &max_admin_threads, 2, 1024,
+            "threads for Admin calls and health checks; a call that finds "
+            "none free is refused (RESOURCE_EXHAUSTED)");
+  t->AddDuration("handshake-timeout", &handshake_timeout,
+                 "a connection that has not completed its HTTP/2 handshake "
+                 "by then is closed");
+  t->AddDuration("idle-connection-timeout", &idle_connection_timeout,
+                 "a connection with no call for this long is closed (clients "
+                 "reconnect when they need to)");
   t->AddInt("max-waiters-per-key", &max_waiters_per_key, 1, 1000000,
             "fetches that may wait on one key for another holder's result; "
             "more are refused at once (RESOURCE_EXHAUSTED)");
@@ -60,6 +75,17 @@ void ServerConfig::Register(FlagTable* t) {
                        "keep time per scope, e.g. url-alias=1d");
 }
 
+ServerLimits ServerConfig::Limits() const {
+  ServerLimits l;
+  l.worker_threads = static_cast<int>(worker_threads);
+  l.max_health_watchers = static_cast<int>(max_health_watchers);
+  l.max_streams_per_connection = static_cast<int>(max_streams_per_connection);
+  l.max_admin_threads = static_cast<int>(max_admin_threads);
+  l.handshake_timeout = handshake_timeout;
+  l.idle_connection_timeout = idle_connection_timeout;
+  return l;
+}
+
 void ServerConfig::Finish() {
   if (node_name.empty()) {
     char host[256] = {0};
@@ -72,6 +98,15 @@ absl::Status ServerConfig::Validate() const {
   if (listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen=", listen, ": want HOST:PORT"));
+  }
+  for (const auto& [name, d] :
+       {std::pair<const char*, absl::Duration>{"handshake-timeout",
+                                               handshake_timeout},
+        {"idle-connection-timeout", idle_connection_timeout}}) {
+    if (d < absl::Milliseconds(100) || d > absl::Hours(24)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": want 100ms to 24h"));
+    }
   }
   if (max_payload < 1 || max_payload > (int64_t{1} << 30)) {
     return absl::InvalidArgumentError("--max-payload: want 1 byte to 1GiB");

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "cache/scope_policy.h"
 #include "cache/util/flag_table.h"
+#include "server/cache_server.h"
 
 namespace clustercache {
 
@@ -20,6 +21,11 @@ struct ServerConfig {
   std::string node_name;  // empty = the host name
   int64_t max_payload = int64_t{8} << 20;
   int64_t worker_threads = 2;
+  int64_t max_health_watchers = 1000;
+  int64_t max_streams_per_connection = 1000;
+  int64_t max_admin_threads = 32;
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  absl::Duration idle_connection_timeout = absl::Minutes(10);
   int64_t max_waiters_per_key = 10000;
   int64_t max_waiters = 100000;
   int64_t redis_pool_size = 8;
@@ -37,6 +43,7 @@ struct ServerConfig {
   // Fills defaults that depend on the machine (node name).
   void Finish();
   absl::Status Validate() const;
+  ServerLimits Limits() const;
 };
 
 }  // namespace clustercache

@@ -22,6 +22,7 @@ class ServerProcess {
 
   const std::string& address() const { return address_; }
   const std::string& log_path() const { return log_path_; }
+  pid_t pid() const { return pid_; }
   // Sends SIGTERM and waits; returns the exit status.
   int Stop();
   // SIGKILL (a crash: nothing is cleaned up) and reap.
