@@ -69,9 +69,19 @@ class GrpcClientImpl : public GrpcClient {
       const v1::InvalidateRequest& request) override {
     return Unary(&v1::Admin::Stub::Invalidate, &Endpoint::admin, request);
   }
+  // The pages of the stream, as one response.
   absl::StatusOr<v1::ListExpiryKeysResponse> ListExpiryKeys() override {
-    return Unary(&v1::Admin::Stub::ListExpiryKeys, &Endpoint::admin,
-                 v1::ListExpiryKeysRequest());
+    v1::ListExpiryKeysResponse all;
+    std::function<bool(const v1::ListExpiryKeysResponse&)> add =
+        [&](const v1::ListExpiryKeysResponse& page) {
+          all.set_served_by(page.served_by());
+          for (const v1::ExpiryKeyValue& k : page.keys()) *all.add_keys() = k;
+          return true;
+        };
+    absl::Status s = Stream(&v1::Admin::Stub::ListExpiryKeys,
+                            v1::ListExpiryKeysRequest(), add, deadline_);
+    if (!s.ok()) return s;
+    return all;
   }
   absl::StatusOr<v1::ResetExpiryKeyResponse> ResetExpiryKey(
       const v1::ResetExpiryKeyRequest& request) override {

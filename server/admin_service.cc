@@ -69,17 +69,27 @@ grpc::Status AdminService::Invalidate(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+// In pages: a store with hundreds of thousands of tags would not fit one
+// message.
 grpc::Status AdminService::ListExpiryKeys(
     grpc::ServerContext* context, const v1::ListExpiryKeysRequest* request,
-    v1::ListExpiryKeysResponse* response) {
-  response->set_served_by(node_name_);
+    grpc::ServerWriter<v1::ListExpiryKeysResponse>* writer) {
+  constexpr int kPage = 1000;
   absl::StatusOr<std::vector<ExpiryKeyValue>> keys = cache_->ListExpiryKeys();
   if (!keys.ok()) return ToGrpcStatus(keys.status());
-  for (const ExpiryKeyValue& k : *keys) {
-    v1::ExpiryKeyValue* out = response->add_keys();
-    out->set_name(k.name);
-    out->set_value_us(k.value);
-  }
+  size_t i = 0;
+  do {
+    v1::ListExpiryKeysResponse page;
+    page.set_served_by(node_name_);
+    for (int n = 0; n < kPage && i < keys->size(); ++n, ++i) {
+      v1::ExpiryKeyValue* out = page.add_keys();
+      out->set_name((*keys)[i].name);
+      out->set_value_us((*keys)[i].value);
+    }
+    if (context->IsCancelled() || !writer->Write(page)) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "the caller went");
+    }
+  } while (i < keys->size());
   return grpc::Status::OK;
 }
 

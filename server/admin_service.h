@@ -25,9 +25,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status Invalidate(grpc::ServerContext* context,
                           const v1::InvalidateRequest* request,
                           v1::InvalidateResponse* response) override;
-  grpc::Status ListExpiryKeys(grpc::ServerContext* context,
-                              const v1::ListExpiryKeysRequest* request,
-                              v1::ListExpiryKeysResponse* response) override;
+  grpc::Status ListExpiryKeys(
+      grpc::ServerContext* context, const v1::ListExpiryKeysRequest* request,
+      grpc::ServerWriter<v1::ListExpiryKeysResponse>* writer) override;
   grpc::Status ResetExpiryKey(grpc::ServerContext* context,
                               const v1::ResetExpiryKeyRequest* request,
                               v1::ResetExpiryKeyResponse* response) override;

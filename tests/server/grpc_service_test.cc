@@ -114,6 +114,31 @@ TEST_F(GrpcServiceTest, AnOrphanedWaiterIsDroppedAndGetsNoLease) {
   EXPECT_EQ(live->outcome(), v1::MISS_LEASE) << "the lease went to the orphan";
 }
 
+// Issue 14, item 14: the expiry keys come in pages (3 here), so a store
+// with hundreds of thousands of tags still lists them.
+TEST_F(GrpcServiceTest, ExpiryKeysAreListedInPages) {
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_TRUE(cache_->Invalidate(absl::StrCat("tag-", i)).ok());
+  }
+  std::unique_ptr<v1::Admin::Stub> stub = v1::Admin::NewStub(
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto reader = stub->ListExpiryKeys(&context, v1::ListExpiryKeysRequest());
+  v1::ListExpiryKeysResponse page;
+  int pages = 0, keys = 0;
+  while (reader->Read(&page)) {
+    ++pages;
+    keys += page.keys_size();
+    EXPECT_LE(page.keys_size(), 1000);
+  }
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(keys, 2500);
+  EXPECT_EQ(pages, 3);
+  absl::StatusOr<v1::ListExpiryKeysResponse> all = client_->ListExpiryKeys();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->keys_size(), 2500) << "the client joins the pages";
+}
+
 // gRPC binds with SO_REUSEPORT unless told not to: a second node on a taken
 // port would start and silently take half of the first one's connections.
 TEST_F(GrpcServiceTest, ASecondNodeOnATakenPortFailsToStart) {

@@ -316,16 +316,35 @@ class RedisStore : public Store {
   // From the list Invalidate keeps (freshness never reads it: if Redis
   // evicts it, this list is short, and entries are still judged by the
   // buckets' copies).
+  // In HSCAN pages: one HGETALL of a list with hundreds of thousands of
+  // tags would pass the reply element limit.
   absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() override {
-    absl::StatusOr<RedisReply> r =
-        router_->Exec({ExpiryListKey(), {"HGETALL", ExpiryListKey()}});
-    if (!r.ok()) return r.status();
     std::vector<ExpiryKeyValue> out;
-    for (size_t i = 0; i + 1 < r->size(); i += 2) {
-      out.push_back({ReplyString(r->at(i)), Int(r->at(i + 1))});
-    }
+    std::string cursor = "0";
+    do {
+      absl::StatusOr<RedisReply> r =
+          router_->Exec({ExpiryListKey(),
+                         {"HSCAN", ExpiryListKey(), cursor, "COUNT", "1000"}});
+      if (!r.ok()) return r.status();
+      if (r->is_error() || r->size() != 2 ||
+          r->at(1)->type != REDIS_REPLY_ARRAY) {
+        return absl::InternalError("list expiry keys: " + r->str());
+      }
+      cursor = ReplyString(r->at(0));
+      const redisReply* fields = r->at(1);
+      for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        out.push_back(
+            {ReplyString(fields->element[i]), Int(fields->element[i + 1])});
+      }
+    } while (cursor != "0" && !cursor.empty());
+    // HSCAN may return a field twice (when the hash is rehashed meanwhile).
     std::sort(out.begin(), out.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const auto& a, const auto& b) {
+                            return a.name == b.name;
+                          }),
+              out.end());
     return out;
   }
 

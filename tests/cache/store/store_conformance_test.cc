@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cache/clock.h"
@@ -411,6 +412,25 @@ TEST_P(StoreConformanceTest, CancelWaitsCallsEveryWatchNowAndLater) {
   EXPECT_TRUE(counter.AwaitCalls(1));
   std::unique_ptr<WatchHandle> after = store_->Watch(key_, counter.Callback());
   EXPECT_TRUE(counter.AwaitCalls(2));
+}
+
+// Issue 14, item 14: more expiry keys than one page of any store's listing
+// (Redis: an HSCAN page) are listed whole, once each, in name order.
+TEST_P(StoreConformanceTest, ManyExpiryKeysAreListedWhole) {
+  constexpr int kTags = 1500;
+  for (int i = 0; i < kTags; ++i) {
+    ASSERT_TRUE(store_->Invalidate(absl::StrCat("tag-", 10000 + i), 0).ok());
+  }
+  absl::StatusOr<std::vector<ExpiryKeyValue>> keys = store_->ListExpiryKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  int tags = 0;
+  for (size_t i = 0; i < keys->size(); ++i) {
+    if (absl::StartsWith((*keys)[i].name, "tag-")) ++tags;
+    if (i > 0) {
+      EXPECT_LT((*keys)[i - 1].name, (*keys)[i].name);
+    }
+  }
+  EXPECT_EQ(tags, kTags);
 }
 
 TEST_P(StoreConformanceTest, ExpiryKeysOnlyMoveForward) {
