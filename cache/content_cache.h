@@ -127,6 +127,9 @@ class ContentCache {
   absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
                                      int64_t at = 0);
   absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys();
+  // Store::ForgetTags for tags last invalidated more than `older_than`
+  // (0 .. 10 years) before cluster now; logged.
+  absl::StatusOr<ForgottenTags> ForgetTags(absl::Duration older_than);
   // Store::ResetExpiryKey with the bound Invalidate keeps (1 minute past
   // cluster now); logged.
   absl::StatusOr<ExpiryReset> ResetExpiryKey(absl::string_view expiry_key);

@@ -78,6 +78,24 @@ absl::StatusOr<ExpiryReset> ContentCache::ResetExpiryKey(
   return reset;
 }
 
+absl::StatusOr<ForgottenTags> ContentCache::ForgetTags(
+    absl::Duration older_than) {
+  if (older_than < absl::ZeroDuration() || older_than > kMaxAge) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "older_than: must be 0 to ", absl::FormatDuration(kMaxAge)));
+  }
+  absl::StatusOr<int64_t> now = store_->Now();
+  if (!now.ok()) return now.status();
+  absl::StatusOr<ForgottenTags> forgotten =
+      store_->ForgetTags(*now - absl::ToInt64Microseconds(older_than));
+  if (!forgotten.ok()) return forgotten;
+  LogInfo("forgot ", forgotten->names.size(),
+          " tag expiry keys last invalidated more than ",
+          absl::FormatDuration(older_than),
+          " ago; tags not listed count as invalidated at ", forgotten->floor);
+  return forgotten;
+}
+
 absl::StatusOr<std::vector<ExpiryKeyValue>> ContentCache::ListExpiryKeys() {
   return store_->ListExpiryKeys();
 }

@@ -54,6 +54,8 @@ class AdminClient {
   virtual absl::StatusOr<v1::ListExpiryKeysResponse> ListExpiryKeys() = 0;
   virtual absl::StatusOr<v1::ResetExpiryKeyResponse> ResetExpiryKey(
       const v1::ResetExpiryKeyRequest& request) = 0;
+  virtual absl::StatusOr<v1::ForgetTagsResponse> ForgetTags(
+      const v1::ForgetTagsRequest& request) = 0;
   virtual absl::StatusOr<v1::StatsResponse> Stats() = 0;
   // Streams: `on_message` is called per message; returning false stops.
   virtual absl::Status Purge(

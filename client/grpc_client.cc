@@ -87,6 +87,10 @@ class GrpcClientImpl : public GrpcClient {
       const v1::ResetExpiryKeyRequest& request) override {
     return Unary(&v1::Admin::Stub::ResetExpiryKey, &Endpoint::admin, request);
   }
+  absl::StatusOr<v1::ForgetTagsResponse> ForgetTags(
+      const v1::ForgetTagsRequest& request) override {
+    return Unary(&v1::Admin::Stub::ForgetTags, &Endpoint::admin, request);
+  }
   absl::StatusOr<v1::StatsResponse> Stats() override {
     return Unary(&v1::Admin::Stub::Stats, &Endpoint::admin, v1::StatsRequest());
   }

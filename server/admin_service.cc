@@ -1,6 +1,7 @@
 #include "server/admin_service.h"
 
 #include "absl/time/time.h"
+#include "cache/limits.h"
 #include "server/proto_convert.h"
 
 namespace clustercache {
@@ -90,6 +91,20 @@ grpc::Status AdminService::ListExpiryKeys(
       return grpc::Status(grpc::StatusCode::CANCELLED, "the caller went");
     }
   } while (i < keys->size());
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ForgetTags(grpc::ServerContext* context,
+                                      const v1::ForgetTagsRequest* request,
+                                      v1::ForgetTagsResponse* response) {
+  response->set_served_by(node_name_);
+  absl::StatusOr<absl::Duration> older_than =
+      MillisField(request->older_than_ms(), kMaxAge, "older_than_ms");
+  if (!older_than.ok()) return ToGrpcStatus(older_than.status());
+  absl::StatusOr<ForgottenTags> forgotten = cache_->ForgetTags(*older_than);
+  if (!forgotten.ok()) return ToGrpcStatus(forgotten.status());
+  response->set_forgotten(static_cast<int64_t>(forgotten->names.size()));
+  response->set_floor_us(forgotten->floor);
   return grpc::Status::OK;
 }
 

@@ -28,6 +28,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status ListExpiryKeys(
       grpc::ServerContext* context, const v1::ListExpiryKeysRequest* request,
       grpc::ServerWriter<v1::ListExpiryKeysResponse>* writer) override;
+  grpc::Status ForgetTags(grpc::ServerContext* context,
+                          const v1::ForgetTagsRequest* request,
+                          v1::ForgetTagsResponse* response) override;
   grpc::Status ResetExpiryKey(grpc::ServerContext* context,
                               const v1::ResetExpiryKeyRequest* request,
                               v1::ResetExpiryKeyResponse* response) override;

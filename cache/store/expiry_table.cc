@@ -24,7 +24,7 @@ ExpiryTimes ExpiryTable::TimesFor(const EntryMeta& meta) const {
   times.scope = ValueIn(scopes_, meta.key.scope());
   times.tags.reserve(meta.tags.size());
   for (const std::string& tag : meta.tags) {
-    times.tags.push_back(ValueIn(tags_, tag));
+    times.tags.push_back(std::max(tag_floor_, ValueIn(tags_, tag)));
   }
   return times;
 }
@@ -37,7 +37,10 @@ int64_t* ExpiryTable::SlotLocked(absl::string_view name) {
 
 int64_t ExpiryTable::Advance(absl::string_view name, int64_t at) {
   absl::MutexLock lock(&mu_);
+  const bool tag = name != kExpiryAll && !absl::StartsWith(name, "scope:");
   int64_t* slot = SlotLocked(name);
+  // A forgotten tag counts as the floor: its value never moves below it.
+  if (tag) *slot = std::max(*slot, tag_floor_);
   *slot = std::max(*slot, at);
   return *slot;
 }
@@ -49,6 +52,22 @@ ExpiryReset ExpiryTable::LowerIfAhead(absl::string_view name, int64_t now,
   ExpiryReset reset{*slot, *slot};
   if (*slot > now + ahead) *slot = reset.after = now;
   return reset;
+}
+
+ForgottenTags ExpiryTable::ForgetTags(int64_t before) {
+  ForgottenTags out;
+  absl::MutexLock lock(&mu_);
+  for (auto it = tags_.begin(); it != tags_.end();) {
+    if (it->second < before) {
+      tag_floor_ = std::max(tag_floor_, it->second);
+      out.names.push_back(it->first);
+      tags_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  out.floor = tag_floor_;
+  return out;
 }
 
 std::vector<ExpiryKeyValue> ExpiryTable::List() const {

@@ -24,6 +24,9 @@ class ExpiryTable {
   // A value later than now + ahead becomes now (Store::ResetExpiryKey).
   ExpiryReset LowerIfAhead(absl::string_view name, int64_t now, int64_t ahead);
   std::vector<ExpiryKeyValue> List() const;
+  // Store::ForgetTags, for tags with values before `before`: each dropped
+  // after the tag floor (what a tag not held counts as) is raised to it.
+  ForgottenTags ForgetTags(int64_t before);
 
  private:
   int64_t* SlotLocked(absl::string_view name)
@@ -33,6 +36,7 @@ class ExpiryTable {
   int64_t all_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, int64_t> scopes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> tags_ ABSL_GUARDED_BY(mu_);
+  int64_t tag_floor_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace clustercache

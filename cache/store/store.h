@@ -108,6 +108,16 @@ struct ExpiryReset {
   int64_t after = 0;
 };
 
+// What ForgetTags dropped.
+struct ForgottenTags {
+  std::vector<std::string> names;
+  int64_t floor = 0;  // the tag floor after (0: none forgotten, or unknown)
+};
+
+// The name under which a store that keeps its tag floor among its expiry
+// keys (the ledger, memcached's expiry map) keeps it: not a valid tag.
+inline constexpr absl::string_view kTagFloorKey = "~tags";
+
 struct ExpiryKeyValue {
   std::string name;
   int64_t value = 0;
@@ -211,6 +221,16 @@ class Store {
   virtual absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
                                              int64_t at) = 0;
   virtual absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() = 0;
+
+  // Forgets the tag expiry keys whose value is before `before` (cluster
+  // time), so that a tag used once does not cost space for good. Safe at
+  // any time: the store's tag floor (the value every tag it does not hold
+  // counts as) is first raised to the largest value forgotten, so no entry
+  // becomes fresher. A store that can tell the oldest entry it holds also
+  // keeps every tag key that entry may depend on (value not before its
+  // mtime), so forgetting makes nothing stale that was fresh; one that
+  // cannot (memcached) may make tagged entries older than the floor stale.
+  virtual absl::StatusOr<ForgottenTags> ForgetTags(int64_t before) = 0;
 
   // The way out for a poisoned expiry key (one set far in the future, which
   // makes every entry stale at birth until then): every copy of

@@ -199,6 +199,21 @@ int Invalidate(const CtlCall& call) {
 }
 
 int ExpiryKeys(const CtlCall& call) {
+  if (call.options.forget_tags_older_than != absl::InfiniteDuration()) {
+    if (!call.options.reset.empty()) {
+      return Fail(kExitUsage,
+                  "--reset and --forget-tags-older-than: one at a time");
+    }
+    v1::ForgetTagsRequest request;
+    request.set_older_than_ms(
+        absl::ToInt64Milliseconds(call.options.forget_tags_older_than));
+    absl::StatusOr<v1::ForgetTagsResponse> r = call.client->ForgetTags(request);
+    if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+    std::cout << "forgot " << r->forgotten() << " tag keys; a tag not listed "
+              << "counts as invalidated at " << r->floor_us() << " ("
+              << Iso(r->floor_us()) << ")\n";
+    return kExitOk;
+  }
   if (!call.options.reset.empty()) {
     v1::ResetExpiryKeyRequest request;
     request.set_name(call.options.reset);
@@ -382,14 +397,22 @@ const std::vector<CtlCommand>& CtlCommands() {
          t->AddString("tag", &o->tag, "expire entries with this tag");
        },
        Invalidate},
-      {"expiry-keys", "[--reset NAME]",
+      {"expiry-keys", "[--reset NAME | --forget-tags-older-than D]",
        "List expiry keys and their timestamps. --reset NAME sets a key that "
        "is more than a minute past cluster time (which makes every entry "
-       "stale at birth) to now; the server logs it.",
+       "stale at birth) to now; the server logs it. "
+       "--forget-tags-older-than D drops the keys of tags last invalidated "
+       "more than D ago (each distinct tag otherwise costs space for good); "
+       "safe at any time: a tag not listed counts as invalidated at the "
+       "largest value dropped, and the keys the oldest entry may depend on "
+       "are kept (memcached without a ledger cannot tell: its tagged entries "
+       "older than that become stale).",
        0, 0, false,
        [](FlagTable* t, CtlOptions* o) {
          t->AddString("reset", &o->reset,
                       "expiry key to bring back to now: all, scope:S or a tag");
+         t->AddDuration("forget-tags-older-than", &o->forget_tags_older_than,
+                        "forget tag keys last invalidated more than this ago");
        },
        ExpiryKeys},
       {"list", "[--scope S] [--prefix P] [--limit N]",

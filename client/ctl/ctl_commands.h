@@ -34,6 +34,8 @@ struct CtlOptions {
   bool all = false;
   std::string tag;
   std::string reset;  // expiry-keys --reset NAME
+  // expiry-keys --forget-tags-older-than D (infinite: not given)
+  absl::Duration forget_tags_older_than = absl::InfiniteDuration();
   int64_t limit = 0;
   absl::Duration older_than;
   bool not_fresh_only = false;

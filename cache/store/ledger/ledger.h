@@ -41,7 +41,14 @@ class Ledger {
   // T(name) = max(T, value); returns the value after.
   virtual absl::StatusOr<int64_t> RaiseExpiryKey(absl::string_view name,
                                                  int64_t value) = 0;
+  // Every row, the tag floor (kTagFloorKey) included.
   virtual absl::StatusOr<std::vector<ExpiryKeyValue>> ExpiryKeys() = 0;
+  // Store::ForgetTags recorded: T(kTagFloorKey) = max(T, floor), and the
+  // rows of `names` whose values are not past the floor go.
+  virtual absl::Status ForgetTags(const std::vector<std::string>& names,
+                                  int64_t floor) = 0;
+  // The oldest mtime recorded; 0 when there is no entry.
+  virtual absl::StatusOr<int64_t> OldestMtime() = 0;
   // T(name) = value where T > value + ahead (Store::ResetExpiryKey); returns
   // the value before.
   virtual absl::StatusOr<int64_t> LowerExpiryKey(absl::string_view name,

@@ -1,5 +1,6 @@
 #include "cache/store/ledger/ledger_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -123,7 +124,38 @@ class LedgerStore : public Store {
   }
 
   absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() override {
-    return ledger_->ExpiryKeys();
+    absl::StatusOr<std::vector<ExpiryKeyValue>> keys = ledger_->ExpiryKeys();
+    if (!keys.ok()) return keys;
+    keys->erase(std::remove_if(keys->begin(), keys->end(),
+                               [](const ExpiryKeyValue& kv) {
+                                 return kv.name == kTagFloorKey;
+                               }),
+                keys->end());
+    return keys;
+  }
+
+  // The ledger knows the oldest entry (a store like memcached does not):
+  // tag keys it may depend on are kept. Then the store, then the ledger
+  // (its tag floor is what a memcached pool's expiry map is rebuilt with).
+  absl::StatusOr<ForgottenTags> ForgetTags(int64_t before) override {
+    Flush();
+    absl::StatusOr<int64_t> oldest = ledger_->OldestMtime();
+    if (!oldest.ok()) {
+      return LedgerError("forget tags: nothing changed; the ledger",
+                         oldest.status());
+    }
+    if (*oldest > 0) before = std::min(before, *oldest);
+    absl::StatusOr<ForgottenTags> forgotten = store_->ForgetTags(before);
+    if (!forgotten.ok()) return forgotten;
+    if (absl::Status s =
+            ledger_->ForgetTags(forgotten->names, forgotten->floor);
+        !s.ok()) {
+      return LedgerError(
+          "forget tags: forgotten in the store, not yet in the ledger (run it "
+          "again)",
+          s);
+    }
+    return forgotten;
   }
 
   // The ledger first: a memcached store that lost its expiry keys reloads

@@ -442,6 +442,47 @@ class MysqlLedger : public Ledger {
     return before;
   }
 
+  absl::Status ForgetTags(const std::vector<std::string>& names,
+                          int64_t floor) override {
+    absl::Status raised = RaiseExpiryKey(kTagFloorKey, floor).status();
+    if (!raised.ok()) return raised;
+    for (size_t start = 0; start < names.size(); start += kDeleteBatch) {
+      const size_t end = std::min(names.size(), start + kDeleteBatch);
+      absl::Status s = Run(Lane::kPool, [&](sql::Connection& c) {
+        std::string marks;
+        for (size_t i = start; i < end; ++i) {
+          absl::StrAppend(&marks, i == start ? "?" : ", ?");
+        }
+        Statement ps(c.prepareStatement(absl::StrCat(
+            "DELETE FROM cc_expiry_keys WHERE ns = ? AND value <= ?"
+            " AND name IN (",
+            marks, ")")));
+        int p = 1;
+        ps->setString(p++, options_.ns);
+        ps->setInt64(p++, floor);
+        for (size_t i = start; i < end; ++i) ps->setString(p++, names[i]);
+        ps->executeUpdate();
+        return absl::OkStatus();
+      });
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> OldestMtime() override {
+    int64_t oldest = 0;
+    absl::Status s = Run(Lane::kPool, [&](sql::Connection& c) {
+      Statement ps(c.prepareStatement(
+          "SELECT COALESCE(MIN(mtime), 0) FROM cc_entries WHERE ns = ?"));
+      ps->setString(1, options_.ns);
+      Rows rows(ps->executeQuery());
+      if (rows->next()) oldest = rows->getInt64(1);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return oldest;
+  }
+
   absl::StatusOr<std::vector<ExpiryKeyValue>> ExpiryKeys() override {
     std::vector<ExpiryKeyValue> out;
     absl::Status s = Run(Lane::kPool, [&](sql::Connection& c) {

@@ -585,7 +585,7 @@ class MemcachedStore : public Store {
               DecodeExpiryMap((*master)->value);
           if (!values) return out;
           for (const auto& [name, value] : *values) {
-            if (name != kFloor) out.push_back({name, value});
+            if (!absl::StartsWith(name, "~")) out.push_back({name, value});
           }
           return out;
         });
@@ -874,8 +874,58 @@ class MemcachedStore : public Store {
     if (!values) return clock_->NowMicros();
     auto it = values->find(name);
     if (it != values->end()) return it->second;
-    auto floor = values->find(std::string(kFloor));
-    return floor == values->end() ? 0 : floor->second;
+    return Unlisted(*values, name);
+  }
+
+  // What an expiry key the map does not hold counts as: the map's floor,
+  // and for a tag also the tag floor (raised by ForgetTags).
+  static int64_t Unlisted(const std::map<std::string, int64_t>& values,
+                          const std::string& name) {
+    auto floor = values.find(std::string(kFloor));
+    int64_t v = floor == values.end() ? 0 : floor->second;
+    if (name != kExpiryAll && !absl::StartsWith(name, "scope:")) {
+      auto tags = values.find(std::string(kTagFloorKey));
+      if (tags != values.end()) v = std::max(v, tags->second);
+    }
+    return v;
+  }
+
+  // Drops old tags from the expiry map under its tag floor (by CAS). The
+  // buckets' copies of them stay until evicted: each is the tag's real
+  // value, and a missing one is made from the floor. Memcached cannot tell
+  // its oldest entry: tagged entries older than the floor become stale.
+  absl::StatusOr<ForgottenTags> ForgetTags(int64_t before) override {
+    return pool_->With([&](McHandle& h) -> absl::StatusOr<ForgottenTags> {
+      for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+        absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+        if (!master.ok()) return master.status();
+        if (!*master) continue;
+        std::optional<std::map<std::string, int64_t>> values =
+            DecodeExpiryMap((*master)->value);
+        if (!values) return ForgottenTags{};
+        ForgottenTags out;
+        int64_t& floor = (*values)[std::string(kTagFloorKey)];
+        for (auto it = values->begin(); it != values->end();) {
+          const std::string& name = it->first;
+          if (name == kExpiryAll || absl::StartsWith(name, "scope:") ||
+              absl::StartsWith(name, "~") || it->second >= before) {
+            ++it;
+            continue;
+          }
+          floor = std::max(floor, it->second);
+          out.names.push_back(name);
+          it = values->erase(it);
+        }
+        out.floor = floor;
+        if (out.names.empty()) return out;
+        absl::StatusOr<bool> swapped =
+            h.Cas(layout_.MasterGroup(), layout_.MasterItem(),
+                  EncodeExpiryMap(*values), (*master)->cas);
+        if (!swapped.ok()) return swapped.status();
+        if (*swapped) return out;
+      }
+      return absl::AbortedError("forget tags: too many concurrent changes");
+    });
   }
 
   // map[name] := max(map[name], value), by CAS. Returns the value after.
@@ -889,7 +939,9 @@ class MemcachedStore : public Store {
           DecodeExpiryMap((*master)->value)
               .value_or(std::map<std::string, int64_t>{
                   {std::string(kFloor), clock_->NowMicros()}});
-      int64_t& v = values[name];
+      auto [slot, added] = values.try_emplace(name, 0);
+      if (added) slot->second = Unlisted(values, name);
+      int64_t& v = slot->second;
       if (v >= value) return v;
       v = value;
       absl::StatusOr<bool> swapped =
@@ -1203,6 +1255,7 @@ class MemcachedStore : public Store {
           DecodeExpiryMap((*master)->value);
       if (!values) return absl::OkStatus();
       values->erase(std::string(kFloor));
+      values->erase(std::string(kTagFloorKey));
       for (int b = 0; b < layout_.buckets(); ++b) {
         if (server_of_[b] != server) continue;
         std::vector<std::string> items;

@@ -188,6 +188,17 @@ class MemoryStore : public Store {
     return expiry_.List();
   }
 
+  // Keeps every tag key the oldest entry held may depend on.
+  absl::StatusOr<ForgottenTags> ForgetTags(int64_t before) override {
+    for (Shard& shard : shards_) {
+      absl::MutexLock lock(&shard.mu);
+      for (const auto& [encoded, item] : shard.items) {
+        before = std::min(before, item.entry->meta.mtime);
+      }
+    }
+    return expiry_.ForgetTags(before);
+  }
+
   absl::StatusOr<ExpiryReset> ResetExpiryKey(absl::string_view expiry_key,
                                              int64_t ahead_us) override {
     return expiry_.LowerIfAhead(expiry_key, NextEventTime(), ahead_us);

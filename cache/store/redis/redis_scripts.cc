@@ -239,7 +239,9 @@ local v = tonumber(ARGV[2])
 local cur
 if ARGV[3] == 'h' then
   ensure_tags(KEYS[1], KEYS[2])
-  cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+  -- A tag the hash does not hold counts as its ~floor.
+  cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or
+                 redis.call('HGET', KEYS[1], '~floor'))
 else
   ensure_copy(KEYS[1], KEYS[2])
   cur = tonumber(redis.call('GET', KEYS[1]))
@@ -305,6 +307,37 @@ else
   redis.call('SET', KEYS[1], s(now))
 end
 return {s(cur), s(now)}
+)lua",
+    // kForgetTags. KEYS: the bucket's tag hash, its set of scopes. ARGV:
+    // before, the bucket's key head. Tags with values before both `before`
+    // and the oldest entry of the bucket (by the scopes' mtime indexes) are
+    // dropped, after ~floor is raised past them. Returns {floor, names...}.
+    R"lua(
+local limit = tonumber(ARGV[1])
+for _, scope in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local oldest = redis.call('ZRANGE', ARGV[2] .. 't:' .. scope, 0, 0,
+                            'WITHSCORES')
+  if oldest[2] then limit = math.min(limit, tonumber(oldest[2])) end
+end
+local floor = tonumber(redis.call('HGET', KEYS[1], '~floor') or '0')
+local fields = redis.call('HGETALL', KEYS[1])
+local gone = {}
+local top = floor
+for i = 1, #fields, 2 do
+  local v = tonumber(fields[i + 1])
+  if fields[i] ~= '~floor' and v < limit then
+    gone[#gone + 1] = fields[i]
+    if v > top then top = v end
+  end
+end
+if #gone == 0 then return {s(floor)} end
+redis.call('HSET', KEYS[1], '~floor', s(top))
+for i = 1, #gone, 1000 do
+  redis.call('HDEL', KEYS[1], unpack(gone, i, math.min(i + 999, #gone)))
+end
+local out = {s(top)}
+for _, name in ipairs(gone) do out[#out + 1] = name end
+return out
 )lua",
 };
 static_assert(std::size(kBodies) == static_cast<size_t>(RedisScript::kCount));

@@ -29,6 +29,7 @@ enum class RedisScript {
   kRemoveMany,    // kRemoveIf for many entries of one bucket and scope
   kRecordExpiry,  // the list of expiry keys, for ListExpiryKeys
   kResetExpiry,   // lower a poisoned expiry key to now in one bucket
+  kForgetTags,    // drop old tag keys of one bucket under its ~floor
   kCount
 };
 

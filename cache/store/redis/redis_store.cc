@@ -316,6 +316,48 @@ class RedisStore : public Store {
   // From the list Invalidate keeps (freshness never reads it: if Redis
   // evicts it, this list is short, and entries are still judged by the
   // buckets' copies).
+  // Bucket by bucket (each under its ~floor); then the list Invalidate
+  // keeps loses the names that every bucket dropped.
+  absl::StatusOr<ForgottenTags> ForgetTags(int64_t before) override {
+    std::vector<RedisCmd> cmds;
+    for (int b = 0; b < options_.buckets; ++b) {
+      cmds.push_back(router_->Script(RedisScript::kForgetTags,
+                                     {BucketKey(b, "xt"), BucketKey(b, "s")},
+                                     {absl::StrCat(before), Head(b)}));
+    }
+    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
+    if (!replies.ok()) return replies.status();
+    absl::flat_hash_map<std::string, int> dropped;  // name -> buckets
+    ForgottenTags out;
+    for (const RedisReply& r : *replies) {
+      if (r.is_error() || r.size() < 1) {
+        return absl::InternalError("forget tags: " + r.str());
+      }
+      out.floor = std::max(out.floor, Int(r.at(0)));
+      for (size_t i = 1; i < r.size(); ++i) ++dropped[ReplyString(r.at(i))];
+    }
+    std::vector<std::string> hdel = {"HDEL", ExpiryListKey()};
+    for (const auto& [name, buckets] : dropped) {
+      if (buckets < options_.buckets) continue;  // a bucket still holds it
+      out.names.push_back(name);
+      hdel.push_back(name);
+      if (hdel.size() == 1002) {
+        if (absl::StatusOr<RedisReply> d =
+                router_->Exec({ExpiryListKey(), hdel});
+            !d.ok()) {
+          return d.status();
+        }
+        hdel.resize(2);
+      }
+    }
+    if (hdel.size() > 2) {
+      absl::StatusOr<RedisReply> d = router_->Exec({ExpiryListKey(), hdel});
+      if (!d.ok()) return d.status();
+    }
+    std::sort(out.names.begin(), out.names.end());
+    return out;
+  }
+
   // In HSCAN pages: one HGETALL of a list with hundreds of thousands of
   // tags would pass the reply element limit.
   absl::StatusOr<std::vector<ExpiryKeyValue>> ListExpiryKeys() override {

@@ -498,6 +498,65 @@ TEST_P(StoreConformanceTest, TagsNamedLikeStoreInternalsAreJustTags) {
   EXPECT_TRUE(IsFresh(l.entry->meta, l.expiry, {}, l.now));
 }
 
+// Issue 14, item 14: old tag keys can be forgotten, and forgetting never
+// makes anything fresher: a generation leased before the tag's
+// invalidation and committed after the forget is still not fresh; an entry
+// written after the invalidation stays fresh; the tag is no longer listed.
+TEST_P(StoreConformanceTest, ForgottenTagsReviveNothing) {
+  const Key old_key("content-view", "leased-early");
+  Grant early = MustAcquire(old_key, 0);  // generation starts
+  int64_t invalidated = *store_->Invalidate("class:forgotten", 0);
+  int64_t newer = *store_->Put(WriteOf(key_, "after", {"class:forgotten"}));
+  ASSERT_GT(newer, invalidated);
+  absl::StatusOr<ForgottenTags> forgotten = store_->ForgetTags(invalidated + 1);
+  ASSERT_TRUE(forgotten.ok()) << forgotten.status();
+  // Only stores that cannot tell their oldest entry forget a tag an entry
+  // holds may depend on; here the only entry is newer than the tag.
+  EXPECT_EQ(forgotten->names, std::vector<std::string>{"class:forgotten"});
+  EXPECT_GE(forgotten->floor, invalidated);
+  absl::StatusOr<std::vector<ExpiryKeyValue>> keys = store_->ListExpiryKeys();
+  ASSERT_TRUE(keys.ok());
+  for (const ExpiryKeyValue& k : *keys) EXPECT_NE(k.name, "class:forgotten");
+  // The early generation lands now, with its grant time: not fresh.
+  absl::StatusOr<Commit> c = store_->CommitLeased(
+      WriteOf(old_key, "stale", {"class:forgotten"}), early.lease.token);
+  ASSERT_TRUE(c.ok()) << c.status();
+  Lookup l = MustRead(old_key);
+  if (l.entry != nullptr) {
+    EXPECT_FALSE(IsFresh(l.entry->meta, l.expiry, {}, l.now))
+        << "generated before the invalidation, fresh after the forget";
+  }
+  l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_TRUE(IsFresh(l.entry->meta, l.expiry, {}, l.now));
+  // Invalidated again, at a time before the floor: still never below it.
+  absl::StatusOr<int64_t> again =
+      store_->Invalidate("class:forgotten", invalidated - 1000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_GE(*again, forgotten->floor);
+  l = MustRead(key_);
+  EXPECT_TRUE(IsFresh(l.entry->meta, l.expiry, {}, l.now));
+}
+
+// A tag an entry older than it may depend on is kept where the store can
+// tell; memcached alone cannot, and forgets it (its entry keeps the copies
+// it was stored with, so it stays fresh until they are evicted).
+TEST_P(StoreConformanceTest, TagsTheOldestEntryMayDependOnAreKept) {
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "old", {"subtree:9"})).ok());
+  int64_t invalidated = *store_->Invalidate("class:kept", 0);
+  absl::StatusOr<ForgottenTags> forgotten = store_->ForgetTags(invalidated + 1);
+  ASSERT_TRUE(forgotten.ok()) << forgotten.status();
+  if (harness_->enumerates()) {
+    EXPECT_TRUE(forgotten->names.empty());
+  } else {
+    EXPECT_EQ(forgotten->names, std::vector<std::string>{"class:kept"});
+  }
+  Lookup l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_TRUE(IsFresh(l.entry->meta, l.expiry, {}, l.now))
+      << "an entry the forget had no reason to touch";
+}
+
 // Issue 14, item 2: the way out for a poisoned expiry key.
 TEST_P(StoreConformanceTest, ResetBringsAPoisonedExpiryKeyBackToNow) {
   const int64_t hour = int64_t{3600} * 1'000'000, minute = 60'000'000;

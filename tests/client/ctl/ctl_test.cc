@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/support/server_process.h"
 
@@ -73,6 +74,23 @@ TEST_F(CtlTest, InvalidatePrintsTheTimestampAndHidesOlderEntries) {
   EXPECT_EQ(Run("invalidate").exit_code, 2);
   EXPECT_EQ(Run("invalidate --tag subtree:9").exit_code, 0);
   EXPECT_EQ(Run("invalidate --all").exit_code, 0);
+}
+
+// Issue 14, item 14: old tag keys are forgotten on request, the others
+// kept.
+TEST_F(CtlTest, ExpiryKeysForgetsOldTags) {
+  ASSERT_EQ(Run("invalidate --tag once:1").exit_code, 0);
+  absl::SleepFor(absl::Milliseconds(1500));
+  ASSERT_EQ(Run("invalidate --tag recent:1").exit_code, 0);
+  ShellResult forgot = Run("expiry-keys --forget-tags-older-than 1s");
+  ASSERT_EQ(forgot.exit_code, 0) << forgot.out;
+  EXPECT_NE(forgot.out.find("forgot 1 tag keys"), std::string::npos)
+      << forgot.out;
+  ShellResult keys = Run("expiry-keys");
+  EXPECT_EQ(keys.out.find("once:1"), std::string::npos) << keys.out;
+  EXPECT_NE(keys.out.find("recent:1"), std::string::npos) << keys.out;
+  EXPECT_EQ(
+      Run("expiry-keys --forget-tags-older-than 1s --reset all").exit_code, 2);
 }
 
 TEST_F(CtlTest, FailingGeneratorStoresNothingAndReleasesTheLease) {
