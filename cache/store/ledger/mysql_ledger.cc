@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "cache/store/ledger/ledger_row.h"
 #include "cache/util/log.h"
 
 namespace clustercache {
@@ -337,26 +338,24 @@ class MysqlLedger : public Ledger {
       std::string last_after;  // the page goes on after the last row read
       while (rows->next()) {
         ++read;
+        LedgerRow row;
+        row.scope = Str(rows->getString(1));
+        row.name = Str(rows->getString(2));
+        row.mtime = rows->getInt64(3);
+        row.expires_at = rows->getInt64(4);
+        row.expired_at = rows->getInt64(5);
+        row.size = rows->getInt64(6);
+        row.crc32 = rows->getInt64(7);
+        row.content_type = Str(rows->getString(8));
+        row.tags = Str(rows->getString(9));
+        last_after =
+            by_age ? absl::StrCat(row.mtime, " ", row.scope,
+                                  std::string(1, '\0'), row.name)
+                   : absl::StrCat(row.scope, std::string(1, '\0'), row.name);
+        std::optional<EntryMeta> meta = MetaFromLedgerRow(row);
+        if (!meta) continue;
         ScannedEntry e;
-        e.meta.key = Key::FromEncoded(absl::StrCat(Str(rows->getString(1)),
-                                                   std::string(1, '\0'),
-                                                   Str(rows->getString(2))));
-        e.meta.mtime = rows->getInt64(3);
-        e.meta.expires_at = rows->getInt64(4);
-        e.meta.expired_at = rows->getInt64(5);
-        e.meta.size = rows->getInt64(6);
-        e.meta.crc32 = static_cast<uint32_t>(rows->getInt64(7));
-        e.meta.content_type = Str(rows->getString(8));
-        std::string tags = Str(rows->getString(9));
-        if (!tags.empty()) e.meta.tags = absl::StrSplit(tags, ' ');
-        last_after = by_age
-                         ? absl::StrCat(e.meta.mtime, " ", e.meta.key.encoded())
-                         : e.meta.key.encoded();
-        // Metadata only (nothing is allocated by size): any size >= 0.
-        if (!PlausibleMeta(e.meta, std::numeric_limits<int64_t>::max())) {
-          LogBadItem("ledger", e.meta.key.ToString(), "row");
-          continue;
-        }
+        e.meta = *std::move(meta);
         if (request.metadata) {
           auto value = [&](const std::string& name) {
             auto it = expiry.find(name);
