@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "cache/duration.h"
 #include "cache/store/open_store.h"
 #include "cache/util/log.h"
+#include "cache/util/store_url.h"
 #include "server/cache_server.h"
 #include "server/server_config.h"
 
@@ -29,24 +31,6 @@ constexpr char kUsage[] =
     "Durations: 500ms, 90s, 15m, 2h, 2d. Sizes: 4096, 64KiB, 512MiB, 1GiB.\n\n"
     "flags:\n";
 
-// "scheme://user:secret@host" -> "scheme://user:***@host", for logs.
-std::string MaskPasswords(std::string text) {
-  size_t from = 0;
-  while ((from = text.find("://", from)) != std::string::npos) {
-    from += 3;
-    size_t at = text.find('@', from);
-    size_t end = text.find_first_of(" /", from);
-    if (at == std::string::npos || (end != std::string::npos && end < at)) {
-      continue;
-    }
-    size_t colon = text.find(':', from);
-    if (colon != std::string::npos && colon < at) {
-      text.replace(colon + 1, at - colon - 1, "***");
-    }
-  }
-  return text;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,13 +39,20 @@ int main(int argc, char** argv) {
   // costs every lock); the tests keep it, the server does not.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ServerConfig config;
+  // URLs with passwords may come from the environment rather than argv
+  // (which every user of the machine can read); a flag overrides them.
+  for (const auto& [name, field] : {std::pair<const char*, std::string*>{
+                                        "CLUSTERCACHE_STORE", &config.store},
+                                    {"CLUSTERCACHE_LEDGER", &config.ledger}}) {
+    if (const char* value = std::getenv(name)) *field = value;
+  }
   FlagTable flags;
   config.Register(&flags);
   std::vector<std::string> args(argv + 1, argv + argc), positional;
   bool help = false;
   absl::Status parsed = flags.Parse(args, &positional, nullptr, &help);
   if (help) {
-    std::cout << kUsage << flags.Help();
+    std::cout << kUsage << RedactUrls(flags.Help());
     return 0;
   }
   if (parsed.ok() && !positional.empty()) {
@@ -83,14 +74,15 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   LogInfo("clustercached starting; effective configuration: ",
-          MaskPasswords(absl::StrReplaceAll(flags.Show(), {{"\n", " "}})));
+          RedactUrls(absl::StrReplaceAll(flags.Show(), {{"\n", " "}})));
   // Each connection is a file descriptor: their limit is the cap on
   // connections. The soft limit is raised as far as the hard one allows.
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
     if (files.rlim_cur < files.rlim_max) {
       files.rlim_cur = files.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &files) != 0) getrlimit(RLIMIT_NOFILE, &files);
+      if (setrlimit(RLIMIT_NOFILE, &files) != 0)
+        getrlimit(RLIMIT_NOFILE, &files);
     }
     LogInfo("open files limit ", files.rlim_cur,
             " (caps client connections; raise it with ulimit -n)");

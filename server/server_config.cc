@@ -11,9 +11,12 @@ void ServerConfig::Register(FlagTable* t) {
                "address to serve gRPC on, HOST:PORT (port 0 picks one)");
   t->AddString("store", &store,
                "where entries live: memory, or "
-               "redis://[:PASSWORD@]HOST:PORT[/DB], or "
-               "redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...], or "
-               "memcached://HOST:PORT[,HOST:PORT...] (a pool, ketama)");
+               "redis://[[USER]:PASSWORD@]HOST:PORT[/DB], or "
+               "redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...], "
+               "or memcached://HOST:PORT[,HOST:PORT...] (a pool, ketama). "
+               "Special characters in a password may be %-encoded. Also "
+               "from $CLUSTERCACHE_STORE, which keeps a password out of the "
+               "process list");
   t->AddByteSize("memory-limit", &memory_limit,
                  "memory store: bytes kept before LRU eviction");
   t->AddString("node-name", &node_name,
@@ -27,7 +30,8 @@ void ServerConfig::Register(FlagTable* t) {
             "open grpc.health.v1 Watch streams (they hold no thread); more "
             "are refused (RESOURCE_EXHAUSTED)");
   t->AddInt("max-streams-per-connection", &max_streams_per_connection, 1,
-            100000, "concurrent calls one client connection may have open "
+            100000,
+            "concurrent calls one client connection may have open "
             "(HTTP/2 MAX_CONCURRENT_STREAMS); more wait in the client");
   t->AddInt("max-admin-threads", &max_admin_threads, 2, 1024,
             "threads for Admin calls and health checks; a call that finds "
@@ -55,7 +59,8 @@ void ServerConfig::Register(FlagTable* t) {
                "durable ledger beside a redis or memcached store: "
                "mysql://USER:PASS@HOST:PORT/DB (its own database; the schema "
                "is created and upgraded at start). Lets memcached list and "
-               "purge, and keeps expiry keys across store restarts");
+               "purge, and keeps expiry keys across store restarts. Also from "
+               "$CLUSTERCACHE_LEDGER");
   t->AddInt("ledger-pool-size", &ledger_pool_size, 1, 256,
             "ledger: connections (plus one for recording stores)");
   t->AddDuration("ledger-timeout", &ledger_timeout,

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "cache/util/store_url.h"
 #include "client/ctl/run_command.h"
 #include "gtest/gtest.h"
 
@@ -36,6 +37,15 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       other != nullptr && *other != '\0' ? other : CLUSTERCACHED_BIN,
       "--listen=127.0.0.1:0"};
   args.insert(args.end(), flags.begin(), flags.end());
+  // Every password given in a URL, for the log scan at the end.
+  for (const std::string& flag : flags) {
+    const size_t eq = flag.find('=');
+    if (eq == std::string::npos) continue;
+    absl::StatusOr<StoreUrl> url = ParseStoreUrl(flag.substr(eq + 1), 1);
+    if (url.ok() && url->password.size() >= 4) {
+      server->secrets_.push_back(url->password);
+    }
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -85,7 +95,15 @@ void ServerProcess::Kill() {
   pid_ = -1;
 }
 
-ServerProcess::~ServerProcess() { Stop(); }
+// Issue 15, item 5: no password given to a node ever appears in its log.
+ServerProcess::~ServerProcess() {
+  Stop();
+  const std::string log = ReadFile(log_path_);
+  for (const std::string& secret : secrets_) {
+    EXPECT_EQ(log.find(secret), std::string::npos)
+        << "a password given to clustercached is in its log " << log_path_;
+  }
+}
 
 ShellResult Shell(const std::string& command) {
   absl::StatusOr<CommandResult> r = RunCommand({"/bin/sh", "-c", command});

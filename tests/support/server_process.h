@@ -1,7 +1,8 @@
 // ServerProcess: a clustercached child process for tests. Starts the built
 // binary (or $CLUSTERCACHE_SERVER_BIN) on 127.0.0.1:0 with extra flags, learns
 // its port from the start-up log, and stops it (SIGTERM, then waits) when
-// destroyed.
+// destroyed; then fails the test if a password given in a flag's URL
+// appears anywhere in its log.
 #ifndef CLUSTERCACHE_TESTS_SUPPORT_SERVER_PROCESS_H_
 #define CLUSTERCACHE_TESTS_SUPPORT_SERVER_PROCESS_H_
 
@@ -32,6 +33,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   std::string address_;
   std::string log_path_;
+  std::vector<std::string> secrets_;  // passwords in its flags
 };
 
 // Runs `command` through /bin/sh -c; returns exit code and stdout.

@@ -23,44 +23,36 @@
 #include "absl/synchronization/mutex.h"
 #include "cache/store/ledger/ledger_row.h"
 #include "cache/util/log.h"
+#include "cache/util/store_url.h"
 
 namespace clustercache {
 
 absl::StatusOr<MysqlUrl> ParseMysqlUrl(absl::string_view url) {
-  constexpr absl::string_view kScheme = "mysql://";
+  absl::StatusOr<StoreUrl> u = ParseStoreUrl(url, 3306);
   const std::string usage =
       "ledger: expected mysql://USER[:PASS]@HOST[:PORT]/DB";
-  if (!absl::StartsWith(url, kScheme)) return absl::InvalidArgumentError(usage);
-  absl::string_view rest = url.substr(kScheme.size());
-  size_t at = rest.rfind('@');
-  size_t slash = rest.find('/', at == absl::string_view::npos ? 0 : at);
-  if (at == absl::string_view::npos || slash == absl::string_view::npos ||
-      slash + 1 >= rest.size()) {
-    return absl::InvalidArgumentError(usage);
+  if (!u.ok()) return absl::InvalidArgumentError(
+      absl::StrCat(usage, ": ", u.status().message()));
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(usage, ": \"", u->Redacted(), "\": ", why));
+  };
+  if (u->scheme != "mysql") return bad("not mysql://");
+  if (u->hosts.size() != 1) return bad("one host");
+  if (u->user.empty()) return bad("no user");
+  if (!u->query.empty()) return bad("no options are supported");
+  if (u->path.empty() ||
+      u->path.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+          std::string::npos) {
+    return bad("DB: letters, digits and _");
   }
   MysqlUrl out;
-  absl::string_view user = rest.substr(0, at);
-  size_t colon = user.find(':');
-  out.user = std::string(user.substr(0, colon));
-  if (colon != absl::string_view::npos) {
-    out.password = std::string(user.substr(colon + 1));
-  }
-  absl::string_view host = rest.substr(at + 1, slash - at - 1);
-  colon = host.rfind(':');
-  out.host = std::string(host.substr(0, colon));
-  if (colon != absl::string_view::npos &&
-      (!absl::SimpleAtoi(host.substr(colon + 1), &out.port) || out.port <= 0 ||
-       out.port > 65535)) {
-    return absl::InvalidArgumentError(absl::StrCat(usage, " (bad port)"));
-  }
-  out.database = std::string(rest.substr(slash + 1));
-  if (out.user.empty() || out.host.empty() ||
-      out.database.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
-                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-          std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(usage, " (DB: letters, digits and _)"));
-  }
+  out.user = u->user;
+  out.password = u->password;
+  out.host = u->hosts[0].host;
+  out.port = u->hosts[0].port;
+  out.database = u->path;
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cache/util/log.h"
+#include "cache/util/store_url.h"
 
 namespace clustercache {
 
@@ -17,26 +18,21 @@ std::string MemcachedEndpoint::ToString() const {
 
 absl::StatusOr<std::vector<MemcachedEndpoint>> ParseMemcachedUrl(
     absl::string_view url) {
-  constexpr absl::string_view kScheme = "memcached://";
-  const std::string usage =
-      "store: expected memcached://HOST:PORT[,HOST:PORT...]";
-  if (!absl::StartsWith(url, kScheme)) {
-    return absl::InvalidArgumentError(usage);
+  absl::StatusOr<StoreUrl> u = ParseStoreUrl(url);
+  if (!u.ok()) return u.status();
+  if (u->scheme != "memcached" || !u->path.empty() || !u->query.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: \"", u->Redacted(),
+                     "\" is not memcached://HOST:PORT[,HOST:PORT...]"));
+  }
+  if (!u->user.empty() || u->has_password) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "store: \"", u->Redacted(),
+        "\": memcached takes no user or password here (SASL is not "
+        "supported; keep memcached on a private network)"));
   }
   std::vector<MemcachedEndpoint> servers;
-  for (absl::string_view part :
-       absl::StrSplit(url.substr(kScheme.size()), ',')) {
-    size_t colon = part.rfind(':');
-    MemcachedEndpoint e;
-    if (colon == absl::string_view::npos || colon == 0 ||
-        !absl::SimpleAtoi(part.substr(colon + 1), &e.port) || e.port <= 0 ||
-        e.port > 65535) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(usage, " (bad server \"", part, "\")"));
-    }
-    e.host = std::string(part.substr(0, colon));
-    servers.push_back(std::move(e));
-  }
+  for (const UrlHost& h : u->hosts) servers.push_back({h.host, h.port});
   return servers;
 }
 

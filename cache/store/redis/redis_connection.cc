@@ -96,7 +96,11 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
   if (absl::Status s = conn->SetTimeout(endpoint.timeout); !s.ok()) return s;
   redisEnableKeepAlive(c);
   std::vector<std::vector<std::string>> setup;
-  if (!endpoint.password.empty()) setup.push_back({"AUTH", endpoint.password});
+  if (!endpoint.user.empty()) {
+    setup.push_back({"AUTH", endpoint.user, endpoint.password});
+  } else if (!endpoint.password.empty()) {
+    setup.push_back({"AUTH", endpoint.password});
+  }
   if (endpoint.db != 0) setup.push_back({"SELECT", absl::StrCat(endpoint.db)});
   for (const auto& cmd : setup) {
     absl::StatusOr<RedisReply> r = conn->Command(cmd);

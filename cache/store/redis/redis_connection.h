@@ -27,6 +27,7 @@ struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;
+  std::string user;  // Redis 6 ACL user ("": the default user)
   std::string password;
   absl::Duration timeout = absl::Milliseconds(500);  // connect and command
   std::string ToString() const;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cache/util/store_url.h"
 
 namespace clustercache {
 
@@ -128,32 +129,20 @@ absl::StatusOr<int64_t> RedisRouter::Now() {
 
 absl::StatusOr<std::vector<RedisEndpoint>> ParseRedisClusterUrl(
     absl::string_view url) {
-  auto bad = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("store: \"", url,
-                     "\" is not redis-cluster://[:PASSWORD@]HOST:PORT[,...]"));
-  };
-  absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "redis-cluster://")) return bad();
-  std::string password;
-  size_t at = rest.rfind('@');
-  if (at != absl::string_view::npos) {
-    absl::string_view auth = rest.substr(0, at);
-    absl::ConsumePrefix(&auth, ":");
-    password = std::string(auth);
-    rest.remove_prefix(at + 1);
+  absl::StatusOr<StoreUrl> u = ParseStoreUrl(url);
+  if (!u.ok()) return u.status();
+  if (u->scheme != "redis-cluster" || !u->path.empty() || !u->query.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "store: \"", u->Redacted(),
+        "\" is not redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]"));
   }
   std::vector<RedisEndpoint> seeds;
-  for (absl::string_view item : absl::StrSplit(rest, ',')) {
-    size_t colon = item.rfind(':');
+  for (const UrlHost& h : u->hosts) {
     RedisEndpoint e;
-    if (colon == absl::string_view::npos || colon == 0 ||
-        !absl::SimpleAtoi(item.substr(colon + 1), &e.port) || e.port <= 0 ||
-        e.port > 65535) {
-      return bad();
-    }
-    e.host = std::string(item.substr(0, colon));
-    e.password = password;
+    e.host = h.host;
+    e.port = h.port;
+    e.user = u->user;
+    e.password = u->password;
     seeds.push_back(e);
   }
   return seeds;

@@ -19,6 +19,7 @@
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis/tag_hints.h"
 #include "cache/util/thread_name.h"
+#include "cache/util/store_url.h"
 
 namespace clustercache {
 namespace {
@@ -835,35 +836,20 @@ void RedisStore::SubscriberLoop() {
 }  // namespace
 
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url) {
-  auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store: \"", url, "\" is not redis://[:PASSWORD@]HOST:PORT[/DB]"));
-  };
-  absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "redis://")) return bad();
+  absl::StatusOr<StoreUrl> u = ParseStoreUrl(url);
+  if (!u.ok()) return u.status();
   RedisEndpoint endpoint;
-  size_t at = rest.rfind('@');
-  if (at != absl::string_view::npos) {
-    absl::string_view auth = rest.substr(0, at);
-    absl::ConsumePrefix(&auth, ":");
-    endpoint.password = std::string(auth);
-    rest.remove_prefix(at + 1);
+  if (u->scheme != "redis" || u->hosts.size() != 1 || !u->query.empty() ||
+      (!u->path.empty() &&
+       (!absl::SimpleAtoi(u->path, &endpoint.db) || endpoint.db < 0))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: \"", u->Redacted(),
+                     "\" is not redis://[[USER]:PASSWORD@]HOST:PORT[/DB]"));
   }
-  size_t slash = rest.find('/');
-  if (slash != absl::string_view::npos) {
-    if (!absl::SimpleAtoi(rest.substr(slash + 1), &endpoint.db) ||
-        endpoint.db < 0) {
-      return bad();
-    }
-    rest = rest.substr(0, slash);
-  }
-  size_t colon = rest.rfind(':');
-  if (colon == absl::string_view::npos || colon == 0 ||
-      !absl::SimpleAtoi(rest.substr(colon + 1), &endpoint.port) ||
-      endpoint.port <= 0 || endpoint.port > 65535) {
-    return bad();
-  }
-  endpoint.host = std::string(rest.substr(0, colon));
+  endpoint.host = u->hosts[0].host;
+  endpoint.port = u->hosts[0].port;
+  endpoint.user = u->user;
+  endpoint.password = u->password;
   return endpoint;
 }
 

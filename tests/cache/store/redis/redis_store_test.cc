@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/entries.h"
 #include "tests/support/loopback_listener.h"
+#include "tests/support/server_process.h"
 #include "tests/support/servers.h"
 
 namespace clustercache {
@@ -470,6 +471,47 @@ TEST(RedisReplyLimitTest, AReplyAnnouncingTooManyElementsBreaksTheConnection) {
   conn->reset();
   hostile.join();
   close(listener);
+}
+
+// Issue 15, item 4: a Redis with requirepass, and one with a Redis 6 ACL
+// user: the URL's user and password reach AUTH as two arguments; a wrong
+// password is refused, and the refusal does not show it.
+TEST(RedisAuthTest, RequirepassAndAclUsers) {
+  CLUSTERCACHE_NEED_SERVER(shared, "CLUSTERCACHE_TEST_REDIS");
+  const int port = FreeLoopbackPort();
+  pid_t redis = SpawnUntilReady(
+      {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+       "--save", "", "--appendonly", "no", "--requirepass", "p@ss/w:rd",
+       "--user", "app", "on", ">app-secret", "~*", "&*", "+@all"},
+      absl::StrCat("redis-cli -p ", port, " --no-auth-warning -a 'p@ss/w:rd'",
+                   " ping | grep -q PONG"));
+  ASSERT_GT(redis, 0);
+  auto open = [&](const std::string& auth) {
+    absl::StatusOr<RedisEndpoint> e =
+        ParseRedisUrl(absl::StrCat("redis://", auth, "@127.0.0.1:", port));
+    EXPECT_TRUE(e.ok()) << e.status();
+    RedisStoreOptions options;
+    options.endpoint = *e;
+    options.buckets = 4;
+    options.prefix = absl::StrCat("auth", getpid());
+    return OpenRedisStore(options);
+  };
+  for (const char* good :
+       {":p@ss/w:rd", ":p%40ss%2Fw%3Ard", "app:app-secret"}) {
+    absl::StatusOr<std::unique_ptr<Store>> store = open(good);
+    ASSERT_TRUE(store.ok()) << good << ": " << store.status();
+    EXPECT_TRUE((*store)->Put(WriteOf(Key("rss", "a"), "v")).ok()) << good;
+  }
+  for (const char* bad :
+       {":wrong-secret", "app:wrong-secret", "nobody:p@ss/w:rd"}) {
+    absl::StatusOr<std::unique_ptr<Store>> store = open(bad);
+    ASSERT_FALSE(store.ok()) << bad;
+    EXPECT_EQ(store.status().message().find("secret"), std::string::npos)
+        << store.status();
+    EXPECT_EQ(store.status().message().find("p@ss"), std::string::npos)
+        << store.status();
+  }
+  KillAndReap(redis);
 }
 
 }  // namespace
