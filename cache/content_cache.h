@@ -144,6 +144,7 @@ class ContentCache {
       const std::function<bool(const EntryMeta&, bool fresh)>& emit);
 
   const Stats& stats() const { return stats_; }
+  Stats& stats() { return stats_; }
   // Fetches waiting now.
   int waiting() const {
     absl::MutexLock lock(&waiters_mu_);

@@ -14,6 +14,15 @@ void ScopeCounters::Visit(
 #undef CLUSTERCACHE_VISIT_COUNTER
 }
 
+void NodeCounters::Visit(
+    const std::function<void(absl::string_view, absl::string_view, int64_t)>&
+        visit) const {
+#define CLUSTERCACHE_VISIT_COUNTER(name, help) \
+  visit(#name, help, name.load(std::memory_order_relaxed));
+  CLUSTERCACHE_NODE_COUNTERS(CLUSTERCACHE_VISIT_COUNTER)
+#undef CLUSTERCACHE_VISIT_COUNTER
+}
+
 ScopeCounters* Stats::For(absl::string_view scope) {
   {
     absl::ReaderMutexLock lock(&mu_);

@@ -44,8 +44,24 @@ struct ScopeCounters {
                                       int64_t)>& visit) const;
 };
 
+// Counters of the node as a whole (not of a scope).
+#define CLUSTERCACHE_NODE_COUNTERS(X)                               \
+  X(unauthenticated, "calls refused: no token, or not a known one") \
+  X(permission_denied, "calls refused: the token's role does not allow")
+
+struct NodeCounters {
+#define CLUSTERCACHE_DECLARE_COUNTER(name, help) std::atomic<int64_t> name{0};
+  CLUSTERCACHE_NODE_COUNTERS(CLUSTERCACHE_DECLARE_COUNTER)
+#undef CLUSTERCACHE_DECLARE_COUNTER
+
+  void Visit(const std::function<void(absl::string_view, absl::string_view,
+                                      int64_t)>& visit) const;
+};
+
 class Stats {
  public:
+  NodeCounters& node() { return node_; }
+  const NodeCounters& node() const { return node_; }
   // The counters of `scope`, created on first use; the pointer stays valid
   // for the life of this object.
   ScopeCounters* For(absl::string_view scope);
@@ -58,6 +74,7 @@ class Stats {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<ScopeCounters>> scopes_
       ABSL_GUARDED_BY(mu_);
+  NodeCounters node_;
 };
 
 inline void Bump(std::atomic<int64_t>& counter, int64_t by = 1) {

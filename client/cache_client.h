@@ -22,7 +22,13 @@ namespace clustercache {
 struct ClientOptions {
   std::vector<std::string> servers = {"127.0.0.1:7411"};  // HOST:PORT each
   absl::Duration deadline = absl::Seconds(10);            // per call
+  // Sent as "authorization: Bearer TOKEN" with every call ("" = none).
+  std::string token;
 };
+
+// The token in a token file: its first line that is not blank or a
+// comment (#), or, for a line NAME ROLE TOKEN of an auth file, its TOKEN.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
 // "HOST:PORT[,HOST:PORT...]" → servers. Refuses empty items and missing ports.
 absl::StatusOr<std::vector<std::string>> ParseServerList(

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -14,6 +15,24 @@
 #include "clustercache/v1/cache.grpc.pb.h"
 
 namespace clustercache {
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<absl::string_view> words =
+        absl::StrSplit(absl::string_view(line).substr(0, line.find('#')),
+                       absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (words.size() == 1) return std::string(words[0]);
+    if (words.size() == 3) return std::string(words[2]);  // NAME ROLE TOKEN
+    if (!words.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": want a token, or NAME ROLE TOKEN"));
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(path, ": no token in it"));
+}
 
 absl::StatusOr<std::vector<std::string>> ParseServerList(
     absl::string_view text) {
@@ -36,6 +55,7 @@ class GrpcClientImpl : public GrpcClient {
  public:
   explicit GrpcClientImpl(const ClientOptions& options)
       : deadline_(options.deadline),
+        bearer_(options.token.empty() ? "" : "Bearer " + options.token),
         bad_until_(new std::atomic<int64_t>[options.servers.size()]()) {
     for (const std::string& address : options.servers) {
       std::shared_ptr<grpc::Channel> channel = NewServerChannel(address);
@@ -124,7 +144,9 @@ class GrpcClientImpl : public GrpcClient {
             : s.error_message());
   }
 
+  // The deadline, and the token: every call's context is made here.
   void SetDeadline(grpc::ClientContext* context, absl::Duration d) {
+    if (!bearer_.empty()) context->AddMetadata("authorization", bearer_);
     if (d == absl::InfiniteDuration()) return;
     context->set_deadline(std::chrono::system_clock::now() +
                           absl::ToChronoMicroseconds(d));
@@ -229,6 +251,7 @@ class GrpcClientImpl : public GrpcClient {
   static constexpr absl::Duration kBadFor = absl::Seconds(5);
 
   const absl::Duration deadline_;
+  const std::string bearer_;  // "Bearer TOKEN", or "" for none
   std::vector<Endpoint> endpoints_;
   std::atomic<size_t> current_{0};
   std::unique_ptr<std::atomic<int64_t>[]> bad_until_;

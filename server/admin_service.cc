@@ -6,6 +6,12 @@
 
 namespace clustercache {
 
+// Every Admin call needs the admin role (when there is an auth file).
+grpc::Status AdminService::Deny(const grpc::ServerContext& context) const {
+  if (auth_ == nullptr) return grpc::Status::OK;
+  return ToGrpcStatus(auth_->Check(context, Role::kAdmin).status());
+}
+
 namespace {
 
 grpc::Status AnswerCount(const absl::StatusOr<int64_t>& n,
@@ -20,6 +26,8 @@ grpc::Status AnswerCount(const absl::StatusOr<int64_t>& n,
 grpc::Status AdminService::Expire(grpc::ServerContext* context,
                                   const v1::ExpireRequest* request,
                                   v1::CountResponse* response) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   response->set_served_by(node_name_);
   return AnswerCount(cache_->Expire(SelectorFromProto(request->selector())),
                      response);
@@ -28,6 +36,8 @@ grpc::Status AdminService::Expire(grpc::ServerContext* context,
 grpc::Status AdminService::Delete(grpc::ServerContext* context,
                                   const v1::DeleteRequest* request,
                                   v1::CountResponse* response) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   response->set_served_by(node_name_);
   return AnswerCount(cache_->Delete(SelectorFromProto(request->selector())),
                      response);
@@ -36,6 +46,8 @@ grpc::Status AdminService::Delete(grpc::ServerContext* context,
 grpc::Status AdminService::Invalidate(grpc::ServerContext* context,
                                       const v1::InvalidateRequest* request,
                                       v1::InvalidateResponse* response) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   response->set_served_by(node_name_);
   std::string expiry_key;
   switch (request->target_case()) {
@@ -75,6 +87,8 @@ grpc::Status AdminService::Invalidate(grpc::ServerContext* context,
 grpc::Status AdminService::ListExpiryKeys(
     grpc::ServerContext* context, const v1::ListExpiryKeysRequest* request,
     grpc::ServerWriter<v1::ListExpiryKeysResponse>* writer) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   constexpr int kPage = 1000;
   absl::StatusOr<std::vector<ExpiryKeyValue>> keys = cache_->ListExpiryKeys();
   if (!keys.ok()) return ToGrpcStatus(keys.status());
@@ -97,6 +111,8 @@ grpc::Status AdminService::ListExpiryKeys(
 grpc::Status AdminService::ForgetTags(grpc::ServerContext* context,
                                       const v1::ForgetTagsRequest* request,
                                       v1::ForgetTagsResponse* response) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   response->set_served_by(node_name_);
   absl::StatusOr<absl::Duration> older_than =
       MillisField(request->older_than_ms(), kMaxAge, "older_than_ms");
@@ -111,6 +127,8 @@ grpc::Status AdminService::ForgetTags(grpc::ServerContext* context,
 grpc::Status AdminService::ResetExpiryKey(
     grpc::ServerContext* context, const v1::ResetExpiryKeyRequest* request,
     v1::ResetExpiryKeyResponse* response) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   response->set_served_by(node_name_);
   absl::StatusOr<ExpiryReset> reset = cache_->ResetExpiryKey(request->name());
   if (!reset.ok()) return ToGrpcStatus(reset.status());
@@ -124,6 +142,8 @@ grpc::Status AdminService::ResetExpiryKey(
 grpc::Status AdminService::Purge(
     grpc::ServerContext* context, const v1::PurgeRequest* request,
     grpc::ServerWriter<v1::PurgeProgress>* writer) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   absl::StatusOr<PurgeRequest> purge = PurgeFromProto(*request);
   if (!purge.ok()) return ToGrpcStatus(purge.status());
   purge->cancelled = [context] { return context->IsCancelled(); };
@@ -142,6 +162,8 @@ grpc::Status AdminService::Purge(
 grpc::Status AdminService::List(grpc::ServerContext* context,
                                 const v1::ListRequest* request,
                                 grpc::ServerWriter<v1::ListResponse>* writer) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   ListRequest list{request->scope(), request->prefix(), request->limit()};
   absl::Status s = cache_->List(list, [&](const EntryMeta& meta, bool fresh) {
     v1::ListResponse out;
@@ -155,7 +177,13 @@ grpc::Status AdminService::List(grpc::ServerContext* context,
 grpc::Status AdminService::Stats(grpc::ServerContext* context,
                                  const v1::StatsRequest* request,
                                  v1::StatsResponse* response) {
+  if (grpc::Status denied = Deny(*context); !denied.ok()) return denied;
+
   response->set_served_by(node_name_);
+  cache_->stats().node().Visit(
+      [&](absl::string_view name, absl::string_view help, int64_t value) {
+        (*response->mutable_node_counters())[std::string(name)] = value;
+      });
   cache_->stats().VisitScopes(
       [&](const std::string& scope, const ScopeCounters& counters) {
         v1::ScopeStats* out = response->add_scopes();

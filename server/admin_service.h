@@ -8,13 +8,16 @@
 
 #include "cache/content_cache.h"
 #include "clustercache/v1/cache.grpc.pb.h"
+#include "server/auth.h"
 
 namespace clustercache {
 
 class AdminService final : public v1::Admin::Service {
  public:
-  AdminService(ContentCache* cache, std::string node_name)
-      : cache_(cache), node_name_(std::move(node_name)) {}
+  // `auth` may be null (every call allowed).
+  AdminService(ContentCache* cache, std::string node_name,
+               const Authorizer* auth = nullptr)
+      : cache_(cache), node_name_(std::move(node_name)), auth_(auth) {}
 
   grpc::Status Expire(grpc::ServerContext* context,
                       const v1::ExpireRequest* request,
@@ -45,8 +48,11 @@ class AdminService final : public v1::Admin::Service {
                      v1::StatsResponse* response) override;
 
  private:
+  grpc::Status Deny(const grpc::ServerContext& context) const;
+
   ContentCache* const cache_;
   const std::string node_name_;
+  const Authorizer* const auth_;
 };
 
 }  // namespace clustercache

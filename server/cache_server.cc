@@ -14,8 +14,9 @@ namespace clustercache {
 CacheServer::CacheServer(ContentCache* cache, std::string node_name,
                          int64_t max_payload_bytes, ServerLimits limits)
     : cache_(cache),
-      cache_workers_(cache, node_name, limits.worker_threads),
-      admin_service_(cache, node_name),
+      auth_(&cache->stats().node()),
+      cache_workers_(cache, node_name, limits.worker_threads, &auth_),
+      admin_service_(cache, node_name, &auth_),
       health_service_(limits.max_health_watchers),
       max_payload_bytes_(max_payload_bytes),
       limits_(limits) {}

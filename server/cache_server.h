@@ -21,8 +21,8 @@ namespace clustercache {
 
 // What one node lets its clients hold (flags of the same names).
 struct ServerLimits {
-  int worker_threads = 2;            // Fetch, Store, Release
-  int max_health_watchers = 1000;    // open Health.Watch streams
+  int worker_threads = 2;                 // Fetch, Store, Release
+  int max_health_watchers = 1000;         // open Health.Watch streams
   int max_streams_per_connection = 1000;  // HTTP/2 MAX_CONCURRENT_STREAMS
   int max_admin_threads = 32;  // gRPC's synchronous threads (Admin, Check)
   // A connection that has not finished its HTTP/2 handshake by then, or
@@ -42,11 +42,14 @@ class CacheServer {
   absl::Status Start(const std::string& listen);
   // The bound port (after Start).
   int port() const { return port_; }
+  // Tokens and roles (--auth-file): load before Start; reload at any time.
+  Authorizer& auth() { return auth_; }
   // Stops accepting calls; running calls get `grace` to finish.
   void Shutdown(absl::Duration grace);
 
  private:
   ContentCache* const cache_;
+  Authorizer auth_;  // before the services that use it
   CacheWorkers cache_workers_;
   AdminService admin_service_;
   HealthService health_service_;

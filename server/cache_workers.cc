@@ -68,8 +68,16 @@ struct CacheWorkers::Unary : Call {
 };
 
 CacheWorkers::CacheWorkers(ContentCache* cache, std::string node_name,
-                           int threads)
-    : cache_(cache), node_name_(std::move(node_name)), threads_(threads) {}
+                           int threads, const Authorizer* auth)
+    : cache_(cache),
+      node_name_(std::move(node_name)),
+      threads_(threads),
+      auth_(auth) {}
+
+grpc::Status CacheWorkers::Deny(Call* call, Role role) const {
+  if (auth_ == nullptr) return grpc::Status::OK;
+  return ToGrpcStatus(auth_->Check(call->context, role).status());
+}
 
 CacheWorkers::~CacheWorkers() { Join(); }
 
@@ -177,6 +185,10 @@ void CacheWorkers::ServeFetches(const std::vector<FetchCall*>& calls) {
   batch.reserve(calls.size());
   for (FetchCall* call : calls) {
     call->response.set_served_by(node_name_);
+    if (grpc::Status denied = Deny(call, Role::kRead); !denied.ok()) {
+      Answer(call, denied);
+      continue;
+    }
     absl::StatusOr<FetchRequest> request = FetchFromProto(call->request);
     if (!request.ok()) {
       Answer(call, ToGrpcStatus(request.status()));
@@ -195,6 +207,9 @@ void CacheWorkers::ServeFetches(const std::vector<FetchCall*>& calls) {
 }
 
 void CacheWorkers::ServeStore(StoreCall* call) {
+  if (grpc::Status denied = Deny(call, Role::kWrite); !denied.ok()) {
+    return Answer(call, denied);
+  }
   cache_->RunBlocking([this, call] {
     call->response.set_served_by(node_name_);
     absl::StatusOr<Key> key = KeyFromProto(call->request.key());
@@ -213,6 +228,9 @@ void CacheWorkers::ServeStore(StoreCall* call) {
 }
 
 void CacheWorkers::ServeRelease(ReleaseCall* call) {
+  if (grpc::Status denied = Deny(call, Role::kWrite); !denied.ok()) {
+    return Answer(call, denied);
+  }
   cache_->RunBlocking([this, call] {
     call->response.set_served_by(node_name_);
     absl::StatusOr<Key> key = KeyFromProto(call->request.key());

@@ -22,13 +22,16 @@
 #include "absl/synchronization/mutex.h"
 #include "cache/content_cache.h"
 #include "clustercache/v1/cache.grpc.pb.h"
+#include "server/auth.h"
 
 namespace clustercache {
 
 class CacheWorkers {
  public:
   // REQUIRES: `cache` outlives this object.
-  CacheWorkers(ContentCache* cache, std::string node_name, int threads);
+  // `auth` may be null (every call allowed).
+  CacheWorkers(ContentCache* cache, std::string node_name, int threads,
+               const Authorizer* auth = nullptr);
   ~CacheWorkers();
 
   // Before the server is built: the service and one queue per worker.
@@ -57,9 +60,13 @@ class CacheWorkers {
   void ServeRelease(ReleaseCall* call);
   void Answer(Call* call, const grpc::Status& status);
 
+  // The call's status when its token does not allow `role`, else OK.
+  grpc::Status Deny(Call* call, Role role) const;
+
   ContentCache* const cache_;
   const std::string node_name_;
   const int threads_;
+  const Authorizer* const auth_;
   v1::Cache::AsyncService service_;
   std::atomic<bool> stopping_{false};
   absl::Mutex mu_;

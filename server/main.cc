@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // re-reads --auth-file
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   LogInfo("clustercached starting; effective configuration: ",
@@ -114,6 +115,14 @@ int main(int argc, char** argv) {
   ContentCache cache(store->get(), options);
   CacheServer server(&cache, config.node_name, config.max_payload,
                      config.Limits());
+  if (!config.auth_file.empty()) {
+    absl::StatusOr<std::string> loaded = server.auth().Load(config.auth_file);
+    if (!loaded.ok()) {
+      LogError("--auth-file: ", loaded.status().message());
+      return 2;
+    }
+    LogInfo("auth: ", *loaded, "; every call needs a token");
+  }
   if (absl::Status s = server.Start(config.listen); !s.ok()) {
     LogError(s.message());
     return 1;
@@ -123,7 +132,21 @@ int main(int argc, char** argv) {
           config.node_name, "\"");
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    if (config.auth_file.empty()) {
+      LogInfo("received SIGHUP: nothing to re-read (no --auth-file)");
+      continue;
+    }
+    absl::StatusOr<std::string> loaded = server.auth().Load(config.auth_file);
+    if (loaded.ok()) {
+      LogInfo("received SIGHUP: auth: ", *loaded);
+    } else {
+      LogWarning(
+          "received SIGHUP: auth file refused, the tokens before it "
+          "stay: ",
+          loaded.status().message());
+    }
+  }
   LogInfo("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT",
           "; shutting down (running calls get 5s)");
   server.Shutdown(absl::Seconds(5));

@@ -19,6 +19,11 @@ void ServerConfig::Register(FlagTable* t) {
                "process list");
   t->AddByteSize("memory-limit", &memory_limit,
                  "memory store: bytes kept before LRU eviction");
+  t->AddString("auth-file", &auth_file,
+               "tokens and roles, one a line: NAME ROLE TOKEN (role read: "
+               "Fetch; write: Fetch, Store, Release; admin: everything); "
+               "clients send authorization: Bearer TOKEN. Re-read on SIGHUP. "
+               "Default: no tokens needed");
   t->AddString("node-name", &node_name,
                "name reported as served_by (default: the host name)");
   t->AddByteSize("max-payload", &max_payload, "largest payload accepted");

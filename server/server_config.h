@@ -19,6 +19,7 @@ struct ServerConfig {
   std::string store = "memory";
   int64_t memory_limit = int64_t{1} << 30;
   std::string node_name;  // empty = the host name
+  std::string auth_file;  // empty = no tokens needed
   int64_t max_payload = int64_t{8} << 20;
   int64_t worker_threads = 2;
   int64_t max_health_watchers = 1000;

@@ -268,6 +268,12 @@ int Stats(const CtlCall& call) {
     std::cout << "node\t" << r->served_by() << "\nentries\tunknown ("
               << r->usage_unknown() << ")\nbytes\tunknown\n";
   }
+  std::vector<std::pair<std::string, int64_t>> node(r->node_counters().begin(),
+                                                    r->node_counters().end());
+  std::sort(node.begin(), node.end());
+  for (const auto& [name, value] : node) {
+    std::cout << "node\t" << name << "\t" << value << "\n";
+  }
   for (const v1::ScopeStats& scope : r->scopes()) {
     std::vector<std::pair<std::string, int64_t>> counters(
         scope.counters().begin(), scope.counters().end());

@@ -15,6 +15,7 @@ using namespace clustercache;
 struct Globals {
   std::string server = "127.0.0.1:7411";
   absl::Duration deadline = absl::Seconds(10);
+  std::string token_file;
 };
 
 void AddGlobalFlags(FlagTable* t, Globals* g) {
@@ -23,6 +24,10 @@ void AddGlobalFlags(FlagTable* t, Globals* g) {
                "order (env CLUSTERCACHE_SERVER)");
   t->AddDuration("deadline", &g->deadline,
                  "deadline per call (fetch adds its wait)");
+  t->AddString("token-file", &g->token_file,
+               "file holding the token sent with every call (a line TOKEN, "
+               "or NAME ROLE TOKEN) for a node with --auth-file (env "
+               "CLUSTERCACHE_TOKEN_FILE)");
 }
 
 std::string Usage() {
@@ -50,6 +55,9 @@ int main(int argc, char** argv) {
   Globals globals;
   if (const char* env = std::getenv("CLUSTERCACHE_SERVER"); env && *env) {
     globals.server = env;
+  }
+  if (const char* env = std::getenv("CLUSTERCACHE_TOKEN_FILE"); env && *env) {
+    globals.token_file = env;
   }
   // Global flags may stand before the command.
   size_t i = 0;
@@ -106,6 +114,14 @@ int main(int argc, char** argv) {
   ClientOptions client_options;
   client_options.servers = *servers;
   client_options.deadline = globals.deadline;
+  if (!globals.token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadTokenFile(globals.token_file);
+    if (!token.ok()) {
+      return Fail(kExitUsage,
+                  absl::StrCat("--token-file: ", token.status().message()));
+    }
+    client_options.token = *token;
+  }
   std::unique_ptr<GrpcClient> client = NewGrpcClient(client_options);
   return command->run(CtlCall{client.get(), options, positional, rest});
 }
