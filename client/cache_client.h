@@ -24,6 +24,9 @@ struct ClientOptions {
   absl::Duration deadline = absl::Seconds(10);            // per call
   // Sent as "authorization: Bearer TOKEN" with every call ("" = none).
   std::string token;
+  // TLS (PEM file paths): the CA that signed the servers' certificates,
+  // and for mTLS this client's certificate and key. No CA: plaintext.
+  std::string tls_ca, tls_cert, tls_key;
 };
 
 // The token in a token file: its first line that is not blank or a

@@ -57,8 +57,13 @@ class GrpcClientImpl : public GrpcClient {
       : deadline_(options.deadline),
         bearer_(options.token.empty() ? "" : "Bearer " + options.token),
         bad_until_(new std::atomic<int64_t>[options.servers.size()]()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        ChannelCredentialsFor(
+            {options.tls_ca, options.tls_cert, options.tls_key});
+    if (!credentials.ok()) setup_ = credentials.status();  // every call's
     for (const std::string& address : options.servers) {
-      std::shared_ptr<grpc::Channel> channel = NewServerChannel(address);
+      std::shared_ptr<grpc::Channel> channel = NewServerChannel(
+          address, false, credentials.ok() ? *credentials : nullptr);
       endpoints_.push_back(
           {address, v1::Cache::NewStub(channel), v1::Admin::NewStub(channel)});
     }
@@ -186,6 +191,7 @@ class GrpcClientImpl : public GrpcClient {
                                    Response*),
       std::unique_ptr<Stub> Endpoint::*stub, const Request& request,
       absl::Duration extra = absl::ZeroDuration()) {
+    if (!setup_.ok()) return setup_;
     absl::Status last;
     const absl::Time call_ends = absl::Now() + deadline_ + extra;
     for (size_t index : Order()) {
@@ -219,6 +225,7 @@ class GrpcClientImpl : public GrpcClient {
                       const Request& request,
                       const std::function<bool(const Message&)>& on_message,
                       absl::Duration deadline) {
+    if (!setup_.ok()) return setup_;
     absl::Status last;
     size_t start = current_.load(std::memory_order_relaxed);
     for (size_t i = 0; i < endpoints_.size(); ++i) {
@@ -252,6 +259,7 @@ class GrpcClientImpl : public GrpcClient {
 
   const absl::Duration deadline_;
   const std::string bearer_;  // "Bearer TOKEN", or "" for none
+  absl::Status setup_;        // the TLS files could not be read
   std::vector<Endpoint> endpoints_;
   std::atomic<size_t> current_{0};
   std::unique_ptr<std::atomic<int64_t>[]> bad_until_;

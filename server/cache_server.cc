@@ -3,9 +3,12 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 
 #include <chrono>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 
@@ -23,13 +26,58 @@ CacheServer::CacheServer(ContentCache* cache, std::string node_name,
 
 CacheServer::~CacheServer() { Shutdown(absl::ZeroDuration()); }
 
-absl::Status CacheServer::Start(const std::string& listen) {
+namespace {
+
+// Plaintext, or TLS from watched files (checked here: the watcher itself
+// only logs what it cannot read).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(
+    const ServerTls& tls) {
+  if (tls.cert.empty() && tls.key.empty()) {
+    if (!tls.client_ca.empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert.empty() || tls.key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  for (const auto& [flag, path] :
+       {std::pair<const char*, const std::string*>{"tls-cert", &tls.cert},
+        {"tls-key", &tls.key},
+        {"tls-client-ca", &tls.client_ca}}) {
+    if (!path->empty() && !std::ifstream(*path).good()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, "=", *path, ": cannot read it"));
+    }
+  }
+  auto files =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          tls.key, tls.cert, tls.client_ca, /*refresh_interval_sec=*/1);
+  grpc::experimental::TlsServerCredentialsOptions options(files);
+  options.watch_identity_key_cert_pairs();
+  if (tls.client_ca.empty()) {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    options.watch_root_certs();
+    options.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+}  // namespace
+
+absl::Status CacheServer::Start(const std::string& listen,
+                                const ServerTls& tls) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      CredentialsFor(tls);
+  if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(false);  // ours: health_service.h
   grpc::ServerBuilder builder;
   // Without this gRPC binds with SO_REUSEPORT, and a second node started on
   // a taken port would quietly share it instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(listen, *credentials, &port_);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              limits_.max_streams_per_connection);
   builder.AddChannelArgument(

@@ -31,6 +31,14 @@ struct ServerLimits {
   absl::Duration idle_connection_timeout = absl::Minutes(10);
 };
 
+// TLS on the listener (PEM file paths; no cert: plaintext). The files are
+// watched: a rotated certificate and key are served to new connections
+// within a second, without a restart.
+struct ServerTls {
+  std::string cert, key;
+  std::string client_ca;  // set: mTLS, a client certificate signed by it
+};
+
 class CacheServer {
  public:
   // REQUIRES: `cache` outlives this object.
@@ -39,7 +47,7 @@ class CacheServer {
   ~CacheServer();
 
   // Binds `listen` (HOST:PORT) and starts serving.
-  absl::Status Start(const std::string& listen);
+  absl::Status Start(const std::string& listen, const ServerTls& tls = {});
   // The bound port (after Start).
   int port() const { return port_; }
   // Tokens and roles (--auth-file): load before Start; reload at any time.

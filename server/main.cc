@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
     }
     LogInfo("auth: ", *loaded, "; every call needs a token");
   }
-  if (absl::Status s = server.Start(config.listen); !s.ok()) {
+  if (absl::Status s = server.Start(config.listen, config.tls); !s.ok()) {
     LogError(s.message());
     return 1;
   }
@@ -131,8 +132,27 @@ int main(int argc, char** argv) {
   LogInfo("serving on ", address, ":", server.port(), " as node \"",
           config.node_name, "\"");
 
+  // --insecure on a network address is said at start and every hour.
+  const bool open_to_all =
+      !config.ListensOnLoopback() &&
+      (config.tls.cert.empty() || config.auth_file.empty());
+  auto warn_if_open = [&] {
+    if (!open_to_all) return;
+    LogWarning("--insecure: ", config.listen, " serves ",
+               config.tls.cert.empty() ? "without TLS" : "with TLS",
+               config.auth_file.empty() ? " and without tokens" : "",
+               ": anyone who can reach it can read, write and purge");
+  };
+  warn_if_open();
   int sig = 0;
-  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+  for (;;) {
+    const timespec hour{3600, 0};
+    sig = sigtimedwait(&signals, nullptr, &hour);
+    if (sig < 0) {  // an hour passed (or EINTR)
+      if (errno == EAGAIN) warn_if_open();
+      continue;
+    }
+    if (sig != SIGHUP) break;
     if (config.auth_file.empty()) {
       LogInfo("received SIGHUP: nothing to re-read (no --auth-file)");
       continue;

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace clustercache {
 
@@ -24,6 +26,17 @@ void ServerConfig::Register(FlagTable* t) {
                "Fetch; write: Fetch, Store, Release; admin: everything); "
                "clients send authorization: Bearer TOKEN. Re-read on SIGHUP. "
                "Default: no tokens needed");
+  t->AddString("tls-cert", &tls.cert,
+               "TLS on the listener: the server's certificate chain (PEM); "
+               "watched, a rotated file is served to new connections");
+  t->AddString("tls-key", &tls.key, "TLS: the certificate's key (PEM)");
+  t->AddString("tls-client-ca", &tls.client_ca,
+               "mTLS: clients must present a certificate signed by this CA "
+               "(PEM)");
+  t->AddBool("insecure", &insecure,
+             "allow a non-loopback --listen without TLS and --auth-file "
+             "(anyone who can reach the port can then purge the cache); "
+             "warned at start and every hour");
   t->AddString("node-name", &node_name,
                "name reported as served_by (default: the host name)");
   t->AddByteSize("max-payload", &max_payload, "largest payload accepted");
@@ -104,7 +117,27 @@ void ServerConfig::Finish() {
   }
 }
 
+bool ServerConfig::ListensOnLoopback() const {
+  if (absl::StartsWith(listen, "unix:")) return true;
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  absl::string_view host_view = host;
+  absl::ConsumePrefix(&host_view, "::ffff:");  // IPv4 in IPv6
+  return host_view == "localhost" || host_view == "::1" ||
+         absl::StartsWith(host_view, "127.");
+}
+
 absl::Status ServerConfig::Validate() const {
+  if (!ListensOnLoopback() && !insecure &&
+      (tls.cert.empty() || auth_file.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen=", listen,
+        " is reachable from the network: add TLS (--tls-cert, --tls-key) and "
+        "tokens (--auth-file), or --insecure to let anyone who can reach it "
+        "read, write and purge the cache"));
+  }
   if (listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen=", listen, ": want HOST:PORT"));

@@ -20,6 +20,8 @@ struct ServerConfig {
   int64_t memory_limit = int64_t{1} << 30;
   std::string node_name;  // empty = the host name
   std::string auth_file;  // empty = no tokens needed
+  ServerTls tls;
+  bool insecure = false;  // allow a non-loopback listener without TLS/auth
   int64_t max_payload = int64_t{8} << 20;
   int64_t worker_threads = 2;
   int64_t max_health_watchers = 1000;
@@ -45,6 +47,8 @@ struct ServerConfig {
   void Finish();
   absl::Status Validate() const;
   ServerLimits Limits() const;
+  // True when --listen is a loopback address or a unix socket.
+  bool ListensOnLoopback() const;
 };
 
 }  // namespace clustercache

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/ctl/ctl_commands.h"
+#include "client/server_channel.h"
 
 namespace {
 
@@ -16,6 +17,7 @@ struct Globals {
   std::string server = "127.0.0.1:7411";
   absl::Duration deadline = absl::Seconds(10);
   std::string token_file;
+  std::string tls_ca, tls_cert, tls_key;
 };
 
 void AddGlobalFlags(FlagTable* t, Globals* g) {
@@ -28,6 +30,11 @@ void AddGlobalFlags(FlagTable* t, Globals* g) {
                "file holding the token sent with every call (a line TOKEN, "
                "or NAME ROLE TOKEN) for a node with --auth-file (env "
                "CLUSTERCACHE_TOKEN_FILE)");
+  t->AddString("tls-ca", &g->tls_ca,
+               "TLS: the CA that signed the servers' certificates (PEM)");
+  t->AddString("tls-cert", &g->tls_cert,
+               "mTLS: this client's certificate chain (PEM)");
+  t->AddString("tls-key", &g->tls_key, "mTLS: its key (PEM)");
 }
 
 std::string Usage() {
@@ -114,6 +121,16 @@ int main(int argc, char** argv) {
   ClientOptions client_options;
   client_options.servers = *servers;
   client_options.deadline = globals.deadline;
+  client_options.tls_ca = globals.tls_ca;
+  client_options.tls_cert = globals.tls_cert;
+  client_options.tls_key = globals.tls_key;
+  if (absl::Status tls =
+          ChannelCredentialsFor(
+              {globals.tls_ca, globals.tls_cert, globals.tls_key})
+              .status();
+      !tls.ok()) {
+    return Fail(kExitUsage, tls.message());
+  }
   if (!globals.token_file.empty()) {
     absl::StatusOr<std::string> token = ReadTokenFile(globals.token_file);
     if (!token.ok()) {
