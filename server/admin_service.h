@@ -12,6 +12,26 @@
 
 namespace clustercache {
 
+// The audit line of one Admin call: operation, request, token name (never
+// the token), peer, result and count, logged once when the call ends. Also
+// checks the caller's token (admin role).
+class AuditLine {
+ public:
+  AuditLine(const grpc::ServerContext& context, const Authorizer* auth,
+            absl::string_view op, const google::protobuf::Message& request);
+  ~AuditLine();
+  bool allowed() const { return refusal_.ok(); }
+  const grpc::Status& refusal() const { return refusal_; }
+  void Count(int64_t n) { count_ = n; }
+  // Records the call's result; returns it.
+  grpc::Status Done(grpc::Status status);
+
+ private:
+  std::string op_, target_, peer_, who_, result_ = "?";
+  grpc::Status refusal_;
+  int64_t count_ = -1;
+};
+
 class AdminService final : public v1::Admin::Service {
  public:
   // `auth` may be null (every call allowed).
@@ -48,8 +68,6 @@ class AdminService final : public v1::Admin::Service {
                      v1::StatsResponse* response) override;
 
  private:
-  grpc::Status Deny(const grpc::ServerContext& context) const;
-
   ContentCache* const cache_;
   const std::string node_name_;
   const Authorizer* const auth_;

@@ -164,6 +164,21 @@ TEST_F(AuthTest, EveryRoleAgainstEveryCall) {
             2 * static_cast<int64_t>(Calls().size()));
   EXPECT_EQ(stats->node_counters().at("permission_denied"),
             static_cast<int64_t>(Calls().size() - 1 + Calls().size() - 3));
+  // Issue 15, item 6: each admin call logged once, with the token's name
+  // (never the token), the peer, the request, the result and the count.
+  const std::string log = ReadFile(node_->log_path());
+  EXPECT_NE(log.find("audit: Invalidate {tag: \"class:none\"} by ops from "
+                     "ipv4:127.0.0.1:"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("audit: Delete {selector { scope: \"content-view\" "
+                     "name: \"gone\" }} by ops from"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(": OK, count 0"), std::string::npos) << log;
+  EXPECT_NE(log.find("by (refused) from"), std::string::npos) << log;
+  EXPECT_NE(log.find("UNAUTHENTICATED"), std::string::npos) << log;
+  EXPECT_EQ(log.find(kAdmin), std::string::npos) << "a token in the log";
 }
 
 TEST_F(AuthTest, AWrongTokenLearnsNothingAboutKeys) {
