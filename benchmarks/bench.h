@@ -12,6 +12,8 @@ namespace clustercache {
 
 struct BenchOptions {
   std::string server = "127.0.0.1:7411";
+  std::string tls_ca;      // load: TLS to the server (its CA, PEM)
+  std::string token_file;  // load: a token sent with every call
   std::string scenario = "load";  // load | stampede | invalidate
   // load
   int64_t connections = 4;

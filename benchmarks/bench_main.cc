@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   BenchOptions o;
   FlagTable t;
   t.AddString("server", &o.server, "clustercached HOST:PORT");
+  t.AddString("tls-ca", &o.tls_ca,
+              "load: TLS to the server, trusting this CA (PEM)");
+  t.AddString("token-file", &o.token_file,
+              "load: send the token in this file with every call");
   t.AddString("scenario", &o.scenario,
               "load (throughput and latency), stampede (one expired key, "
               "many requesters), invalidate (latency of global expiry), or "

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "benchmarks/bench.h"
+#include "client/cache_client.h"
 #include "client/server_channel.h"
 #include "clustercache/v1/cache.grpc.pb.h"
 
@@ -73,10 +74,29 @@ int RunLoad(const BenchOptions& o) {
     std::cerr << "clustercache-bench: --zipf >= 0, 0 <= --fetch-ratio <= 1\n";
     return 2;
   }
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentialsFor({o.tls_ca, "", ""});
+  if (!credentials.ok()) {
+    std::cerr << "clustercache-bench: " << credentials.status().message()
+              << "\n";
+    return 2;
+  }
+  std::string bearer;
+  if (!o.token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadTokenFile(o.token_file);
+    if (!token.ok()) {
+      std::cerr << "clustercache-bench: " << token.status().message() << "\n";
+      return 2;
+    }
+    bearer = "Bearer " + *token;
+  }
+  auto with_token = [&bearer](grpc::ClientContext* ctx) {
+    if (!bearer.empty()) ctx->AddMetadata("authorization", bearer);
+  };
   std::vector<std::unique_ptr<v1::Cache::Stub>> stubs;
   for (int64_t c = 0; c < o.connections; ++c) {
-    std::shared_ptr<grpc::Channel> channel =
-        NewServerChannel(o.server, /*own_connection=*/true);
+    std::shared_ptr<grpc::Channel> channel = NewServerChannel(
+        o.server, /*own_connection=*/true, *credentials);
     // Connected before anything is timed: the first calls would otherwise
     // count the connection's set-up (about 70 ms here) as their latency.
     if (!channel->WaitForConnected(std::chrono::system_clock::now() +
@@ -102,6 +122,7 @@ int RunLoad(const BenchOptions& o) {
           r.set_payload(payload);
           v1::StoreResponse resp;
           grpc::ClientContext ctx;
+          with_token(&ctx);
           if (!stubs[t % stubs.size()]->Store(&ctx, r, &resp).ok()) failed++;
         }
       });
@@ -135,6 +156,7 @@ int RunLoad(const BenchOptions& o) {
       std::vector<Slot> slots(in_flight);
       auto issue = [&](Slot* s) {
         s->context = std::make_unique<grpc::ClientContext>();
+        with_token(s->context.get());
         s->is_fetch =
             std::uniform_real_distribution<double>(0, 1)(rng) < fetch_ratio;
         std::string name = KeyName(zipf.Next(rng));
