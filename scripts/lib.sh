@@ -8,8 +8,9 @@ BUILD_PACKAGES="cmake ninja-build pkg-config g++ zlib1g-dev libabsl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libmemcached-dev
   libmysqlcppconn-dev libboost-dev libgoogle-perftools-dev"
+# openssl makes the TLS tests' certificates.
 SERVER_PACKAGES="redis-server redis-tools memcached libmemcached-tools
-  mariadb-server mariadb-client"
+  mariadb-server mariadb-client openssl"
 # libFuzzer comes with clang (scripts/test builds tests/fuzz with it).
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
