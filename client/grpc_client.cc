@@ -141,12 +141,19 @@ class GrpcClientImpl : public GrpcClient {
 
   static absl::Status FromGrpc(const grpc::Status& s,
                                const std::string& address) {
+    const absl::StatusCode code = static_cast<absl::StatusCode>(s.error_code());
+    if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+        s.error_message().empty()) {
+      return absl::Status(
+          code, absl::StrCat(address,
+                             " does not serve this service (Admin is served "
+                             "only on --admin-listen when that is set)"));
+    }
     return absl::Status(
-        static_cast<absl::StatusCode>(s.error_code()),
-        s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
-            ? absl::StrCat(address, ": ", s.error_message())
-            : s.error_message());
+        code, s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                      s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
+                  ? absl::StrCat(address, ": ", s.error_message())
+                  : s.error_message());
   }
 
   // The deadline, and the token: every call's context is made here.

@@ -67,12 +67,28 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(
 
 }  // namespace
 
-absl::Status CacheServer::Start(const std::string& listen,
-                                const ServerTls& tls) {
+absl::Status CacheServer::Start(const std::string& listen, const ServerTls& tls,
+                                const std::string& admin_listen) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       CredentialsFor(tls);
   if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(false);  // ours: health_service.h
+  // Admin on its own address first: it has no queues to drain if the main
+  // listener then fails.
+  if (!admin_listen.empty()) {
+    grpc::ServerBuilder admin;
+    admin.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    admin.AddListeningPort(admin_listen, *credentials, &admin_port_);
+    grpc::ResourceQuota admin_quota("clustercached-admin");
+    admin_quota.SetMaxThreads(limits_.max_admin_threads);
+    admin.SetResourceQuota(admin_quota);
+    admin.RegisterService(&admin_service_);
+    admin_server_ = admin.BuildAndStart();
+    if (admin_server_ == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", admin_listen, " (--admin-listen)"));
+    }
+  }
   grpc::ServerBuilder builder;
   // Without this gRPC binds with SO_REUSEPORT, and a second node started on
   // a taken port would quietly share it instead of failing.
@@ -91,7 +107,7 @@ absl::Status CacheServer::Start(const std::string& listen,
   grpc::ResourceQuota quota("clustercached");
   quota.SetMaxThreads(limits_.max_admin_threads);
   builder.SetResourceQuota(quota);
-  builder.RegisterService(&admin_service_);
+  if (admin_listen.empty()) builder.RegisterService(&admin_service_);
   health_service_.Register(&builder);
   // Room for the largest payload plus its metadata; larger messages are
   // refused by gRPC before they reach the cache.
@@ -103,6 +119,11 @@ absl::Status CacheServer::Start(const std::string& listen,
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();
+    if (admin_server_ != nullptr) {
+      admin_server_->Shutdown();
+      admin_server_->Wait();
+      admin_server_.reset();
+    }
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", listen,
                      " (address in use, or not a local address?)"));
@@ -121,6 +142,12 @@ void CacheServer::Shutdown(absl::Duration grace) {
   cache_workers_.StopTaking();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMicroseconds(grace));
+  if (admin_server_ != nullptr) {
+    admin_server_->Shutdown(std::chrono::system_clock::now() +
+                            absl::ToChronoMicroseconds(grace));
+    admin_server_->Wait();
+    admin_server_.reset();
+  }
   cache_workers_.Join();
   health_service_.Join();
   server_->Wait();

@@ -46,10 +46,15 @@ class CacheServer {
               int64_t max_payload_bytes, ServerLimits limits = {});
   ~CacheServer();
 
-  // Binds `listen` (HOST:PORT) and starts serving.
-  absl::Status Start(const std::string& listen, const ServerTls& tls = {});
+  // Binds `listen` (HOST:PORT) and starts serving. With `admin_listen`,
+  // Admin is served there (its own server and threads) and not on
+  // `listen`.
+  absl::Status Start(const std::string& listen, const ServerTls& tls = {},
+                     const std::string& admin_listen = "");
   // The bound port (after Start).
   int port() const { return port_; }
+  // The Admin port with an admin_listen (0 for a unix socket or none).
+  int admin_port() const { return admin_port_; }
   // Tokens and roles (--auth-file): load before Start; reload at any time.
   Authorizer& auth() { return auth_; }
   // Stops accepting calls; running calls get `grace` to finish.
@@ -65,6 +70,8 @@ class CacheServer {
   const ServerLimits limits_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<grpc::Server> admin_server_;  // with an admin_listen
+  int admin_port_ = 0;
 };
 
 }  // namespace clustercache

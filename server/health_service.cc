@@ -33,8 +33,8 @@ struct HealthService::Watcher {
   Tag event{this};
   Tag done{this};
   Step step = Step::kArriving;
-  bool pending = true;  // an op of `event` is outstanding
-  bool over = false;    // `done` is back
+  bool pending = true;   // an op of `event` is outstanding
+  bool over = false;     // `done` is back
   bool counted = false;  // in open_
   grpc::ServerContext context;
   HealthCheckRequest request;
@@ -130,18 +130,17 @@ void HealthService::Loop() {
           } else {
             w->counted = true;
             open_.fetch_add(1);
-            w->Write(stopping_ ? HealthCheckResponse::NOT_SERVING
-                               : HealthCheckResponse::SERVING,
-                     stopping_ ? Watcher::Step::kClosing
-                               : Watcher::Step::kServing);
+            w->Write(
+                stopping_ ? HealthCheckResponse::NOT_SERVING
+                          : HealthCheckResponse::SERVING,
+                stopping_ ? Watcher::Step::kClosing : Watcher::Step::kServing);
           }
           break;
         case Watcher::Step::kServing:
           if (!ok || w->over) {
             w->Finish(grpc::Status::OK);
           } else if (stopping_) {
-            w->Write(HealthCheckResponse::NOT_SERVING,
-                     Watcher::Step::kClosing);
+            w->Write(HealthCheckResponse::NOT_SERVING, Watcher::Step::kClosing);
           } else {
             w->step = Watcher::Step::kIdle;
             idle_.insert(w);

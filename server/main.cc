@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
@@ -124,11 +125,22 @@ int main(int argc, char** argv) {
     }
     LogInfo("auth: ", *loaded, "; every call needs a token");
   }
-  if (absl::Status s = server.Start(config.listen, config.tls); !s.ok()) {
+  if (absl::Status s =
+          server.Start(config.listen, config.tls, config.admin_listen);
+      !s.ok()) {
     LogError(s.message());
     return 1;
   }
   std::string address = config.listen.substr(0, config.listen.rfind(':'));
+  if (!config.admin_listen.empty()) {
+    const std::string admin =
+        config.admin_listen.substr(0, config.admin_listen.rfind(':'));
+    LogInfo("Admin on ",
+            absl::StartsWith(config.admin_listen, "unix:")
+                ? config.admin_listen
+                : absl::StrCat(admin, ":", server.admin_port()),
+            " only");
+  }
   LogInfo("serving on ", address, ":", server.port(), " as node \"",
           config.node_name, "\"");
 

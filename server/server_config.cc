@@ -11,6 +11,10 @@ namespace clustercache {
 void ServerConfig::Register(FlagTable* t) {
   t->AddString("listen", &listen,
                "address to serve gRPC on, HOST:PORT (port 0 picks one)");
+  t->AddString("admin-listen", &admin_listen,
+               "serve Admin (clustercachectl) here, e.g. 127.0.0.1:7410 or "
+               "unix:/run/clustercache/admin.sock, and not on --listen "
+               "(default: on --listen)");
   t->AddString("store", &store,
                "where entries live: memory, or "
                "redis://[[USER]:PASSWORD@]HOST:PORT[/DB], or "
@@ -117,7 +121,9 @@ void ServerConfig::Finish() {
   }
 }
 
-bool ServerConfig::ListensOnLoopback() const {
+namespace {
+
+bool IsLoopback(const std::string& listen) {
   if (absl::StartsWith(listen, "unix:")) return true;
   std::string host = listen.substr(0, listen.rfind(':'));
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -129,11 +135,20 @@ bool ServerConfig::ListensOnLoopback() const {
          absl::StartsWith(host_view, "127.");
 }
 
+}  // namespace
+
+bool ServerConfig::ListensOnLoopback() const {
+  return IsLoopback(listen) &&
+         (admin_listen.empty() || IsLoopback(admin_listen));
+}
+
 absl::Status ServerConfig::Validate() const {
   if (!ListensOnLoopback() && !insecure &&
       (tls.cert.empty() || auth_file.empty())) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--listen=", listen,
+        admin_listen.empty() ? ""
+                             : absl::StrCat(" --admin-listen=", admin_listen),
         " is reachable from the network: add TLS (--tls-cert, --tls-key) and "
         "tokens (--auth-file), or --insecure to let anyone who can reach it "
         "read, write and purge the cache"));

@@ -16,6 +16,7 @@ namespace clustercache {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:7411";
+  std::string admin_listen;  // empty: Admin on `listen`
   std::string store = "memory";
   int64_t memory_limit = int64_t{1} << 30;
   std::string node_name;  // empty = the host name
@@ -47,7 +48,8 @@ struct ServerConfig {
   void Finish();
   absl::Status Validate() const;
   ServerLimits Limits() const;
-  // True when --listen is a loopback address or a unix socket.
+  // True when --listen (and --admin-listen) are loopback addresses or unix
+  // sockets.
   bool ListensOnLoopback() const;
 };
 

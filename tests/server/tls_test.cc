@@ -165,6 +165,37 @@ TEST(SecureByDefaultTest, WhichListenersNeedWhat) {
         << c.listen << " tls " << c.tls << " tokens " << c.tokens
         << " insecure " << c.insecure;
   }
+  ServerConfig admin_out;
+  admin_out.admin_listen = "10.0.0.5:7410";  // --listen is loopback
+  EXPECT_FALSE(admin_out.Validate().ok());
+  admin_out.admin_listen = "unix:/run/clustercache/admin.sock";
+  EXPECT_TRUE(admin_out.Validate().ok());
+}
+
+// Issue 15, item 3: --admin-listen serves Admin there and not on --listen;
+// the Cache service stays where it was.
+TEST(AdminListenTest, AdminOnlyOnItsOwnAddress) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> node =
+      ServerProcess::Start({"--admin-listen=127.0.0.1:0"});
+  ASSERT_TRUE(node.ok()) << node.status();
+  const std::string log = ReadFile((*node)->log_path());
+  const size_t at = log.find("Admin on ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string admin = log.substr(at + 9, log.find(' ', at + 9) - at - 9);
+  auto client = [](const std::string& address) {
+    ClientOptions o;
+    o.servers = {address};
+    return NewGrpcClient(o);
+  };
+  v1::FetchRequest fetch;
+  fetch.mutable_key()->set_scope("content-view");
+  fetch.mutable_key()->set_name("page");
+  EXPECT_TRUE(client((*node)->address())->Fetch(fetch).ok());
+  EXPECT_EQ(client((*node)->address())->Stats().status().code(),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(client(admin)->Stats().ok()) << admin;
+  EXPECT_EQ(client(admin)->Fetch(fetch).status().code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace
