@@ -178,8 +178,21 @@ start_mariadb() {
   mkdir -p "$dir"
   mariadb-install-db --no-defaults --datadir="$dir/data" --user="$(id -un)" \
     --auth-root-authentication-method=normal >"$dir/install.log" 2>&1 || return 1
+  # TLS too (a CA and a certificate for 127.0.0.1, made here), for the
+  # ledger's TLS test; a user of its own must use it (REQUIRE SSL).
+  mkdir -p "$dir/tls"
+  (cd "$dir/tls" &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout ca.key -out ca.pem -days 2 -subj /CN=clustercache-test-ca &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout server.key -out server.csr -subj /CN=127.0.0.1 &&
+    printf 'subjectAltName=IP:127.0.0.1' >san.ext &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+      -out server.pem -days 2 -extfile san.ext) >"$dir/tls.log" 2>&1 || return 1
   mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysql.sock" \
     --port="$port" --bind-address=127.0.0.1 --user="$(id -un)" \
+    --ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server.pem" \
+    --ssl-key="$dir/tls/server.key" \
     --pid-file="$dir/mariadb.pid" --skip-log-bin >"$dir/mariadb.log" 2>&1 &
   local pid=$!
   SERVER_PIDS+=("$pid")
@@ -187,7 +200,10 @@ start_mariadb() {
     { log "mariadb did not start"; return 1; }
   mariadb --no-defaults --socket="$dir/mysql.sock" -uroot -e "
     CREATE USER IF NOT EXISTS 'clustercache'@'127.0.0.1' IDENTIFIED BY 'ledger-pw/7@x';
-    GRANT ALL ON *.* TO 'clustercache'@'127.0.0.1';" || return 1
+    GRANT ALL ON *.* TO 'clustercache'@'127.0.0.1';
+    CREATE USER IF NOT EXISTS 'cc_tls'@'127.0.0.1' IDENTIFIED BY 'tls-pw-3x' REQUIRE SSL;
+    GRANT ALL ON *.* TO 'cc_tls'@'127.0.0.1';" || return 1
+  export CLUSTERCACHE_TEST_MYSQL_TLS="mysql://cc_tls:tls-pw-3x@127.0.0.1:$port/clustercache_tls_test?ssl-ca=$dir/tls/ca.pem&ssl-mode=VERIFY_IDENTITY"
   # The password holds '/' and '@' (the URL parser's hard cases), and no
   # word that a log says anyway (the tests scan node logs for it).
   export CLUSTERCACHE_TEST_MYSQL="mysql://clustercache:ledger-pw%2F7%40x@127.0.0.1:$port/clustercache_test"

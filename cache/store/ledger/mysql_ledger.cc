@@ -31,8 +31,9 @@ absl::StatusOr<MysqlUrl> ParseMysqlUrl(absl::string_view url) {
   absl::StatusOr<StoreUrl> u = ParseStoreUrl(url, 3306);
   const std::string usage =
       "ledger: expected mysql://USER[:PASS]@HOST[:PORT]/DB";
-  if (!u.ok()) return absl::InvalidArgumentError(
-      absl::StrCat(usage, ": ", u.status().message()));
+  if (!u.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat(usage, ": ", u.status().message()));
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat(usage, ": \"", u->Redacted(), "\": ", why));
@@ -40,14 +41,32 @@ absl::StatusOr<MysqlUrl> ParseMysqlUrl(absl::string_view url) {
   if (u->scheme != "mysql") return bad("not mysql://");
   if (u->hosts.size() != 1) return bad("one host");
   if (u->user.empty()) return bad("no user");
-  if (!u->query.empty()) return bad("no options are supported");
+  MysqlUrl out;
+  for (const auto& [k, v] : u->query) {
+    if (k == "ssl-ca") {
+      out.ssl_ca = v;
+    } else if (k == "ssl-cert") {
+      out.ssl_cert = v;
+    } else if (k == "ssl-key") {
+      out.ssl_key = v;
+    } else if (k == "ssl-mode" && (v == "REQUIRED" || v == "VERIFY_IDENTITY")) {
+      out.ssl_mode = v;
+    } else {
+      return bad(
+          absl::StrCat("option \"", k,
+                       "\": the options are ssl-ca, ssl-cert, ssl-key and "
+                       "ssl-mode=REQUIRED|VERIFY_IDENTITY"));
+    }
+  }
+  if (out.ssl_mode == "VERIFY_IDENTITY" && out.ssl_ca.empty()) {
+    return bad("ssl-mode=VERIFY_IDENTITY needs ssl-ca");
+  }
   if (u->path.empty() ||
       u->path.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
           std::string::npos) {
     return bad("DB: letters, digits and _");
   }
-  MysqlUrl out;
   out.user = u->user;
   out.password = u->password;
   out.host = u->hosts[0].host;
@@ -510,6 +529,12 @@ class MysqlLedger : public Ledger {
     opts["OPT_READ_TIMEOUT"] = 2 * seconds + 1;
     opts["OPT_WRITE_TIMEOUT"] = 2 * seconds + 1;
     opts["OPT_RECONNECT"] = false;
+    const MysqlUrl& u = options_.url;
+    if (!u.ssl_ca.empty()) opts["sslCA"] = sql::SQLString(u.ssl_ca);
+    if (!u.ssl_cert.empty()) opts["sslCert"] = sql::SQLString(u.ssl_cert);
+    if (!u.ssl_key.empty()) opts["sslKey"] = sql::SQLString(u.ssl_key);
+    if (!u.ssl_mode.empty()) opts["sslEnforce"] = true;
+    if (u.ssl_mode == "VERIFY_IDENTITY") opts["sslVerify"] = true;
     try {
       Conn c(driver_->connect(opts));
       std::unique_ptr<sql::Statement> st(c->createStatement());

@@ -26,8 +26,13 @@ namespace clustercache {
 struct MysqlUrl {
   std::string user, password, host, database;
   int port = 3306;
+  // TLS to the server (?ssl-ca=&ssl-cert=&ssl-key=&ssl-mode=): PEM paths;
+  // mode "" (the connector's default), REQUIRED (TLS or no connection) or
+  // VERIFY_IDENTITY (also the server's certificate checked against ssl-ca
+  // and the host name).
+  std::string ssl_ca, ssl_cert, ssl_key, ssl_mode;
 };
-// "mysql://USER[:PASS]@HOST[:PORT]/DB".
+// "mysql://USER[:PASS]@HOST[:PORT]/DB[?ssl-ca=PATH&ssl-mode=MODE...]".
 absl::StatusOr<MysqlUrl> ParseMysqlUrl(absl::string_view url);
 
 struct MysqlLedgerOptions {

@@ -114,5 +114,45 @@ TEST(LedgerUrlTest, UrlsAreCheckedWithClearErrors) {
   EXPECT_FALSE(ParseMemcachedUrl("memcached://a:99999").ok());
 }
 
+// Issue 15, item 4: the ledger over TLS. A user that must use TLS (REQUIRE
+// SSL) connects with ssl-ca and VERIFY_IDENTITY; a CA that did not sign the
+// server's certificate is refused.
+TEST(LedgerTlsTest, ConnectsOverTlsAndVerifiesTheServer) {
+  CLUSTERCACHE_NEED_SERVER(tls_url, "CLUSTERCACHE_TEST_MYSQL_TLS");
+  absl::StatusOr<MysqlUrl> url = ParseMysqlUrl(tls_url);
+  ASSERT_TRUE(url.ok()) << url.status();
+  EXPECT_EQ(url->ssl_mode, "VERIFY_IDENTITY");
+  MysqlLedgerOptions options;
+  options.url = *url;
+  options.ns = absl::StrCat("tls", getpid());
+  options.timeout = absl::Seconds(2);
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger = OpenMysqlLedger(options);
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  EXPECT_TRUE((*ledger)->RaiseExpiryKey("all", 5).ok());
+  const std::string other =
+      absl::StrCat(testing::TempDir(), "/other-ca-", getpid());
+  ASSERT_EQ(Shell(absl::StrCat("openssl req -x509 -newkey ec -pkeyopt "
+                               "ec_paramgen_curve:prime256v1 -nodes -keyout ",
+                               other, ".key -out ", other,
+                               ".pem -days 1 -subj /CN=other >/dev/null 2>&1"))
+                .exit_code,
+            0);
+  options.url.ssl_ca = other + ".pem";
+  EXPECT_FALSE(OpenMysqlLedger(options).ok()) << "a server the CA did not sign";
+}
+
+TEST(LedgerTlsTest, TlsOptionsAreChecked) {
+  absl::StatusOr<MysqlUrl> url = ParseMysqlUrl(
+      "mysql://u:p@db1/cache?ssl-ca=/etc/ca.pem&ssl-mode=REQUIRED");
+  ASSERT_TRUE(url.ok()) << url.status();
+  EXPECT_EQ(url->ssl_ca, "/etc/ca.pem");
+  EXPECT_EQ(url->ssl_mode, "REQUIRED");
+  for (const char* bad : {"mysql://u@h/db?ssl-mode=PREFERRED",
+                          "mysql://u@h/db?ssl-mode=VERIFY_IDENTITY",
+                          "mysql://u@h/db?sslmode=require"}) {
+    EXPECT_FALSE(ParseMysqlUrl(bad).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace clustercache
