@@ -106,16 +106,17 @@ absl::StatusOr<std::string> Authorizer::Load(const std::string& path) {
       std::make_shared<const std::vector<AuthToken>>(*std::move(tokens));
   absl::MutexLock lock(&mu_);
   tokens_ = std::move(shared);
+  enabled_.store(true, std::memory_order_release);
   return summary;
 }
 
 bool Authorizer::enabled() const {
-  absl::ReaderMutexLock lock(&mu_);
-  return tokens_ != nullptr;
+  return enabled_.load(std::memory_order_acquire);
 }
 
 absl::StatusOr<std::string> Authorizer::Check(
     const grpc::ServerContext& context, Role needed) const {
+  if (!enabled()) return std::string();  // no auth file: the hot path
   std::shared_ptr<const std::vector<AuthToken>> tokens;
   {
     absl::ReaderMutexLock lock(&mu_);

@@ -11,6 +11,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ class Authorizer {
 
  private:
   NodeCounters* const counters_;
+  // Set once a file is loaded: without one, a call takes no lock.
+  std::atomic<bool> enabled_{false};
   mutable absl::Mutex mu_;
   std::shared_ptr<const std::vector<AuthToken>> tokens_ ABSL_GUARDED_BY(mu_);
 };
