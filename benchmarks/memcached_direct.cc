@@ -18,14 +18,15 @@
 namespace clustercache {
 
 int RunMemcachedDirect(const BenchOptions& o) {
-  absl::StatusOr<std::vector<MemcachedEndpoint>> servers =
+  absl::StatusOr<MemcachedUrl> url =
       ParseMemcachedUrl(absl::StrCat("memcached://", o.server));
-  if (!servers.ok()) {
-    std::cerr << "clustercache-bench: " << servers.status().message() << "\n";
+  if (!url.ok()) {
+    std::cerr << "clustercache-bench: " << url.status().message() << "\n";
     return 2;
   }
-  absl::StatusOr<std::unique_ptr<MemcachedPool>> pool = MemcachedPool::Open(
-      *servers, absl::Seconds(2), static_cast<int>(o.concurrency));
+  absl::StatusOr<std::unique_ptr<MemcachedPool>> pool =
+      MemcachedPool::Open(url->servers, absl::Seconds(2),
+                          static_cast<int>(o.concurrency), url->sasl);
   if (!pool.ok()) {
     std::cerr << "clustercache-bench: " << pool.status().message() << "\n";
     return 1;

@@ -44,12 +44,12 @@ absl::StatusOr<std::unique_ptr<Store>> OpenBareStore(
     return OpenRedisStore(options);
   }
   if (absl::StartsWith(url, "memcached://")) {
-    absl::StatusOr<std::vector<MemcachedEndpoint>> servers =
-        ParseMemcachedUrl(url);
-    if (!servers.ok()) return servers.status();
+    absl::StatusOr<MemcachedUrl> parsed = ParseMemcachedUrl(url);
+    if (!parsed.ok()) return parsed.status();
     MemcachedStoreOptions options;
     options.max_payload = settings.max_payload;
-    options.servers = *servers;
+    options.servers = parsed->servers;
+    options.sasl = parsed->sasl;
     options.timeout = settings.memcached_timeout;
     options.pool_size = settings.memcached_pool_size;
     options.clock = settings.clock;
@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenBareStore(
       absl::StrCat("store: unknown store \"", url,
                    "\" (supported: memory, redis://HOST:PORT[/DB], "
                    "redis-cluster://HOST:PORT[,HOST:PORT...], "
-                   "memcached://HOST:PORT[,HOST:PORT...])"));
+                   "memcached://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...])"));
 }
 
 }  // namespace

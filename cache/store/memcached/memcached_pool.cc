@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cache/util/log.h"
 #include "cache/util/store_url.h"
@@ -16,24 +17,24 @@ std::string MemcachedEndpoint::ToString() const {
   return absl::StrCat(host, ":", port);
 }
 
-absl::StatusOr<std::vector<MemcachedEndpoint>> ParseMemcachedUrl(
-    absl::string_view url) {
+absl::StatusOr<MemcachedUrl> ParseMemcachedUrl(absl::string_view url) {
   absl::StatusOr<StoreUrl> u = ParseStoreUrl(url);
   if (!u.ok()) return u.status();
   if (u->scheme != "memcached" || !u->path.empty() || !u->query.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("store: \"", u->Redacted(),
-                     "\" is not memcached://HOST:PORT[,HOST:PORT...]"));
-  }
-  if (!u->user.empty() || u->has_password) {
     return absl::InvalidArgumentError(absl::StrCat(
         "store: \"", u->Redacted(),
-        "\": memcached takes no user or password here (SASL is not "
-        "supported; keep memcached on a private network)"));
+        "\" is not memcached://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]"));
   }
-  std::vector<MemcachedEndpoint> servers;
-  for (const UrlHost& h : u->hosts) servers.push_back({h.host, h.port});
-  return servers;
+  if (u->user.empty() != !u->has_password || u->password.size() > 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: \"", u->Redacted(),
+                     "\": SASL needs both a user and a password (USER:"
+                     "PASSWORD@, percent-encoded), or neither"));
+  }
+  MemcachedUrl out;
+  for (const UrlHost& h : u->hosts) out.servers.push_back({h.host, h.port});
+  out.sasl = {u->user, u->password};
+  return out;
 }
 
 namespace {
@@ -55,9 +56,17 @@ bool IsAnswer(memcached_return_t rc) {
   }
 }
 
+// Sets the credentials every connection of `memc` authenticates with.
+memcached_return_t SetSasl(memcached_st* memc, const MemcachedSasl& sasl) {
+  if (sasl.user.empty()) return MEMCACHED_SUCCESS;
+  return memcached_set_sasl_auth_data(memc, sasl.user.c_str(),
+                                      sasl.password.c_str());
+}
+
 // The probe of a server marked down: a handle of its own and a get of a key
 // nobody stores; "not found" is an answer.
-absl::Status Probe(const MemcachedEndpoint& server, absl::Duration timeout) {
+absl::Status Probe(const MemcachedEndpoint& server, absl::Duration timeout,
+                   const MemcachedSasl& sasl) {
   memcached_st* memc = memcached_create(nullptr);
   if (memc == nullptr) return absl::ResourceExhaustedError("memcached");
   const uint64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout));
@@ -66,8 +75,11 @@ absl::Status Probe(const MemcachedEndpoint& server, absl::Duration timeout) {
   memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, ms);
   memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_RCV_TIMEOUT, ms * 1000);
   memcached_behavior_set(memc, MEMCACHED_BEHAVIOR_SND_TIMEOUT, ms * 1000);
-  memcached_return_t rc = memcached_server_add(
-      memc, server.host.c_str(), static_cast<in_port_t>(server.port));
+  memcached_return_t rc = SetSasl(memc, sasl);
+  if (memcached_success(rc)) {
+    rc = memcached_server_add(memc, server.host.c_str(),
+                              static_cast<in_port_t>(server.port));
+  }
   if (memcached_success(rc)) {
     constexpr absl::string_view kKey = "clustercache:probe";
     size_t length = 0;
@@ -202,7 +214,8 @@ absl::StatusOr<std::optional<uint64_t>> McHandle::Increment(
 }
 
 absl::StatusOr<std::unique_ptr<MemcachedPool>> MemcachedPool::Open(
-    std::vector<MemcachedEndpoint> servers, absl::Duration timeout, int size) {
+    std::vector<MemcachedEndpoint> servers, absl::Duration timeout, int size,
+    const MemcachedSasl& sasl) {
   if (servers.empty()) {
     return absl::InvalidArgumentError("store: memcached pool has no servers");
   }
@@ -232,6 +245,11 @@ absl::StatusOr<std::unique_ptr<MemcachedPool>> MemcachedPool::Open(
           absl::StrCat("memcached: cannot set behaviour: ", message));
     }
   }
+  if (memcached_return_t rc = SetSasl(master, sasl); !memcached_success(rc)) {
+    std::string message = memcached_strerror(master, rc);
+    memcached_free(master);
+    return absl::InternalError(absl::StrCat("memcached: SASL: ", message));
+  }
   for (const MemcachedEndpoint& e : servers) {
     memcached_return_t rc = memcached_server_add(
         master, e.host.c_str(), static_cast<in_port_t>(e.port));
@@ -243,12 +261,12 @@ absl::StatusOr<std::unique_ptr<MemcachedPool>> MemcachedPool::Open(
     }
   }
   return std::unique_ptr<MemcachedPool>(new MemcachedPool(
-      std::move(servers), master, timeout, std::max(1, size)));
+      std::move(servers), master, timeout, std::max(1, size), sasl));
 }
 
 MemcachedPool::MemcachedPool(std::vector<MemcachedEndpoint> servers,
                              memcached_st* master, absl::Duration timeout,
-                             int size)
+                             int size, const MemcachedSasl& sasl)
     : servers_(std::move(servers)),
       master_(master),
       timeout_(timeout),
@@ -258,7 +276,9 @@ MemcachedPool::MemcachedPool(std::vector<MemcachedEndpoint> servers,
     o.server = absl::StrCat("memcached ", servers_[i].ToString());
     o.while_down = "its keys answer UNAVAILABLE until it is back";
     o.probe_interval = std::max(timeout, absl::Milliseconds(100));
-    o.probe = [e = servers_[i], timeout] { return Probe(e, timeout); };
+    o.probe = [e = servers_[i], timeout, sasl] {
+      return Probe(e, timeout, sasl);
+    };
     o.on_back = [this, i] {
       if (on_back_) on_back_(i);
     };
@@ -327,10 +347,11 @@ void MemcachedPool::NoteDown(uint32_t index, absl::string_view why) {
   for (memcached_st* m : dropped) memcached_free(m);
 }
 
-int64_t MemcachedPool::ItemSizeLimit() {
+absl::StatusOr<int64_t> MemcachedPool::ItemSizeLimit() {
   int64_t limit = 0;
+  std::string why = "no handle free";
   With([&](McHandle& h) {
-    memcached_stat_execute(
+    memcached_return_t rc = memcached_stat_execute(
         h.memc_, "settings",
         +[](const memcached_instance_st*, const char* key, size_t key_length,
             const char* value, size_t value_length, void* context) {
@@ -344,9 +365,20 @@ int64_t MemcachedPool::ItemSizeLimit() {
           return MEMCACHED_SUCCESS;
         },
         &limit);
+    why = memcached_success(rc)
+              // A server that needs SASL answers an unauthenticated stats
+              // with nothing.
+              ? "no item_size_max in \"stats settings\" (AUTH needed? "
+                "memcached://USER:PASSWORD@...)"
+              : memcached_strerror(h.memc_, rc);
     return absl::OkStatus();
-  }).IgnoreError();  // no handle free: limit stays 0, "no server answers"
-  return limit;
+  }).IgnoreError();  // no handle free: `why` says so
+  if (limit > 0) return limit;
+  std::vector<std::string> names;
+  for (const MemcachedEndpoint& e : servers_) names.push_back(e.ToString());
+  return absl::UnavailableError(
+      absl::StrCat("store: no memcached server of the pool answers (",
+                   absl::StrJoin(names, ","), ": ", why, ")"));
 }
 
 }  // namespace clustercache

@@ -2,6 +2,8 @@
 // user at a time, with the behaviours the store relies on:
 //   - consistent hashing (ketama), so adding a server moves only its share;
 //   - the binary protocol, CAS support, TCP_NODELAY;
+//   - SASL (PLAIN over the binary protocol) when a user is given: every
+//     handle, and the probe, authenticates on connecting;
 //   - a timeout on connect and on every call;
 //   - a server that fails a call is marked down (CircuitBreaker, one per
 //     server): calls for its keys fail at once meanwhile, a probe thread
@@ -42,9 +44,20 @@ struct MemcachedEndpoint {
   std::string ToString() const;
 };
 
-// "memcached://HOST:PORT[,HOST:PORT...]".
-absl::StatusOr<std::vector<MemcachedEndpoint>> ParseMemcachedUrl(
-    absl::string_view url);
+// SASL credentials for every server of a pool (none: user empty).
+struct MemcachedSasl {
+  std::string user;
+  std::string password;
+};
+
+struct MemcachedUrl {
+  std::vector<MemcachedEndpoint> servers;
+  MemcachedSasl sasl;
+};
+
+// "memcached://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]" (user and
+// password percent-encoded).
+absl::StatusOr<MemcachedUrl> ParseMemcachedUrl(absl::string_view url);
 
 struct McItem {
   std::string value;
@@ -99,7 +112,8 @@ class MemcachedPool {
   // Unavailable if the server list cannot be set up (not if a server is
   // down: that is found per call).
   static absl::StatusOr<std::unique_ptr<MemcachedPool>> Open(
-      std::vector<MemcachedEndpoint> servers, absl::Duration timeout, int size);
+      std::vector<MemcachedEndpoint> servers, absl::Duration timeout, int size,
+      const MemcachedSasl& sasl = {});
   ~MemcachedPool();
 
   // Runs `fn(handle)` on a pooled handle; `fn` returns a Status or
@@ -124,13 +138,14 @@ class MemcachedPool {
     on_back_ = std::move(fn);
   }
   // The item size limit of the smallest server that answers (from "stats
-  // settings"); 0 when no server answers.
-  int64_t ItemSizeLimit();
+  // settings"); Unavailable, with libmemcached's reason (e.g. an
+  // authentication failure), when no server answers.
+  absl::StatusOr<int64_t> ItemSizeLimit();
 
  private:
   friend class McHandle;
   MemcachedPool(std::vector<MemcachedEndpoint> servers, memcached_st* master,
-                absl::Duration timeout, int size);
+                absl::Duration timeout, int size, const MemcachedSasl& sasl);
   absl::StatusOr<memcached_st*> Acquire();
   // `failed`: libmemcached keeps the failed server disabled in the handle
   // for up to two seconds; it is freed instead, so that a server back from

@@ -1366,16 +1366,13 @@ class MemcachedStore : public Store {
 
 absl::StatusOr<std::unique_ptr<Store>> OpenMemcachedStore(
     const MemcachedStoreOptions& options) {
-  absl::StatusOr<std::unique_ptr<MemcachedPool>> pool =
-      MemcachedPool::Open(options.servers, options.timeout, options.pool_size);
+  absl::StatusOr<std::unique_ptr<MemcachedPool>> pool = MemcachedPool::Open(
+      options.servers, options.timeout, options.pool_size, options.sasl);
   if (!pool.ok()) return pool.status();
-  int64_t limit = (*pool)->ItemSizeLimit();
-  if (limit <= 0) {
-    return absl::UnavailableError(
-        "store: no memcached server of the pool answers");
-  }
+  absl::StatusOr<int64_t> limit = (*pool)->ItemSizeLimit();
+  if (!limit.ok()) return limit.status();
   auto store =
-      std::make_unique<MemcachedStore>(options, *std::move(pool), limit);
+      std::make_unique<MemcachedStore>(options, *std::move(pool), *limit);
   if (absl::Status s = store->Initialise(); !s.ok()) {
     LogWarning("memcached: cannot read the expiry-key map yet (", s.message(),
                "); invalidations wait for its server");

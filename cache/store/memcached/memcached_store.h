@@ -42,6 +42,7 @@ namespace clustercache {
 
 struct MemcachedStoreOptions {
   std::vector<MemcachedEndpoint> servers;
+  MemcachedSasl sasl;  // none: user empty
   absl::Duration timeout = absl::Milliseconds(500);
   int pool_size = 8;
   int buckets = 64;

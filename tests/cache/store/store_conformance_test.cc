@@ -99,19 +99,24 @@ class RedisHarness : public StoreHarness {
 };
 
 // A pool of real memcached servers at $CLUSTERCACHE_TEST_MEMCACHED, alone
-// (no ledger: it cannot enumerate), under a key prefix of its own.
+// (no ledger: it cannot enumerate), under a key prefix of its own; or the
+// memcached at $CLUSTERCACHE_TEST_MEMCACHED_SASL (USER:PASSWORD@HOST:PORT),
+// which serves only clients that authenticate.
 class MemcachedHarness : public StoreHarness {
  public:
   explicit MemcachedHarness(
       std::function<absl::StatusOr<std::vector<ExpiryKeyValue>>()> source =
-          nullptr) {
-    std::string pool = TestServer("CLUSTERCACHE_TEST_MEMCACHED");
+          nullptr,
+      const char* env = "CLUSTERCACHE_TEST_MEMCACHED") {
+    std::string pool = TestServer(env);
     if (pool.empty()) return;
-    absl::StatusOr<std::vector<MemcachedEndpoint>> servers =
+    absl::StatusOr<MemcachedUrl> url =
         ParseMemcachedUrl(absl::StrCat("memcached://", pool));
-    EXPECT_TRUE(servers.ok()) << servers.status();
+    EXPECT_TRUE(url.ok()) << url.status();
+    if (!url.ok()) return;
     MemcachedStoreOptions options;
-    options.servers = *servers;
+    options.servers = url->servers;
+    options.sasl = url->sasl;
     options.buckets = 8;
     options.prefix = UniquePrefix();
     options.expiry_source = std::move(source);
@@ -814,6 +819,11 @@ INSTANTIATE_TEST_SUITE_P(
                      [] { return std::make_unique<RedisHarness>(true); }},
         HarnessParam{"memcached",
                      [] { return std::make_unique<MemcachedHarness>(); }},
+        HarnessParam{"memcached_sasl",
+                     [] {
+                       return std::make_unique<MemcachedHarness>(
+                           nullptr, "CLUSTERCACHE_TEST_MEMCACHED_SASL");
+                     }},
         HarnessParam{"memcached_ledger", &LedgerHarness::Memcached},
         HarnessParam{"redis_ledger", &LedgerHarness::Redis}),
     ByName());
