@@ -8,9 +8,9 @@
 #include <grpcpp/server_builder.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "cache/util/log.h"
 
 namespace clustercache {
 
@@ -26,12 +26,18 @@ CacheServer::CacheServer(ContentCache* cache, std::string node_name,
 
 CacheServer::~CacheServer() { Shutdown(absl::ZeroDuration()); }
 
+absl::StatusOr<std::string> CacheServer::ReloadTls() {
+  if (tls_files_ == nullptr) {
+    return absl::FailedPreconditionError("no TLS (--tls-cert, --tls-key)");
+  }
+  return tls_files_->Reload();
+}
+
 namespace {
 
-// Plaintext, or TLS from watched files (checked here: the watcher itself
-// only logs what it cannot read).
+// Plaintext, or TLS from the checked copies in `*files` (tls_files.h).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(
-    const ServerTls& tls) {
+    const ServerTls& tls, std::unique_ptr<ServedTlsFiles>* files) {
   if (tls.cert.empty() && tls.key.empty()) {
     if (!tls.client_ca.empty()) {
       return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert");
@@ -41,19 +47,18 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(
   if (tls.cert.empty() || tls.key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
-  for (const auto& [flag, path] :
-       {std::pair<const char*, const std::string*>{"tls-cert", &tls.cert},
-        {"tls-key", &tls.key},
-        {"tls-client-ca", &tls.client_ca}}) {
-    if (!path->empty() && !std::ifstream(*path).good()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, "=", *path, ": cannot read it"));
-    }
-  }
-  auto files =
+  std::string served;
+  absl::StatusOr<std::unique_ptr<ServedTlsFiles>> opened =
+      ServedTlsFiles::Open(tls, &served);
+  if (!opened.ok()) return opened.status();
+  *files = *std::move(opened);
+  LogInfo("TLS: ", served);
+  const std::string identity = (*files)->identity_path();
+  auto provider =
       std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-          tls.key, tls.cert, tls.client_ca, /*refresh_interval_sec=*/1);
-  grpc::experimental::TlsServerCredentialsOptions options(files);
+          identity, identity, (*files)->client_ca_path(),
+          /*refresh_interval_sec=*/1);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
   options.watch_identity_key_cert_pairs();
   if (tls.client_ca.empty()) {
     options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
@@ -70,7 +75,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(
 absl::Status CacheServer::Start(const std::string& listen, const ServerTls& tls,
                                 const std::string& admin_listen) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      CredentialsFor(tls);
+      CredentialsFor(tls, &tls_files_);
   if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(false);  // ours: health_service.h
   // Admin on its own address first: it has no queues to drain if the main

@@ -16,6 +16,7 @@
 #include "server/admin_service.h"
 #include "server/cache_workers.h"
 #include "server/health_service.h"
+#include "server/tls_files.h"
 
 namespace clustercache {
 
@@ -34,11 +35,6 @@ struct ServerLimits {
 // TLS on the listener (PEM file paths; no cert: plaintext). The files are
 // watched: a rotated certificate and key are served to new connections
 // within a second, without a restart.
-struct ServerTls {
-  std::string cert, key;
-  std::string client_ca;  // set: mTLS, a client certificate signed by it
-};
-
 class CacheServer {
  public:
   // REQUIRES: `cache` outlives this object.
@@ -57,6 +53,10 @@ class CacheServer {
   int admin_port() const { return admin_port_; }
   // Tokens and roles (--auth-file): load before Start; reload at any time.
   Authorizer& auth() { return auth_; }
+  // Re-reads the TLS files (SIGHUP): what is served now, or why the files
+  // were refused (then the ones before stay). FailedPrecondition without
+  // TLS.
+  absl::StatusOr<std::string> ReloadTls();
   // Stops accepting calls; running calls get `grace` to finish.
   void Shutdown(absl::Duration grace);
 
@@ -68,6 +68,7 @@ class CacheServer {
   HealthService health_service_;
   const int64_t max_payload_bytes_;
   const ServerLimits limits_;
+  std::unique_ptr<ServedTlsFiles> tls_files_;  // outlives the servers
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> admin_server_;  // with an admin_listen

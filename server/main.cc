@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);  // re-reads --auth-file
+  sigaddset(&signals, SIGHUP);  // re-reads --auth-file, checks TLS files
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   LogInfo("clustercached starting; effective configuration: ",
@@ -165,8 +165,22 @@ int main(int argc, char** argv) {
       continue;
     }
     if (sig != SIGHUP) break;
+    if (!config.tls.cert.empty()) {
+      absl::StatusOr<std::string> tls = server.ReloadTls();
+      if (tls.ok()) {
+        LogInfo("received SIGHUP: TLS: ", *tls,
+                "; new connections get it, open ones keep theirs");
+      } else {
+        LogWarning(
+            "received SIGHUP: TLS files refused, new connections keep "
+            "the certificate before them: ",
+            tls.status().message());
+      }
+    }
     if (config.auth_file.empty()) {
-      LogInfo("received SIGHUP: nothing to re-read (no --auth-file)");
+      if (config.tls.cert.empty()) {
+        LogInfo("received SIGHUP: nothing to re-read (no --auth-file, no TLS)");
+      }
       continue;
     }
     absl::StatusOr<std::string> loaded = server.auth().Load(config.auth_file);

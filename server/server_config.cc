@@ -19,7 +19,8 @@ void ServerConfig::Register(FlagTable* t) {
                "where entries live: memory, or "
                "redis://[[USER]:PASSWORD@]HOST:PORT[/DB], or "
                "redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...], "
-               "or memcached://HOST:PORT[,HOST:PORT...] (a pool, ketama). "
+               "or memcached://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...] (a "
+               "pool, ketama; with a user, SASL). "
                "Special characters in a password may be %-encoded. Also "
                "from $CLUSTERCACHE_STORE, which keeps a password out of the "
                "process list");
@@ -32,7 +33,8 @@ void ServerConfig::Register(FlagTable* t) {
                "Default: no tokens needed");
   t->AddString("tls-cert", &tls.cert,
                "TLS on the listener: the server's certificate chain (PEM); "
-               "watched, a rotated file is served to new connections");
+               "checked, and re-read on SIGHUP: new connections get the new "
+               "pair, a pair that fails the check is refused");
   t->AddString("tls-key", &tls.key, "TLS: the certificate's key (PEM)");
   t->AddString("tls-client-ca", &tls.client_ca,
                "mTLS: clients must present a certificate signed by this CA "

@@ -4,6 +4,7 @@
 // and tokens.
 #include <unistd.h>
 
+#include <csignal>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -11,45 +12,11 @@
 #include "client/cache_client.h"
 #include "gtest/gtest.h"
 #include "server/server_config.h"
+#include "tests/support/pki.h"
 #include "tests/support/server_process.h"
 
 namespace clustercache {
 namespace {
-
-// A CA and certificates signed by it, in a directory of the test's own.
-class Pki {
- public:
-  explicit Pki(const std::string& name)
-      : dir_(absl::StrCat(testing::TempDir(), "/pki-", getpid(), "-", name)) {
-    ok_ = Run(absl::StrCat("mkdir -p ", dir_, " && cd ", dir_,
-                           " && openssl req -x509 -newkey ec -pkeyopt "
-                           "ec_paramgen_curve:prime256v1 -nodes -keyout ca.key "
-                           "-out ca.pem -days 2 -subj /CN=",
-                           name, "-ca"));
-  }
-  // NAME.pem and NAME.key, signed by the CA, valid for 127.0.0.1.
-  bool Issue(const std::string& name) {
-    return Run(absl::StrCat(
-        "cd ", dir_, " && openssl req -newkey ec -pkeyopt ",
-        "ec_paramgen_curve:prime256v1 -nodes -keyout ", name, ".key -out ",
-        name, ".csr -subj /CN=", name,
-        " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > ", name,
-        ".ext && openssl x509 -req -in ", name, ".csr -CA ca.pem -CAkey ca.key",
-        " -CAcreateserial -out ", name, ".pem -days 2 -extfile ", name,
-        ".ext"));
-  }
-  std::string Path(const std::string& file) const {
-    return absl::StrCat(dir_, "/", file);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  static bool Run(const std::string& cmd) {
-    return Shell(cmd + " >/dev/null 2>&1").exit_code == 0;
-  }
-  std::string dir_;
-  bool ok_ = false;
-};
 
 absl::Status FetchThrough(const std::string& address, const ClientOptions& o) {
   ClientOptions options = o;
@@ -99,34 +66,101 @@ TEST(TlsTest, MutualTlsWantsAClientCertificate) {
   EXPECT_TRUE(FetchThrough((*node)->address(), known).ok());
 }
 
-TEST(TlsTest, ARotatedCertificateIsServedToNewConnections) {
+// Rotation: the files are replaced in place and the node is sent SIGHUP.
+// New connections get the new certificate; a connection opened before keeps
+// working; SIGHUP logs what is served, and refuses (logs, keeps serving) a
+// key that is not the certificate's.
+TEST(TlsTest, ARotatedCertificateIsServedToNewConnectionsOldOnesGoOn) {
   Pki old_pki("old"), new_pki("new");
   ASSERT_TRUE(old_pki.ok() && new_pki.ok() && old_pki.Issue("server") &&
               new_pki.Issue("server"));
   const std::string cert = old_pki.Path("live.pem"),
                     key = old_pki.Path("live.key");
-  ASSERT_EQ(Shell(absl::StrCat("cp ", old_pki.Path("server.pem"), " ", cert,
-                               " && cp ", old_pki.Path("server.key"), " ", key))
-                .exit_code,
-            0);
+  auto install = [&](const Pki& cert_from, const Pki& key_from) {
+    return Shell(absl::StrCat("cp ", key_from.Path("server.key"), " ", key,
+                              ".tmp && mv ", key, ".tmp ", key, " && cp ",
+                              cert_from.Path("server.pem"), " ", cert,
+                              ".tmp && mv ", cert, ".tmp ", cert))
+               .exit_code == 0;
+  };
+  ASSERT_TRUE(install(old_pki, old_pki));
   absl::StatusOr<std::unique_ptr<ServerProcess>> node =
       ServerProcess::Start({"--tls-cert=" + cert, "--tls-key=" + key});
   ASSERT_TRUE(node.ok()) << node.status();
-  ClientOptions trusts_new;
+  const std::string address = (*node)->address();
+  ClientOptions trusts_old, trusts_new;
+  trusts_old.tls_ca = old_pki.Path("ca.pem");
   trusts_new.tls_ca = new_pki.Path("ca.pem");
-  EXPECT_FALSE(FetchThrough((*node)->address(), trusts_new).ok());
-  // Rotated in place: key and certificate of the new CA.
-  ASSERT_EQ(
-      Shell(absl::StrCat("cp ", new_pki.Path("server.key"), " ", key, " && cp ",
-                         new_pki.Path("server.pem"), " ", cert))
-          .exit_code,
-      0);
+  trusts_old.servers = {address};
+  trusts_old.deadline = absl::Seconds(3);
+  std::unique_ptr<CacheClient> open_before = NewGrpcClient(trusts_old);
+  v1::FetchRequest fetch;
+  fetch.mutable_key()->set_scope("content-view");
+  fetch.mutable_key()->set_name("page");
+  ASSERT_TRUE(open_before->Fetch(fetch).ok());
+  EXPECT_FALSE(FetchThrough(address, trusts_new).ok());
+
+  ASSERT_TRUE(install(new_pki, new_pki));
+  absl::SleepFor(absl::Milliseconds(1500));  // past gRPC's re-read
+  EXPECT_FALSE(FetchThrough(address, trusts_new).ok())
+      << "files changed without a SIGHUP are not served";
+  kill((*node)->pid(), SIGHUP);
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) {
     absl::SleepFor(absl::Milliseconds(200));
-    served = FetchThrough((*node)->address(), trusts_new).ok();
+    served = FetchThrough(address, trusts_new).ok();
   }
   EXPECT_TRUE(served) << "the new certificate within 10 s";
+  EXPECT_FALSE(FetchThrough(address, trusts_old).ok()) << "a new connection";
+  EXPECT_TRUE(open_before->Fetch(fetch).ok()) << "the connection made before";
+  EXPECT_NE(ReadFile((*node)->log_path())
+                .find("received SIGHUP: TLS: certificate /CN=server"),
+            std::string::npos);
+
+  // Half a rotation: the old key beside the new certificate.
+  ASSERT_TRUE(install(new_pki, old_pki));
+  kill((*node)->pid(), SIGHUP);
+  bool logged = false;
+  for (int i = 0; i < 50 && !logged; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    logged =
+        ReadFile((*node)->log_path())
+            .find(
+                "TLS files refused, new connections keep the "
+                "certificate before them: --tls-key=") != std::string::npos;
+  }
+  EXPECT_TRUE(logged) << ReadFile((*node)->log_path());
+  absl::SleepFor(absl::Milliseconds(1500));  // gRPC's re-read, and refusal
+  EXPECT_TRUE(FetchThrough(address, trusts_new).ok()) << "still served";
+}
+
+// At start, a key that is not the certificate's, an expired certificate or
+// a file that is not PEM is refused, naming the flag.
+TEST(TlsTest, BadFilesAreRefusedAtStart) {
+  Pki a("start-a"), b("start-b");
+  ASSERT_TRUE(a.ok() && b.ok() && a.Issue("server") && b.Issue("server"));
+  // Expired yesterday (OpenSSL 3.0 takes negative days).
+  ASSERT_EQ(Shell(absl::StrCat("cd ", a.Path(""),
+                               " && openssl x509 -req -in server.csr -CA ",
+                               "ca.pem -CAkey ca.key -out expired.pem -days -1",
+                               " >/dev/null 2>&1"))
+                .exit_code,
+            0);
+  struct Case {
+    std::string cert, key, says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {a.Path("server.pem"), b.Path("server.key"), "--tls-key="},
+           {a.Path("expired.pem"), a.Path("server.key"), "expired"},
+           {a.Path("server.key"), a.Path("server.key"), "no PEM certificate"},
+           {a.Path("server.pem"), a.Path("server.pem"), "no PEM private key"},
+       }) {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> node =
+        ServerProcess::Start({"--tls-cert=" + c.cert, "--tls-key=" + c.key});
+    ASSERT_FALSE(node.ok()) << c.says;
+    EXPECT_NE(node.status().message().find(c.says), std::string::npos)
+        << node.status();
+  }
 }
 
 // Refused before anything binds (tests listen on loopback only).
