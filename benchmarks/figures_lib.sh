@@ -26,6 +26,8 @@ timed_purge() {
 
 # start_node HOST:PORT [FLAGS...]: starts clustercached there, waits until it
 # answers, and fails if it is not the one answering (the port was taken).
+# PROBE_ARGS (an array, optional): what the waiting client needs to reach it
+# (--tls-ca, --token-file).
 start_node() {
   local address=$1
   shift
@@ -34,7 +36,7 @@ start_node() {
   local pid=$!
   SERVER_PIDS+=("$pid")
   wait_until 10 "$BIN/clustercache-bench" --server="$address" \
-    --duration=100ms --keys=10 >/dev/null
+    "${PROBE_ARGS[@]}" --duration=100ms --keys=10 >/dev/null
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "clustercached on $address did not start (is the port taken?)" >&2
     return 1

@@ -7,10 +7,13 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 BUILD_PACKAGES="cmake ninja-build pkg-config g++ zlib1g-dev libabsl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libmemcached-dev
-  libmysqlcppconn-dev libboost-dev libgoogle-perftools-dev"
-# openssl makes the TLS tests' certificates.
+  libmysqlcppconn-dev libboost-dev libgoogle-perftools-dev libssl-dev"
+# openssl makes the TLS tests' certificates; sasl2-bin and the SASL modules
+# give the memcached that needs authentication its users; stunnel4 is the
+# TLS tunnel to a Redis that serves TLS only.
 SERVER_PACKAGES="redis-server redis-tools memcached libmemcached-tools
-  mariadb-server mariadb-client openssl"
+  mariadb-server mariadb-client openssl sasl2-bin libsasl2-modules
+  libsasl2-modules-db stunnel4"
 # libFuzzer comes with clang (scripts/test builds tests/fuzz with it).
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
@@ -169,17 +172,56 @@ start_memcached() {  # two servers: a pool
     pool+=("127.0.0.1:$port")
   done
   export CLUSTERCACHE_TEST_MEMCACHED=$(IFS=,; echo "${pool[*]}")
+  start_memcached_sasl
 }
 
-start_mariadb() {
+# One more memcached that serves only clients that authenticate (SASL PLAIN
+# from a sasldb of its own); the password holds '/' and '@'.
+start_memcached_sasl() {
   servers_dir
-  local port dir="$SERVER_DIR/mariadb"
-  port=$(free_ports "${MARIADB_PORT:-13306}")
+  local port dir="$SERVER_DIR/memcached-sasl" password='mc-pw/4@z'
+  port=$(free_ports $((${MEMCACHED_PORT:-21211} + 2)))
+  mkdir -p "$dir"
+  printf 'mech_list: plain\nsasldb_path: %s\n' "$dir/sasldb2" >"$dir/memcached.conf"
+  printf '%s' "$password" |
+    saslpasswd2 -p -a memcached -c -f "$dir/sasldb2" cc-mc || return 1
+  SASL_CONF_PATH=$dir memcached -S -l 127.0.0.1 -p "$port" -U 0 -m 64 -d \
+    -u root -P "$dir/memcached.pid"
+  wait_until 10 test -s "$dir/memcached.pid" || return 1
+  SERVER_PIDS+=("$(cat "$dir/memcached.pid")")
+  wait_until 10 memcstat --servers="127.0.0.1:$port" --binary \
+    --username=cc-mc --password="$password" ||
+    { log "memcached with SASL did not start"; return 1; }
+  export CLUSTERCACHE_TEST_MEMCACHED_SASL="cc-mc:mc-pw%2F4%40z@127.0.0.1:$port"
+}
+
+# mariadb_instance DIR PORT [FLAGS...]: a MariaDB of its own in DIR on
+# 127.0.0.1:PORT, serving TLS with the certificate in DIR/../tls; waits
+# until it answers on its socket.
+mariadb_instance() {
+  local dir=$1 port=$2 tls
+  shift 2
+  tls=$(dirname "$dir")/tls
   mkdir -p "$dir"
   mariadb-install-db --no-defaults --datadir="$dir/data" --user="$(id -un)" \
     --auth-root-authentication-method=normal >"$dir/install.log" 2>&1 || return 1
-  # TLS too (a CA and a certificate for 127.0.0.1, made here), for the
-  # ledger's TLS test; a user of its own must use it (REQUIRE SSL).
+  mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysql.sock" \
+    --port="$port" --bind-address=127.0.0.1 --user="$(id -un)" \
+    --ssl-ca="$tls/ca.pem" --ssl-cert="$tls/server.pem" \
+    --ssl-key="$tls/server.key" \
+    --pid-file="$dir/mariadb.pid" --skip-log-bin "$@" >"$dir/mariadb.log" 2>&1 &
+  SERVER_PIDS+=("$!")
+  wait_until 30 mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot ping ||
+    { log "mariadb in $dir did not start"; return 1; }
+}
+
+# Two MariaDBs: the ledger's (plaintext or TLS), and one with
+# require_secure_transport=ON for the ledger's TLS test. Both get a CA and a
+# certificate for 127.0.0.1, made here.
+start_mariadb() {
+  servers_dir
+  local port secure_port dir="$SERVER_DIR/mariadb"
+  port=$(free_ports "${MARIADB_PORT:-13306}")
   mkdir -p "$dir/tls"
   (cd "$dir/tls" &&
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -189,21 +231,17 @@ start_mariadb() {
     printf 'subjectAltName=IP:127.0.0.1' >san.ext &&
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
       -out server.pem -days 2 -extfile san.ext) >"$dir/tls.log" 2>&1 || return 1
-  mariadbd --no-defaults --datadir="$dir/data" --socket="$dir/mysql.sock" \
-    --port="$port" --bind-address=127.0.0.1 --user="$(id -un)" \
-    --ssl-ca="$dir/tls/ca.pem" --ssl-cert="$dir/tls/server.pem" \
-    --ssl-key="$dir/tls/server.key" \
-    --pid-file="$dir/mariadb.pid" --skip-log-bin >"$dir/mariadb.log" 2>&1 &
-  local pid=$!
-  SERVER_PIDS+=("$pid")
-  wait_until 30 mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot ping ||
-    { log "mariadb did not start"; return 1; }
-  mariadb --no-defaults --socket="$dir/mysql.sock" -uroot -e "
+  mariadb_instance "$dir/ledger" "$port" || return 1
+  secure_port=$(free_ports $((port + 1)))
+  mariadb_instance "$dir/secure" "$secure_port" --require-secure-transport=ON ||
+    return 1
+  mariadb --no-defaults --socket="$dir/ledger/mysql.sock" -uroot -e "
     CREATE USER IF NOT EXISTS 'clustercache'@'127.0.0.1' IDENTIFIED BY 'ledger-pw/7@x';
-    GRANT ALL ON *.* TO 'clustercache'@'127.0.0.1';
-    CREATE USER IF NOT EXISTS 'cc_tls'@'127.0.0.1' IDENTIFIED BY 'tls-pw-3x' REQUIRE SSL;
+    GRANT ALL ON *.* TO 'clustercache'@'127.0.0.1';" || return 1
+  mariadb --no-defaults --socket="$dir/secure/mysql.sock" -uroot -e "
+    CREATE USER IF NOT EXISTS 'cc_tls'@'127.0.0.1' IDENTIFIED BY 'tls-pw-3x';
     GRANT ALL ON *.* TO 'cc_tls'@'127.0.0.1';" || return 1
-  export CLUSTERCACHE_TEST_MYSQL_TLS="mysql://cc_tls:tls-pw-3x@127.0.0.1:$port/clustercache_tls_test?ssl-ca=$dir/tls/ca.pem&ssl-mode=VERIFY_IDENTITY"
+  export CLUSTERCACHE_TEST_MYSQL_TLS="mysql://cc_tls:tls-pw-3x@127.0.0.1:$secure_port/clustercache_tls_test?ssl-ca=$dir/tls/ca.pem&ssl-mode=VERIFY_IDENTITY"
   # The password holds '/' and '@' (the URL parser's hard cases), and no
   # word that a log says anyway (the tests scan node logs for it).
   export CLUSTERCACHE_TEST_MYSQL="mysql://clustercache:ledger-pw%2F7%40x@127.0.0.1:$port/clustercache_test"

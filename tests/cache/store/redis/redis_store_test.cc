@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -23,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/entries.h"
 #include "tests/support/loopback_listener.h"
+#include "tests/support/pki.h"
 #include "tests/support/server_process.h"
 #include "tests/support/servers.h"
 
@@ -512,6 +514,78 @@ TEST(RedisAuthTest, RequirepassAndAclUsers) {
         << store.status();
   }
   KillAndReap(redis);
+}
+
+// Issue 15, item 4: Debian 12's hiredis has no TLS; the README's way to
+// reach a Redis over TLS is a local tunnel. A Redis that serves TLS only
+// (no plaintext port), stunnel in client mode on loopback checking its
+// certificate, and the store pointed at the tunnel: it works; with a CA that
+// did not sign the server, the tunnel refuses and the store cannot open.
+TEST(RedisTlsTunnelTest, AStoreReachesATlsOnlyRedisThroughStunnel) {
+  CLUSTERCACHE_NEED_SERVER(shared, "CLUSTERCACHE_TEST_REDIS");
+  Pki pki("redis-tls");
+  ASSERT_TRUE(pki.ok() && pki.Issue("redis"));
+  Pki other("redis-other");
+  ASSERT_TRUE(other.ok());
+  // Children are killed however the test ends.
+  struct Children {
+    std::vector<pid_t> pids;
+    ~Children() {
+      for (pid_t pid : pids) {
+        if (pid > 0) KillAndReap(pid);
+      }
+    }
+  } children;
+  const int tls_port = FreeLoopbackPort();
+  pid_t redis = SpawnUntilReady(
+      {"redis-server", "--port", "0", "--tls-port", std::to_string(tls_port),
+       "--bind", "127.0.0.1", "--tls-cert-file", pki.Path("redis.pem"),
+       "--tls-key-file", pki.Path("redis.key"), "--tls-ca-cert-file",
+       pki.Path("ca.pem"), "--tls-auth-clients", "no", "--save", "",
+       "--appendonly", "no"},
+      absl::StrCat("redis-cli --tls --cacert ", pki.Path("ca.pem"), " -p ",
+                   tls_port, " ping 2>/dev/null | grep -q PONG"));
+  children.pids.push_back(redis);
+  ASSERT_GT(redis, 0);
+  // One tunnel trusting the right CA, one trusting another.
+  auto tunnel = [&](const std::string& ca, int* port) {
+    *port = FreeLoopbackPort();
+    const std::string conf = pki.Path(absl::StrCat("stunnel-", *port, ".conf"));
+    std::ofstream(conf) << "foreground = yes\npid =\n[redis]\nclient = yes\n"
+                        << "accept = 127.0.0.1:" << *port << "\n"
+                        << "connect = 127.0.0.1:" << tls_port << "\n"
+                        << "CAfile = " << ca << "\nverifyChain = yes\n"
+                        << "checkIP = 127.0.0.1\n";
+    return SpawnUntilReady({"stunnel", conf},
+                           absl::StrCat("bash -c 'exec 3<>/dev/tcp/127.0.0.1/",
+                                        *port, "' 2>/dev/null"));
+  };
+  int good_port = 0, bad_port = 0;
+  pid_t good = tunnel(pki.Path("ca.pem"), &good_port);
+  pid_t bad = tunnel(other.Path("ca.pem"), &bad_port);
+  children.pids.push_back(good);
+  children.pids.push_back(bad);
+  ASSERT_GT(good, 0);
+  ASSERT_GT(bad, 0);
+  auto open = [&](int port) {
+    RedisStoreOptions options;
+    options.endpoint.host = "127.0.0.1";
+    options.endpoint.port = port;
+    options.endpoint.timeout = absl::Seconds(1);
+    options.buckets = 4;
+    options.prefix = absl::StrCat("tunnel", getpid());
+    return OpenRedisStore(options);
+  };
+  absl::StatusOr<std::unique_ptr<Store>> store = open(good_port);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Key key("rss", "through-the-tunnel");
+  ASSERT_TRUE((*store)->Put(WriteOf(key, "v")).ok());
+  absl::StatusOr<Lookup> read = (*store)->Read(key);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_NE(read->entry, nullptr);
+  EXPECT_EQ(*read->entry->payload, "v");
+  EXPECT_FALSE(open(bad_port).ok()) << "a Redis whose certificate the tunnel "
+                                       "could not verify";
 }
 
 }  // namespace
