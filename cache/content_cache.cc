@@ -160,6 +160,7 @@ std::optional<FetchResult> ContentCache::FreshHit(const FetchRequest& request,
   Bump(c->hits);
   FetchResult hit;
   hit.outcome = FetchOutcome::kHit;
+  hit.now = lookup.now;
   hit.entry = std::move(lookup.entry);
   return hit;
 }
@@ -172,6 +173,7 @@ absl::StatusOr<FetchResult> ContentCache::Look(const FetchRequest& request,
     absl::StatusOr<Lookup> read = store_->Read(key);
     if (!read.ok()) return StoreFailed(read.status(), c);
     Lookup& lookup = *read;
+    result.now = lookup.now;
     if (std::optional<FetchResult> hit = FreshHit(request, lookup, c)) {
       return *std::move(hit);
     }

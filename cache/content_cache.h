@@ -66,6 +66,7 @@ struct FetchResult {
   EntryRef entry;       // kHit, kStale, kStaleLease
   Lease lease;          // kMissLease, kStaleLease
   absl::Time retry_at;  // kWouldBlock: when the holder's lease ends
+  int64_t now = 0;      // cluster time of the read (0: not read)
 };
 
 struct PurgeRequest {
@@ -151,6 +152,8 @@ class ContentCache {
     return waiters_;
   }
   absl::StatusOr<StoreUsage> Usage() { return store_->Usage(); }
+  // Cluster time from the store: one round trip (a readiness probe).
+  absl::StatusOr<int64_t> StoreNow() { return store_->Now(); }
   const ContentCacheOptions& options() const { return options_; }
 
   // Ends every wait now and makes later ones end at once (TIMEOUT), so a

@@ -7,7 +7,8 @@ BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 BUILD_PACKAGES="cmake ninja-build pkg-config g++ zlib1g-dev libabsl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libmemcached-dev
-  libmysqlcppconn-dev libboost-dev libgoogle-perftools-dev libssl-dev"
+  libmysqlcppconn-dev libboost-dev libgoogle-perftools-dev libssl-dev
+  nlohmann-json3-dev"
 # openssl makes the TLS tests' certificates; sasl2-bin and the SASL modules
 # give the memcached that needs authentication its users; stunnel4 is the
 # TLS tunnel to a Redis that serves TLS only.

@@ -117,18 +117,24 @@ bool Authorizer::enabled() const {
 absl::StatusOr<std::string> Authorizer::Check(
     const grpc::ServerContext& context, Role needed) const {
   if (!enabled()) return std::string();  // no auth file: the hot path
-  std::shared_ptr<const std::vector<AuthToken>> tokens;
-  {
-    absl::ReaderMutexLock lock(&mu_);
-    tokens = tokens_;
-  }
-  if (tokens == nullptr) return std::string();
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   absl::string_view given;
   if (it != metadata.end()) {
     given = absl::string_view(it->second.data(), it->second.size());
   }
+  return CheckHeader(given, needed);
+}
+
+absl::StatusOr<std::string> Authorizer::CheckHeader(absl::string_view given,
+                                                    Role needed) const {
+  if (!enabled()) return std::string();
+  std::shared_ptr<const std::vector<AuthToken>> tokens;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    tokens = tokens_;
+  }
+  if (tokens == nullptr) return std::string();
   const AuthToken* match = nullptr;
   if (absl::ConsumePrefix(&given, "Bearer ")) {
     for (const AuthToken& t : *tokens) {  // every one: no early exit

@@ -1,7 +1,8 @@
 // Authorizer: who may call what. `--auth-file` lists tokens, one a line:
 //   NAME ROLE TOKEN        (# starts a comment; blank lines are skipped)
 // ROLE is read (Fetch), write (Fetch, Store, Release) or admin (every
-// call). A client sends "authorization: Bearer TOKEN" (gRPC metadata). With
+// call). A client sends "authorization: Bearer TOKEN" (gRPC metadata, or
+// the HTTP header of the same name: one check for both faces). With
 // no auth file every call is allowed, as before. Tokens are compared in
 // constant time, never logged, and the file may be re-read (SIGHUP): a bad
 // file is refused and the tokens before it stay. Refusals are counted in
@@ -48,6 +49,9 @@ class Authorizer {
   // allow `needed`); refusals are counted.
   absl::StatusOr<std::string> Check(const grpc::ServerContext& context,
                                     Role needed) const;
+  // The same for the value of an authorization header ("" when absent).
+  absl::StatusOr<std::string> CheckHeader(absl::string_view authorization,
+                                          Role needed) const;
 
  private:
   NodeCounters* const counters_;

@@ -138,12 +138,25 @@ absl::Status CacheServer::Start(const std::string& listen, const ServerTls& tls,
   return absl::OkStatus();
 }
 
+absl::Status CacheServer::StartHttp(const std::string& listen,
+                                    const HttpLimits& limits,
+                                    HttpRouteOptions options) {
+  http_routes_ =
+      std::make_unique<HttpRoutes>(cache_, &auth_, std::move(options));
+  http_ = std::make_unique<HttpServer>(http_routes_.get(), limits);
+  absl::Status s = http_->Start(listen);
+  if (!s.ok()) http_.reset();
+  return s;
+}
+
 void CacheServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   // Waiting fetches end now (TIMEOUT: their callers render without storing)
   // instead of holding the shutdown until leases lapse.
   health_service_.Shutdown();
+  if (http_routes_ != nullptr) http_routes_->Stopping();
   cache_->CancelWaits();
+  if (http_ != nullptr) http_->Shutdown(grace);
   cache_workers_.StopTaking();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMicroseconds(grace));

@@ -16,6 +16,8 @@
 #include "server/admin_service.h"
 #include "server/cache_workers.h"
 #include "server/health_service.h"
+#include "server/http/http_routes.h"
+#include "server/http/http_server.h"
 #include "server/tls_files.h"
 
 namespace clustercache {
@@ -53,6 +55,13 @@ class CacheServer {
   int admin_port() const { return admin_port_; }
   // Tokens and roles (--auth-file): load before Start; reload at any time.
   Authorizer& auth() { return auth_; }
+  // The HTTP face on HOST:PORT (after Start; see http_routes.h). Shutdown
+  // stops it first.
+  absl::Status StartHttp(const std::string& listen, const HttpLimits& limits,
+                         HttpRouteOptions options);
+  // Its bound port (0: none).
+  int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
+  const HttpServer* http() const { return http_.get(); }
   // Re-reads the TLS files (SIGHUP): what is served now, or why the files
   // were refused (then the ones before stay). FailedPrecondition without
   // TLS.
@@ -69,6 +78,8 @@ class CacheServer {
   const int64_t max_payload_bytes_;
   const ServerLimits limits_;
   std::unique_ptr<ServedTlsFiles> tls_files_;  // outlives the servers
+  std::unique_ptr<HttpRoutes> http_routes_;    // outlives http_
+  std::unique_ptr<HttpServer> http_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> admin_server_;  // with an admin_listen

@@ -131,6 +131,18 @@ int main(int argc, char** argv) {
     LogError(s.message());
     return 1;
   }
+  if (!config.http_listen.empty()) {
+    if (absl::Status s = server.StartHttp(config.http_listen, config.http,
+                                          config.http_routes);
+        !s.ok()) {
+      LogError(s.message());
+      server.Shutdown(absl::ZeroDuration());
+      return 1;
+    }
+    LogInfo("HTTP on ",
+            config.http_listen.substr(0, config.http_listen.rfind(':')), ":",
+            server.http_port());
+  }
   std::string address = config.listen.substr(0, config.listen.rfind(':'));
   if (!config.admin_listen.empty()) {
     const std::string admin =

@@ -15,6 +15,33 @@ void ServerConfig::Register(FlagTable* t) {
                "serve Admin (clustercachectl) here, e.g. 127.0.0.1:7410 or "
                "unix:/run/clustercache/admin.sock, and not on --listen "
                "(default: on --listen)");
+  t->AddString("http-listen", &http_listen,
+               "the HTTP face (GET /v1/entries/SCOPE/NAME, /healthz, "
+               "/readyz): HOST:PORT, port 0 picks one; empty: none. Same "
+               "tokens as gRPC; no TLS yet, so beyond loopback it needs "
+               "--insecure (put a TLS proxy in front)");
+  t->AddInt("http-threads", &http.threads, 1, 64,
+            "HTTP: threads serving connections (a waiting request holds "
+            "none)");
+  t->AddInt("http-max-connections", &http.max_connections, 1, 1000000,
+            "HTTP: open connections; more are closed at once (counted)");
+  t->AddByteSize("http-max-header", &http.max_header_bytes,
+                 "HTTP: largest request header (431 beyond)");
+  t->AddByteSize("http-max-url", &http.max_url_bytes,
+                 "HTTP: longest request target (414 beyond)");
+  t->AddDuration("http-header-timeout", &http.header_timeout,
+                 "HTTP: a request's header must arrive within this after its "
+                 "first byte, else the connection is closed (slowloris)");
+  t->AddDuration("http-idle-timeout", &http.idle_timeout,
+                 "HTTP: a kept-alive connection with no request for this "
+                 "long is closed");
+  t->AddString("http-tags-header", &http_routes.tags_header,
+               "HTTP: the response header that lists an entry's tags "
+               "(xkey, for Varnish's xkey purges; or Surrogate-Key)");
+  t->AddScopeDurations("scope-http-max-age", &http_routes.max_age_by_scope,
+                       "HTTP: Cache-Control max-age for fresh entries of "
+                       "these scopes, e.g. url-alias=1m (default: no-cache, "
+                       "a proxy revalidates every time)");
   t->AddString("store", &store,
                "where entries live: memory, or "
                "redis://[[USER]:PASSWORD@]HOST:PORT[/DB], or "
@@ -121,6 +148,8 @@ void ServerConfig::Finish() {
     if (gethostname(host, sizeof(host) - 1) == 0) node_name = host;
     if (node_name.empty()) node_name = "clustercached";
   }
+  http_routes.node_name = node_name;
+  http.max_body_bytes = max_payload;
 }
 
 namespace {
@@ -141,7 +170,8 @@ bool IsLoopback(const std::string& listen) {
 
 bool ServerConfig::ListensOnLoopback() const {
   return IsLoopback(listen) &&
-         (admin_listen.empty() || IsLoopback(admin_listen));
+         (admin_listen.empty() || IsLoopback(admin_listen)) &&
+         (http_listen.empty() || IsLoopback(http_listen));
 }
 
 absl::Status ServerConfig::Validate() const {
@@ -155,6 +185,28 @@ absl::Status ServerConfig::Validate() const {
         "tokens (--auth-file), or --insecure to let anyone who can reach it "
         "read, write and purge the cache"));
   }
+  if (!http_listen.empty() && !IsLoopback(http_listen) && !insecure) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--http-listen=", http_listen,
+        " is reachable from the network and the HTTP face has no TLS yet: "
+        "keep it on loopback behind a TLS-terminating proxy, or give "
+        "--insecure"));
+  }
+  if (!http_listen.empty() && http_listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-listen=", http_listen, ": want HOST:PORT"));
+  }
+  if (http.max_header_bytes < 1024 || http.max_header_bytes > (1 << 20) ||
+      http.max_url_bytes < 256 || http.max_url_bytes > (1 << 20)) {
+    return absl::InvalidArgumentError(
+        "--http-max-header: want 1KiB to 1MiB; --http-max-url: 256B to 1MiB");
+  }
+  for (const auto& [scope, d] : http_routes.max_age_by_scope) {
+    if (d > absl::Hours(24 * 365)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--scope-http-max-age: ", scope, ": want at most a year"));
+    }
+  }
   if (listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen=", listen, ": want HOST:PORT"));
@@ -162,7 +214,9 @@ absl::Status ServerConfig::Validate() const {
   for (const auto& [name, d] :
        {std::pair<const char*, absl::Duration>{"handshake-timeout",
                                                handshake_timeout},
-        {"idle-connection-timeout", idle_connection_timeout}}) {
+        {"idle-connection-timeout", idle_connection_timeout},
+        {"http-header-timeout", http.header_timeout},
+        {"http-idle-timeout", http.idle_timeout}}) {
     if (d < absl::Milliseconds(100) || d > absl::Hours(24)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, ": want 100ms to 24h"));

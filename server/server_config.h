@@ -16,7 +16,10 @@ namespace clustercache {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:7411";
-  std::string admin_listen;  // empty: Admin on `listen`
+  std::string admin_listen;                    // empty: Admin on `listen`
+  std::string http_listen = "127.0.0.1:7412";  // empty: no HTTP face
+  HttpLimits http;                             // max_body_bytes = max_payload
+  HttpRouteOptions http_routes;                // node_name set by Finish
   std::string store = "memory";
   int64_t memory_limit = int64_t{1} << 30;
   std::string node_name;  // empty = the host name
@@ -48,8 +51,8 @@ struct ServerConfig {
   void Finish();
   absl::Status Validate() const;
   ServerLimits Limits() const;
-  // True when --listen (and --admin-listen) are loopback addresses or unix
-  // sockets.
+  // True when --listen (and --admin-listen, --http-listen) are loopback
+  // addresses or unix sockets.
   bool ListensOnLoopback() const;
 };
 

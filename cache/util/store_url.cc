@@ -5,33 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cache/util/percent.h"
 
 namespace clustercache {
 namespace {
 
 constexpr size_t kMaxUrl = 4096;
-
-// "%40" -> "@"; false on a bad escape.
-bool Decode(absl::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size() || !absl::ascii_isxdigit(in[i + 1]) ||
-        !absl::ascii_isxdigit(in[i + 2])) {
-      return false;
-    }
-    auto hex = [](char c) {
-      return absl::ascii_isdigit(c) ? c - '0'
-                                    : absl::ascii_tolower(c) - 'a' + 10;
-    };
-    out->push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
-    i += 2;
-  }
-  return true;
-}
 
 // Where the user information ends: the last '@' before the query (the
 // query starts at the first '?' after that '@', or, with no '@', the
@@ -89,12 +68,12 @@ absl::StatusOr<StoreUrl> ParseStoreUrl(absl::string_view url,
   if (at != absl::string_view::npos) {
     absl::string_view info = rest.substr(0, at);
     const size_t colon = info.find(':');
-    if (!Decode(info.substr(0, colon), &out.user)) {
+    if (!PercentDecode(info.substr(0, colon), &out.user)) {
       return bad("bad %-escape in the user");
     }
     if (colon != absl::string_view::npos) {
       out.has_password = true;
-      if (!Decode(info.substr(colon + 1), &out.password)) {
+      if (!PercentDecode(info.substr(colon + 1), &out.password)) {
         return bad("bad %-escape in the password");
       }
     }
@@ -106,7 +85,7 @@ absl::StatusOr<StoreUrl> ParseStoreUrl(absl::string_view url,
   rest = rest.substr(0, question);
   const size_t slash = rest.find('/');
   if (slash != absl::string_view::npos) {
-    if (!Decode(rest.substr(slash + 1), &out.path)) {
+    if (!PercentDecode(rest.substr(slash + 1), &out.path)) {
       return bad("bad %-escape in the path");
     }
     rest = rest.substr(0, slash);
@@ -150,8 +129,9 @@ absl::StatusOr<StoreUrl> ParseStoreUrl(absl::string_view url,
   for (absl::string_view kv : absl::StrSplit(query, '&', absl::SkipEmpty())) {
     const size_t eq = kv.find('=');
     std::string k, v;
-    if (!Decode(kv.substr(0, eq), &k) ||
-        (eq != absl::string_view::npos && !Decode(kv.substr(eq + 1), &v))) {
+    if (!PercentDecode(kv.substr(0, eq), &k) ||
+        (eq != absl::string_view::npos &&
+         !PercentDecode(kv.substr(eq + 1), &v))) {
       return bad("bad %-escape in the query");
     }
     out.query[k] = v;

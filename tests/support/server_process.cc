@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cache/util/store_url.h"
@@ -36,6 +37,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   std::vector<std::string> args = {
       other != nullptr && *other != '\0' ? other : CLUSTERCACHED_BIN,
       "--listen=127.0.0.1:0"};
+  // Many nodes run at once: each takes an HTTP port of its own, unless the
+  // test says where.
+  if (std::none_of(flags.begin(), flags.end(), [](const std::string& f) {
+        return absl::StartsWith(f, "--http-listen");
+      })) {
+    args.push_back("--http-listen=127.0.0.1:0");
+  }
   args.insert(args.end(), flags.begin(), flags.end());
   // Every password given in a URL, for the log scan at the end.
   for (const std::string& flag : flags) {
@@ -69,6 +77,12 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     if (at != std::string::npos) {
       size_t end = s.find(' ', at + marker.size());
       server->address_ = s.substr(at + marker.size(), end - at - marker.size());
+      const std::string http = "HTTP on ";
+      size_t h = s.find(http);
+      if (h != std::string::npos && h < at) {
+        size_t e = s.find_first_of(" \n", h + http.size());
+        server->http_address_ = s.substr(h + http.size(), e - h - http.size());
+      }
       return server;
     }
     int status;

@@ -22,6 +22,8 @@ class ServerProcess {
   ~ServerProcess();
 
   const std::string& address() const { return address_; }
+  // The HTTP face's HOST:PORT ("" when it has none).
+  const std::string& http_address() const { return http_address_; }
   const std::string& log_path() const { return log_path_; }
   pid_t pid() const { return pid_; }
   // Sends SIGTERM and waits; returns the exit status.
@@ -32,6 +34,7 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
   std::string address_;
+  std::string http_address_;
   std::string log_path_;
   std::vector<std::string> secrets_;  // passwords in its flags
 };

@@ -1,0 +1,62 @@
+// HttpRoutes: the HTTP face of the cache, translation only (HTTP <->
+// ContentCache), beside the gRPC services; the same tokens and roles
+// (authorization: Bearer, Authorizer) and the same stats.
+//
+//   GET|HEAD /v1/entries/{scope}/{name}   read: never takes a lease, never
+//       waits. 200 fresh (validators, Age, Served-By, Cache-Status, xkey,
+//       Cache-Control); 304 on a matching If-None-Match/If-Modified-Since;
+//       206/416 for one Range; 404 no fresh entry (?stale=1 or
+//       Cache-Control: max-stale serves a stale copy); 503 store down.
+//   GET /healthz    alive (no token)
+//   GET /readyz     the store answers and the node is not stopping (no
+//                   token); 503 otherwise
+// The name is the rest of the path (it may hold '/'), percent-decoded and
+// validated like a gRPC name. Errors are JSON {"error": ..., "field": ...}.
+#ifndef CLUSTERCACHE_SERVER_HTTP_HTTP_ROUTES_H_
+#define CLUSTERCACHE_SERVER_HTTP_HTTP_ROUTES_H_
+
+#include <atomic>
+#include <string>
+
+#include "cache/content_cache.h"
+#include "cache/scope_policy.h"
+#include "server/auth.h"
+#include "server/http/http_server.h"
+
+namespace clustercache {
+
+struct HttpRouteOptions {
+  std::string node_name;
+  // The header that lists an entry's tags (Varnish xkey's by default).
+  std::string tags_header = "xkey";
+  // Cache-Control: max-age for these scopes; every other answer says
+  // no-cache (a proxy revalidates, so a global expiry is never hidden).
+  ScopeDurations max_age_by_scope;
+};
+
+class HttpRoutes : public HttpHandler {
+ public:
+  // REQUIRES: `cache` and `auth` (may be null: every call allowed) outlive
+  // this object.
+  HttpRoutes(ContentCache* cache, const Authorizer* auth,
+             HttpRouteOptions options);
+
+  void Handle(HttpRequest request, const std::string& peer,
+              Respond respond) override;
+  // /readyz answers 503 from now on.
+  void Stopping() { stopping_ = true; }
+
+ private:
+  void Read(const HttpRequest& request, absl::string_view path,
+            absl::string_view query, Respond respond);
+  void Ready(Respond respond);
+
+  ContentCache* const cache_;
+  const Authorizer* const auth_;
+  const HttpRouteOptions options_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_SERVER_HTTP_HTTP_ROUTES_H_

@@ -1,0 +1,310 @@
+#include "server/http/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "cache/util/log.h"
+
+namespace clustercache {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::chrono::nanoseconds Chrono(absl::Duration d) {
+  return absl::ToChronoNanoseconds(d);
+}
+
+// A short answer the server makes itself (over a limit, malformed).
+HttpResponse Refusal(http::status status, absl::string_view why) {
+  HttpResponse res(status, 11);
+  res.set(http::field::content_type, "application/json");
+  auto body = std::make_shared<const std::string>(
+      absl::StrCat("{\"error\":\"", why, "\"}\n"));
+  res.body().payload = body;
+  res.body().length = body->size();
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+struct HttpServer::State {
+  State(HttpHandler* h, HttpLimits l)
+      : handler(h),
+        limits(l),
+        ioc(static_cast<int>(std::max<int64_t>(1, l.threads))) {}
+  HttpHandler* const handler;
+  const HttpLimits limits;
+  HttpCounters counters;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  // Answers from the engine are posted only while open; sessions live in
+  // `sessions` until they close, so that none outlives the io_context.
+  absl::Mutex mu;
+  bool open ABSL_GUARDED_BY(mu) = true;
+  absl::flat_hash_map<Session*, std::shared_ptr<Session>> sessions
+      ABSL_GUARDED_BY(mu);
+};
+
+class HttpServer::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<State> state, tcp::socket socket)
+      : state_(std::move(state)), stream_(std::move(socket)) {
+    beast::error_code ec;
+    tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
+  }
+  ~Session() { --state_->counters.connections; }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->AwaitRequest(); });
+  }
+
+ private:
+  // Idle until the next request's first byte (or use what is buffered).
+  void AwaitRequest() {
+    if (buffer_.size() > 0) return ReadHeader();
+    stream_.expires_after(Chrono(state_->limits.idle_timeout));
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        [self = shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) return self->Close();
+          self->buffer_.commit(n);
+          self->ReadHeader();
+        });
+  }
+
+  void ReadHeader() {
+    const HttpLimits& limits = state_->limits;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(limits.max_header_bytes));
+    parser_->body_limit(static_cast<uint64_t>(limits.max_body_bytes));
+    stream_.expires_after(Chrono(limits.header_timeout));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->OnHeader(ec);
+        });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec == http::error::header_limit) {
+      return Refuse(http::status::request_header_fields_too_large,
+                    "header too large");
+    }
+    if (ec) {  // timed out, closed, or not HTTP
+      ++state_->counters.bad_requests;
+      if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+          ec == net::error::eof) {
+        return Close();
+      }
+      return Refuse(http::status::bad_request, "malformed request");
+    }
+    const auto& header = parser_->get();
+    if (static_cast<int64_t>(header.target().size()) >
+        state_->limits.max_url_bytes) {
+      return Refuse(http::status::uri_too_long, "URL too long");
+    }
+    if (parser_->content_length() &&
+        *parser_->content_length() >
+            static_cast<uint64_t>(state_->limits.max_body_bytes)) {
+      return Refuse(http::status::payload_too_large, "body too large");
+    }
+    if (parser_->is_done()) return OnRequest();
+    stream_.expires_after(Chrono(state_->limits.io_timeout));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec == http::error::body_limit) {
+                         return self->Refuse(http::status::payload_too_large,
+                                             "body too large");
+                       }
+                       if (ec) {
+                         ++self->state_->counters.bad_requests;
+                         return self->Close();
+                       }
+                       self->OnRequest();
+                     });
+  }
+
+  void OnRequest() {
+    ++state_->counters.requests;
+    stream_.expires_never();  // the handler's wait is bounded by the engine
+    HttpRequest request = parser_->release();
+    keep_alive_ = request.keep_alive();
+    head_ = request.method() == http::verb::head;
+    state_->handler->Handle(std::move(request), peer_, MakeRespond());
+  }
+
+  Respond MakeRespond() {
+    return [weak = weak_from_this(), state = state_](HttpResponse res) {
+      absl::MutexLock lock(&state->mu);
+      if (!state->open) return;
+      std::shared_ptr<Session> self = weak.lock();
+      if (self == nullptr) return;
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable {
+                  self->Write(std::move(res));
+                });
+    };
+  }
+
+  void Refuse(http::status status, absl::string_view why) {
+    ++state_->counters.bad_requests;
+    keep_alive_ = false;
+    head_ = false;
+    Write(Refusal(status, why));
+  }
+
+  void Write(HttpResponse res) {
+    res.keep_alive(keep_alive_);
+    if (head_) res.body().length = 0;  // Content-Length stays the entry's
+    response_ = std::make_unique<HttpResponse>(std::move(res));
+    stream_.expires_after(Chrono(state_->limits.io_timeout));
+    http::async_write(
+        stream_, *response_,
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->response_.reset();
+          if (ec || !self->keep_alive_) return self->Close();
+          self->AwaitRequest();
+        });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+    absl::MutexLock lock(&state_->mu);
+    state_->sessions.erase(this);  // the handler in flight keeps us alive
+  }
+
+  std::shared_ptr<State> state_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::unique_ptr<HttpResponse> response_;
+  std::string peer_ = "?";
+  bool keep_alive_ = false;
+  bool head_ = false;
+};
+
+HttpServer::HttpServer(HttpHandler* handler, HttpLimits limits)
+    : state_(std::make_shared<State>(handler, limits)) {}
+
+HttpServer::~HttpServer() { Shutdown(absl::ZeroDuration()); }
+
+const HttpCounters& HttpServer::counters() const { return state_->counters; }
+
+void HttpServer::Accept(const std::shared_ptr<State>& state) {
+  state->acceptor.async_accept(
+      net::make_strand(state->ioc),
+      [state](beast::error_code ec, tcp::socket socket) {
+        if (ec == net::error::operation_aborted) return;  // closed
+        if (!ec) {
+          if (state->counters.connections.load() >=
+              state->limits.max_connections) {
+            ++state->counters.connections_refused;
+            socket.close(ec);
+          } else {
+            ++state->counters.connections;
+            auto session = std::make_shared<Session>(state, std::move(socket));
+            {
+              absl::MutexLock lock(&state->mu);
+              state->sessions[session.get()] = session;
+            }
+            session->Start();
+          }
+        } else {
+          // Out of descriptors, say: wait a little rather than spin.
+          LogWarning("http: accept: ", ec.message());
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        Accept(state);
+      });
+}
+
+absl::Status HttpServer::Start(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-listen=", listen, ": want HOST:PORT"));
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  beast::error_code ec;
+  net::ip::address address = net::ip::make_address(host, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--http-listen=", listen, ": not an IP address (", ec.message(), ")"));
+  }
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  tcp::acceptor& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("--http-listen=", listen, ": ", ec.message()));
+  }
+  port_ = acceptor.local_endpoint().port();
+  Accept(state_);
+  for (int64_t i = 0; i < std::max<int64_t>(1, state_->limits.threads); ++i) {
+    threads_.emplace_back([state = state_] { state->ioc.run(); });
+  }
+  return absl::OkStatus();
+}
+
+void HttpServer::Shutdown(absl::Duration grace) {
+  if (threads_.empty()) return;
+  net::post(state_->ioc, [state = state_] {
+    beast::error_code ec;
+    state->acceptor.close(ec);
+  });
+  const absl::Time deadline = absl::Now() + grace;
+  while (absl::Now() < deadline) {
+    {
+      absl::MutexLock lock(&state_->mu);
+      if (state_->sessions.empty()) break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  {
+    absl::MutexLock lock(&state_->mu);
+    state_->open = false;
+  }
+  state_->ioc.stop();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  absl::flat_hash_map<Session*, std::shared_ptr<Session>> sessions;
+  {
+    absl::MutexLock lock(&state_->mu);
+    sessions.swap(state_->sessions);
+  }
+  sessions.clear();  // while the io_context lives
+}
+
+}  // namespace clustercache

@@ -1,0 +1,92 @@
+// HttpServer: HTTP/1.1 with keep-alive on Boost.Beast/Asio, for the HTTP
+// face of the cache. It owns sockets, parsing, limits and timeouts; what a
+// request means is the HttpHandler's. A handler answers through a Respond
+// that may be called later from any thread (a fetch waiting for another
+// holder's result holds no thread: the engine calls back).
+//
+// Limits: header bytes (431), URL length (414), body bytes (413), the time
+// to send a request's header once its first byte came (slowloris: the
+// connection is closed), the idle time of a kept-alive connection, the
+// number of connections (beyond it a new one is closed at once, counted).
+#ifndef CLUSTERCACHE_SERVER_HTTP_HTTP_SERVER_H_
+#define CLUSTERCACHE_SERVER_HTTP_HTTP_SERVER_H_
+
+#include <atomic>
+#include <boost/beast/http/string_body.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/http/payload_body.h"
+
+namespace clustercache {
+
+struct HttpLimits {
+  int64_t max_header_bytes = 16 << 10;
+  int64_t max_url_bytes = 8 << 10;
+  int64_t max_body_bytes = 8 << 20;
+  absl::Duration header_timeout = absl::Seconds(10);
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // Writing an answer, and reading a body once its header came.
+  absl::Duration io_timeout = absl::Seconds(60);
+  int64_t max_connections = 10000;
+  int64_t threads = 2;
+};
+
+using HttpRequest =
+    boost::beast::http::request<boost::beast::http::string_body>;
+// Called once per request, from any thread.
+using Respond = std::function<void(HttpResponse)>;
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  // `peer` is "IP:PORT". Must not block for long: a store round trip at
+  // most (waits go through the engine's callbacks).
+  virtual void Handle(HttpRequest request, const std::string& peer,
+                      Respond respond) = 0;
+};
+
+// Counters of the listener, for stats.
+struct HttpCounters {
+  std::atomic<int64_t> connections{0};  // open now
+  std::atomic<int64_t> connections_refused{0};
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> bad_requests{0};  // malformed, over a limit, timed out
+};
+
+class HttpServer {
+ public:
+  // REQUIRES: `handler` outlives this object.
+  HttpServer(HttpHandler* handler, HttpLimits limits);
+  ~HttpServer();
+
+  // Binds HOST:PORT (port 0 picks one) and starts the threads.
+  absl::Status Start(const std::string& listen);
+  int port() const { return port_; }
+  // Stops accepting; open connections get `grace` to finish their request,
+  // then everything is closed and the threads joined. Answers that arrive
+  // after are dropped.
+  void Shutdown(absl::Duration grace);
+
+  const HttpCounters& counters() const;
+
+ private:
+  class Session;
+  struct State;
+  // Accepts the next connection (and, from its handler, the one after).
+  static void Accept(const std::shared_ptr<State>& state);
+
+  std::shared_ptr<State> state_;
+  std::vector<std::thread> threads_;
+  int port_ = 0;
+};
+
+}  // namespace clustercache
+
+#endif  // CLUSTERCACHE_SERVER_HTTP_HTTP_SERVER_H_
