@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cache/duration.h"
+#include "cache/limits.h"
 #include "cache/util/percent.h"
 #include "server/http/conditional.h"
 
@@ -17,6 +19,7 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr absl::string_view kEntries = "/v1/entries/";
+constexpr absl::string_view kLeases = "/v1/leases/";
 
 HttpResponse Text(http::status status, std::string body,
                   absl::string_view type) {
@@ -83,6 +86,12 @@ absl::string_view Header(const HttpRequest& r, http::field f) {
   return absl::string_view(it->value().data(), it->value().size());
 }
 
+absl::string_view Header(const HttpRequest& r, absl::string_view name) {
+  auto it = r.find(boost::beast::string_view(name.data(), name.size()));
+  if (it == r.end()) return "";
+  return absl::string_view(it->value().data(), it->value().size());
+}
+
 // The value of `name` in a query string (percent-decoded); nullopt when
 // absent or undecodable.
 std::optional<std::string> QueryValue(absl::string_view query,
@@ -103,6 +112,66 @@ bool Truthy(const std::optional<std::string>& v) {
   return v.has_value() && (*v == "1" || *v == "true" || v->empty());
 }
 
+// Every value of `name` in a query string (?tag=a&tag=b).
+std::vector<std::string> QueryValues(absl::string_view query,
+                                     absl::string_view name) {
+  std::vector<std::string> out;
+  for (absl::string_view pair : absl::StrSplit(query, '&')) {
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name || eq == absl::string_view::npos) continue;
+    std::string v;
+    if (PercentDecode(pair.substr(eq + 1), &v)) out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// A duration from the query ("2s", "1h30m"), at most `max`.
+absl::StatusOr<absl::Duration> QueryDuration(absl::string_view query,
+                                             absl::string_view name,
+                                             absl::Duration max) {
+  std::optional<std::string> v = QueryValue(query, name);
+  if (!v.has_value()) return absl::ZeroDuration();
+  absl::StatusOr<absl::Duration> d = ParseDuration(*v);
+  if (!d.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": ", d.status().message()));
+  }
+  if (*d > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": at most ", ShowDuration(max)));
+  }
+  return *d;
+}
+
+// The key of /PREFIX/{scope}/{name}: the name is the rest of the path.
+absl::StatusOr<Key> KeyFromPath(absl::string_view rest, std::string* field) {
+  const size_t slash = rest.find('/');
+  *field = "name";
+  if (slash == absl::string_view::npos || slash + 1 == rest.size()) {
+    return absl::InvalidArgumentError("want /{scope}/{name} after the route");
+  }
+  std::string scope, name;
+  if (!PercentDecode(rest.substr(0, slash), &scope)) {
+    *field = "scope";
+    return absl::InvalidArgumentError("bad %-escape in the scope");
+  }
+  if (!PercentDecode(rest.substr(slash + 1), &name)) {
+    return absl::InvalidArgumentError("bad %-escape in the name");
+  }
+  absl::StatusOr<Key> key = Key::Make(scope, name);
+  if (!key.ok() && absl::StrContains(key.status().message(), "scope")) {
+    *field = "scope";
+  }
+  return key;
+}
+
+HttpResponse MethodNotAllowed(absl::string_view allow) {
+  HttpResponse res = Error(http::status::method_not_allowed,
+                           absl::StrCat("this route takes ", allow));
+  res.set(http::field::allow, std::string(allow));
+  return res;
+}
+
 }  // namespace
 
 HttpRoutes::HttpRoutes(ContentCache* cache, const Authorizer* auth,
@@ -110,29 +179,47 @@ HttpRoutes::HttpRoutes(ContentCache* cache, const Authorizer* auth,
     : cache_(cache), auth_(auth), options_(std::move(options)) {}
 
 void HttpRoutes::Handle(HttpRequest request, const std::string& peer,
-                        Respond respond) {
+                        std::shared_ptr<Cancellation> gone, Respond respond) {
   (void)peer;  // for the access log (issue 17)
-  absl::string_view target(request.target().data(), request.target().size());
+  const std::string target(request.target());
   const size_t q = target.find('?');
-  absl::string_view path = target.substr(0, q);
+  absl::string_view path = absl::string_view(target).substr(0, q);
   absl::string_view query =
-      q == absl::string_view::npos ? "" : target.substr(q + 1);
+      q == std::string::npos ? "" : absl::string_view(target).substr(q + 1);
   const http::verb method = request.method();
   const bool get = method == http::verb::get || method == http::verb::head;
   if (path == "/healthz" && get) {
     return respond(Text(http::status::ok, "ok\n", "text/plain"));
   }
   if (path == "/readyz" && get) return Ready(std::move(respond));
-  if (absl::StartsWith(path, kEntries)) {
-    if (!get) {
-      HttpResponse res = Error(http::status::method_not_allowed,
-                               "this route takes GET and HEAD");
-      res.set(http::field::allow, "GET, HEAD");
-      return respond(std::move(res));
-    }
-    return Read(request, path, query, std::move(respond));
+  const bool entries = absl::StartsWith(path, kEntries);
+  const bool leases = absl::StartsWith(path, kLeases);
+  if (!entries && !leases) {
+    return respond(Error(http::status::not_found, "no such route"));
   }
-  respond(Error(http::status::not_found, "no such route"));
+  if (entries && !get && method != http::verb::put) {
+    return respond(MethodNotAllowed("GET, HEAD, PUT"));
+  }
+  if (leases && method != http::verb::delete_) {
+    return respond(MethodNotAllowed("DELETE"));
+  }
+  std::string field;
+  absl::StatusOr<Key> key =
+      KeyFromPath(path.substr((entries ? kEntries : kLeases).size()), &field);
+  if (!key.ok()) return respond(ErrorFor(key.status(), field));
+  if (leases) return ReleaseLease(request, *key, std::move(respond));
+  if (get)
+    return Fetch(request, *key, query, std::move(gone), std::move(respond));
+  Put(std::move(request), *std::move(key), query, std::move(respond));
+}
+
+std::optional<HttpResponse> HttpRoutes::Deny(const HttpRequest& request,
+                                             Role role) const {
+  if (auth_ == nullptr) return std::nullopt;
+  absl::StatusOr<std::string> who =
+      auth_->CheckHeader(Header(request, http::field::authorization), role);
+  if (who.ok()) return std::nullopt;
+  return ErrorFor(who.status());
 }
 
 void HttpRoutes::Ready(Respond respond) {
@@ -153,41 +240,42 @@ void HttpRoutes::Ready(Respond respond) {
   });
 }
 
-void HttpRoutes::Read(const HttpRequest& request, absl::string_view path,
-                      absl::string_view query, Respond respond) {
-  if (auth_ != nullptr) {
-    absl::StatusOr<std::string> who = auth_->CheckHeader(
-        Header(request, http::field::authorization), Role::kRead);
-    if (!who.ok()) return respond(ErrorFor(who.status()));
+void HttpRoutes::Fetch(const HttpRequest& request, const Key& key,
+                       absl::string_view query,
+                       std::shared_ptr<Cancellation> gone, Respond respond) {
+  const bool lease = Truthy(QueryValue(query, "lease"));
+  if (std::optional<HttpResponse> denied =
+          Deny(request, lease ? Role::kWrite : Role::kRead)) {
+    return respond(*std::move(denied));
   }
-  absl::string_view rest = path.substr(kEntries.size());
-  const size_t slash = rest.find('/');
-  if (slash == absl::string_view::npos || slash + 1 == rest.size()) {
+  FetchRequest fetch{key};
+  fetch.peek = !lease;
+  for (const auto& [name, max, out] :
+       {std::tuple<const char*, absl::Duration, absl::Duration*>{
+            "wait", kMaxWait, &fetch.wait},
+        {"max_age", kMaxAge, &fetch.max_age}}) {
+    absl::StatusOr<absl::Duration> d = QueryDuration(query, name, max);
+    if (!d.ok()) return respond(ErrorFor(d.status(), name));
+    *out = *d;
+  }
+  if (std::optional<std::string> n = QueryValue(query, "newer_than")) {
+    if (!absl::SimpleAtoi(*n, &fetch.newer_than) || fetch.newer_than < 0) {
+      return respond(Error(http::status::bad_request,
+                           "newer_than: cluster time in microseconds, >= 0",
+                           "newer_than"));
+    }
+  }
+  if (!lease && fetch.wait > absl::ZeroDuration()) {
     return respond(Error(http::status::bad_request,
-                         "want /v1/entries/{scope}/{name}", "name"));
+                         "wait: only with lease=1 (a read never waits)",
+                         "wait"));
   }
-  std::string scope, name;
-  if (!PercentDecode(rest.substr(0, slash), &scope)) {
-    return respond(
-        Error(http::status::bad_request, "bad %-escape in the scope", "scope"));
-  }
-  if (!PercentDecode(rest.substr(slash + 1), &name)) {
-    return respond(
-        Error(http::status::bad_request, "bad %-escape in the name", "name"));
-  }
-  absl::StatusOr<Key> key = Key::Make(scope, name);
-  if (!key.ok()) {
-    return respond(ErrorFor(
-        key.status(),
-        absl::StrContains(key.status().message(), "scope") ? "scope" : "name"));
-  }
+  if (fetch.wait > absl::ZeroDuration()) fetch.cancellation = std::move(gone);
   const bool stale_ok =
-      Truthy(QueryValue(query, "stale")) ||
+      lease || Truthy(QueryValue(query, "stale")) ||
       absl::StrContains(
           absl::AsciiStrToLower(Header(request, http::field::cache_control)),
           "max-stale");
-  FetchRequest fetch{*std::move(key)};
-  fetch.peek = true;
   // The conditions travel with the callback: the request is gone by then.
   struct Conditions {
     std::string if_none_match, if_modified_since, range, if_range;
@@ -201,8 +289,14 @@ void HttpRoutes::Read(const HttpRequest& request, absl::string_view path,
                                 absl::StatusOr<FetchResult> result) {
     if (!result.ok()) return respond(ErrorFor(result.status()));
     const FetchOutcome outcome = result->outcome;
-    const bool serve = outcome == FetchOutcome::kHit ||
-                       (outcome == FetchOutcome::kStale && stale_ok);
+    const bool leased = outcome == FetchOutcome::kMissLease ||
+                        outcome == FetchOutcome::kStaleLease;
+    auto lease_headers = [&](HttpResponse& res) {
+      if (!leased) return;
+      res.set("Lease-Token", result->lease.token);
+      res.set("Lease-Expires",
+              HttpDate(absl::FromUnixMicros(result->lease.expires_at)));
+    };
     if (outcome == FetchOutcome::kUnavailable) {
       HttpResponse res = Error(http::status::service_unavailable,
                                "the store cannot be reached");
@@ -210,78 +304,191 @@ void HttpRoutes::Read(const HttpRequest& request, absl::string_view path,
       res.set("Cache-Status", "clustercache; fwd=miss; detail=unavailable");
       return respond(std::move(res));
     }
-    if (!serve || result->entry == nullptr) {
+    const bool stale =
+        outcome == FetchOutcome::kStale || outcome == FetchOutcome::kStaleLease;
+    const bool serve = result->entry != nullptr &&
+                       (outcome == FetchOutcome::kHit || (stale && stale_ok));
+    if (!serve) {
       HttpResponse res(http::status::not_found, 11);
       res.set("Cache-Status",
-              outcome == FetchOutcome::kStale
-                  ? "clustercache; fwd=stale; detail=\"stale copy: ?stale=1\""
-                  : "clustercache; fwd=miss");
+              outcome == FetchOutcome::kTimeout
+                  ? "clustercache; fwd=miss; detail=timeout"
+              : stale ? "clustercache; fwd=stale; detail=\"stale copy: "
+                        "?stale=1\""
+                      : "clustercache; fwd=miss");
       res.set("Served-By", options_.node_name);
       res.set(http::field::cache_control, "no-cache");
+      lease_headers(res);
       res.content_length(0);
       return respond(std::move(res));
     }
-    const Entry& entry = *result->entry;
-    const EntryMeta& meta = entry.meta;
-    const int64_t now = result->now;
-    const std::string etag = EntityTag(meta);
-    const std::optional<absl::Time> modified = LastModified(meta, now);
-    std::string cache_control = "no-cache";
-    auto max_age = options_.max_age_by_scope.find(meta.key.scope());
-    if (max_age != options_.max_age_by_scope.end() &&
-        outcome == FetchOutcome::kHit) {
-      cache_control =
-          absl::StrCat("max-age=", absl::ToInt64Seconds(max_age->second));
-    }
-    auto validators = [&](HttpResponse& res) {
-      res.set(http::field::etag, etag);
-      if (modified) res.set(http::field::last_modified, HttpDate(*modified));
-      res.set(http::field::cache_control, cache_control);
-      res.set("Served-By", options_.node_name);
-    };
-    if (outcome == FetchOutcome::kHit &&
-        NotModified(c.if_none_match, c.if_modified_since, etag, modified,
-                    now)) {
-      HttpResponse res(http::status::not_modified, 11);
-      validators(res);
-      res.set("Cache-Status", "clustercache; hit");
-      return respond(std::move(res));
-    }
-    const int64_t size = static_cast<int64_t>(entry.payload->size());
-    ByteRange range;
-    if (!c.range.empty() && RangeStillValid(c.if_range, etag, modified)) {
-      range = ParseRange(c.range, size);
-    }
-    HttpResponse res(http::status::ok, 11);
-    validators(res);
-    res.set(http::field::content_type, meta.content_type.empty()
-                                           ? "application/octet-stream"
-                                           : meta.content_type);
-    res.set(http::field::age,
-            absl::StrCat(std::max<int64_t>(0, now - meta.mtime) / 1'000'000));
-    res.set("Cache-Status", outcome == FetchOutcome::kHit
-                                ? "clustercache; hit"
-                                : "clustercache; fwd=stale");
-    if (!meta.tags.empty()) {
-      res.set(options_.tags_header, absl::StrJoin(meta.tags, " "));
-    }
-    res.set(http::field::accept_ranges, "bytes");
-    res.body().payload = entry.payload;
-    res.body().length = static_cast<size_t>(size);
-    if (range.kind == ByteRange::kUnsatisfiable) {
-      res.result(http::status::range_not_satisfiable);
-      res.set(http::field::content_range, absl::StrCat("bytes */", size));
-      res.body().length = 0;
-    } else if (range.kind == ByteRange::kPart) {
-      res.result(http::status::partial_content);
-      res.set(http::field::content_range,
-              absl::StrCat("bytes ", range.first, "-", range.last, "/", size));
-      res.body().offset = static_cast<size_t>(range.first);
-      res.body().length = static_cast<size_t>(range.last - range.first + 1);
-    }
-    res.content_length(res.body().length);
+    HttpResponse res = EntryResponse(*result, c.if_none_match,
+                                     c.if_modified_since, c.range, c.if_range);
+    lease_headers(res);
     respond(std::move(res));
   });
+}
+
+HttpResponse HttpRoutes::EntryResponse(const FetchResult& result,
+                                       absl::string_view if_none_match,
+                                       absl::string_view if_modified_since,
+                                       absl::string_view range_header,
+                                       absl::string_view if_range) const {
+  const Entry& entry = *result.entry;
+  const EntryMeta& meta = entry.meta;
+  const bool hit = result.outcome == FetchOutcome::kHit;
+  const int64_t now = result.now;
+  const std::string etag = EntityTag(meta);
+  const std::optional<absl::Time> modified = LastModified(meta, now);
+  std::string cache_control = "no-cache";
+  auto max_age = options_.max_age_by_scope.find(meta.key.scope());
+  if (max_age != options_.max_age_by_scope.end() && hit) {
+    cache_control =
+        absl::StrCat("max-age=", absl::ToInt64Seconds(max_age->second));
+  }
+  HttpResponse res(http::status::ok, 11);
+  res.set(http::field::etag, etag);
+  if (modified) res.set(http::field::last_modified, HttpDate(*modified));
+  res.set(http::field::cache_control, cache_control);
+  res.set("Served-By", options_.node_name);
+  res.set("Cache-Status",
+          hit ? "clustercache; hit" : "clustercache; fwd=stale");
+  if (hit &&
+      NotModified(if_none_match, if_modified_since, etag, modified, now)) {
+    res.result(http::status::not_modified);
+    return res;
+  }
+  const int64_t size = static_cast<int64_t>(entry.payload->size());
+  ByteRange range;
+  if (!range_header.empty() && RangeStillValid(if_range, etag, modified)) {
+    range = ParseRange(range_header, size);
+  }
+  res.set(http::field::content_type, meta.content_type.empty()
+                                         ? "application/octet-stream"
+                                         : meta.content_type);
+  res.set(http::field::age,
+          absl::StrCat(std::max<int64_t>(0, now - meta.mtime) / 1'000'000));
+  if (!meta.tags.empty()) {
+    res.set(options_.tags_header, absl::StrJoin(meta.tags, " "));
+  }
+  res.set(http::field::accept_ranges, "bytes");
+  res.body().payload = entry.payload;
+  res.body().length = static_cast<size_t>(size);
+  if (range.kind == ByteRange::kUnsatisfiable) {
+    res.result(http::status::range_not_satisfiable);
+    res.set(http::field::content_range, absl::StrCat("bytes */", size));
+    res.body().length = 0;
+  } else if (range.kind == ByteRange::kPart) {
+    res.result(http::status::partial_content);
+    res.set(http::field::content_range,
+            absl::StrCat("bytes ", range.first, "-", range.last, "/", size));
+    res.body().offset = static_cast<size_t>(range.first);
+    res.body().length = static_cast<size_t>(range.last - range.first + 1);
+  }
+  res.content_length(res.body().length);
+  return res;
+}
+
+void HttpRoutes::Put(HttpRequest request, Key key, absl::string_view query,
+                     Respond respond) {
+  if (std::optional<HttpResponse> denied = Deny(request, Role::kWrite)) {
+    return respond(*std::move(denied));
+  }
+  EntryWrite write;
+  write.key = std::move(key);
+  write.content_type = std::string(Header(request, http::field::content_type));
+  // TTL: ?ttl=1h, else Cache-Control: max-age=N.
+  absl::StatusOr<absl::Duration> ttl = QueryDuration(query, "ttl", kMaxTtl);
+  if (!ttl.ok()) return respond(ErrorFor(ttl.status(), "ttl"));
+  if (*ttl == absl::ZeroDuration()) {
+    for (absl::string_view directive :
+         absl::StrSplit(Header(request, http::field::cache_control), ',')) {
+      directive = absl::StripAsciiWhitespace(directive);
+      if (!absl::ConsumePrefix(&directive, "max-age=")) continue;
+      int64_t seconds = 0;
+      if (!absl::SimpleAtoi(directive, &seconds) || seconds < 0 ||
+          absl::Seconds(seconds) > kMaxTtl) {
+        return respond(Error(http::status::bad_request,
+                             "Cache-Control: max-age: seconds, at most 10 "
+                             "years",
+                             "ttl"));
+      }
+      *ttl = absl::Seconds(seconds);
+    }
+  }
+  write.ttl_us = absl::ToInt64Microseconds(*ttl);
+  // Tags: ?tag=, the tags header (xkey) or Surrogate-Key, space-separated.
+  write.tags = QueryValues(query, "tag");
+  for (const std::string& name :
+       {options_.tags_header, std::string("Surrogate-Key")}) {
+    auto it = request.find(name);
+    if (it == request.end()) continue;
+    for (absl::string_view t : absl::StrSplit(
+             absl::string_view(it->value().data(), it->value().size()), ' ',
+             absl::SkipEmpty())) {
+      write.tags.emplace_back(t);
+    }
+    if (name == options_.tags_header) continue;  // both may be given
+  }
+  std::string token(Header(request, "Lease-Token"));
+  write.payload =
+      std::make_shared<const std::string>(std::move(request.body()));
+  cache_->RunBlocking([this, write = std::move(write), token = std::move(token),
+                       respond = std::move(respond)] {
+    absl::StatusOr<Commit> commit = cache_->Store(write, token);
+    if (!commit.ok()) {
+      HttpResponse res = ErrorFor(commit.status());
+      if (commit.status().code() == absl::StatusCode::kResourceExhausted) {
+        res.result(http::status::payload_too_large);
+      }
+      return respond(std::move(res));
+    }
+    switch (commit->outcome) {
+      case CommitOutcome::kStored: {
+        HttpResponse res = Text(http::status::created, "", "text/plain");
+        EntryMeta meta;
+        meta.mtime = commit->mtime;
+        meta.crc32 = Crc32(*write.payload);
+        res.set(http::field::etag, EntityTag(meta));
+        res.set("Mtime", absl::StrCat(commit->mtime));
+        res.set("Served-By", options_.node_name);
+        return respond(std::move(res));
+      }
+      case CommitOutcome::kSuperseded:
+        return respond(Error(http::status::conflict,
+                             "superseded: a newer generation is stored"));
+      case CommitOutcome::kLeaseLost:
+        return respond(Error(http::status::precondition_failed,
+                             "lease lost: the token no longer holds the "
+                             "key's lease; nothing stored",
+                             "Lease-Token"));
+    }
+  });
+}
+
+void HttpRoutes::ReleaseLease(const HttpRequest& request, const Key& key,
+                              Respond respond) {
+  if (std::optional<HttpResponse> denied = Deny(request, Role::kWrite)) {
+    return respond(*std::move(denied));
+  }
+  std::string token(Header(request, "Lease-Token"));
+  if (token.empty()) {
+    return respond(Error(http::status::bad_request,
+                         "a Lease-Token header is required", "Lease-Token"));
+  }
+  cache_->RunBlocking(
+      [this, key, token = std::move(token), respond = std::move(respond)] {
+        absl::StatusOr<bool> released = cache_->Release(key, token);
+        if (!released.ok()) return respond(ErrorFor(released.status()));
+        if (!*released) {
+          return respond(Error(http::status::conflict,
+                               "the token no longer holds the lease",
+                               "Lease-Token"));
+        }
+        HttpResponse res(http::status::no_content, 11);
+        res.set("Served-By", options_.node_name);
+        respond(std::move(res));
+      });
 }
 
 }  // namespace clustercache

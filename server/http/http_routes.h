@@ -7,6 +7,14 @@
 //       Cache-Control); 304 on a matching If-None-Match/If-Modified-Since;
 //       206/416 for one Range; 404 no fresh entry (?stale=1 or
 //       Cache-Control: max-stale serves a stale copy); 503 store down.
+//   GET /v1/entries/{scope}/{name}?lease=1[&wait=2s][&newer_than=US]
+//       [&max_age=D]    the lease protocol (role write): every Fetch
+//       outcome by status and one header (README has the table).
+//   PUT /v1/entries/{scope}/{name}   store the body (role write); with a
+//       Lease-Token header, the rechecked commit. 201, 409 superseded, 412
+//       lease lost, 413 too large.
+//   DELETE /v1/leases/{scope}/{name}  give a lease back (Lease-Token): 204,
+//       or 409 when the token no longer holds it.
 //   GET /healthz    alive (no token)
 //   GET /readyz     the store answers and the node is not stopping (no
 //                   token); 503 otherwise
@@ -16,6 +24,8 @@
 #define CLUSTERCACHE_SERVER_HTTP_HTTP_ROUTES_H_
 
 #include <atomic>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "cache/content_cache.h"
@@ -42,14 +52,27 @@ class HttpRoutes : public HttpHandler {
              HttpRouteOptions options);
 
   void Handle(HttpRequest request, const std::string& peer,
-              Respond respond) override;
+              std::shared_ptr<Cancellation> gone, Respond respond) override;
   // /readyz answers 503 from now on.
   void Stopping() { stopping_ = true; }
 
  private:
-  void Read(const HttpRequest& request, absl::string_view path,
-            absl::string_view query, Respond respond);
+  void Fetch(const HttpRequest& request, const Key& key,
+             absl::string_view query, std::shared_ptr<Cancellation> gone,
+             Respond respond);
+  void Put(HttpRequest request, Key key, absl::string_view query,
+           Respond respond);
+  void ReleaseLease(const HttpRequest& request, const Key& key,
+                    Respond respond);
   void Ready(Respond respond);
+  // The refusal when the request's token does not allow `role`.
+  std::optional<HttpResponse> Deny(const HttpRequest& request, Role role) const;
+  // 200 (or 304, 206, 416) with a fetched entry and its headers.
+  HttpResponse EntryResponse(const FetchResult& result,
+                             absl::string_view if_none_match,
+                             absl::string_view if_modified_since,
+                             absl::string_view range,
+                             absl::string_view if_range) const;
 
   ContentCache* const cache_;
   const Authorizer* const auth_;

@@ -110,6 +110,9 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       return Refuse(http::status::request_header_fields_too_large,
                     "header too large");
     }
+    if (ec == http::error::body_limit) {  // from Content-Length
+      return Refuse(http::status::payload_too_large, "body too large");
+    }
     if (ec) {  // timed out, closed, or not HTTP
       ++state_->counters.bad_requests;
       if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
@@ -150,7 +153,29 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     HttpRequest request = parser_->release();
     keep_alive_ = request.keep_alive();
     head_ = request.method() == http::verb::head;
-    state_->handler->Handle(std::move(request), peer_, MakeRespond());
+    answering_ = true;
+    gone_ = std::make_shared<Cancellation>();
+    state_->handler->Handle(std::move(request), peer_, gone_, MakeRespond());
+    if (answering_ && !reading_) Watch();
+  }
+
+  // Reads while the answer is pending: the end of the stream means the
+  // client has gone. Bytes of a next request wait in the buffer. Once the
+  // answer is written the same read is the idle wait for the next request.
+  void Watch() {
+    reading_ = true;
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        [self = shared_from_this()](beast::error_code ec, size_t n) {
+          self->reading_ = false;
+          if (!ec) {
+            self->buffer_.commit(n);
+            if (!self->answering_) self->ReadHeader();
+            return;  // else: read on once the answer is out
+          }
+          if (self->answering_) self->gone_->Cancel();
+          self->Close();
+        });
   }
 
   Respond MakeRespond() {
@@ -201,6 +226,9 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<HttpResponse> response_;
   std::string peer_ = "?";
+  std::shared_ptr<Cancellation> gone_;
+  bool answering_ = false;  // a request is with the handler or being written
+  bool reading_ = false;    // a read is pending
   bool keep_alive_ = false;
   bool head_ = false;
 };

@@ -4,6 +4,10 @@
 // that may be called later from any thread (a fetch waiting for another
 // holder's result holds no thread: the engine calls back).
 //
+// While a request is answered the connection is watched: a client that
+// closes it cancels the request (a waiting fetch is dropped and never given
+// the lease).
+//
 // Limits: header bytes (431), URL length (414), body bytes (413), the time
 // to send a request's header once its first byte came (slowloris: the
 // connection is closed), the idle time of a kept-alive connection, the
@@ -22,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "cache/util/cancellation.h"
 #include "server/http/payload_body.h"
 
 namespace clustercache {
@@ -47,9 +52,10 @@ class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   // `peer` is "IP:PORT". Must not block for long: a store round trip at
-  // most (waits go through the engine's callbacks).
+  // most (waits go through the engine's callbacks). `gone` is cancelled
+  // when the client closes the connection before its answer.
   virtual void Handle(HttpRequest request, const std::string& peer,
-                      Respond respond) = 0;
+                      std::shared_ptr<Cancellation> gone, Respond respond) = 0;
 };
 
 // Counters of the listener, for stats.

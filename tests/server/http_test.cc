@@ -5,10 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -54,6 +57,24 @@ Reply Curl(const std::string& url, const std::string& args = "") {
   return reply;
 }
 
+// A TCP connection to 127.0.0.1:`port` (-1 when refused).
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int PortOf(const std::string& address) {
+  return std::stoi(address.substr(address.rfind(':') + 1));
+}
+
 class HttpTest : public testing::Test {
  protected:
   void SetUp() override { Start({}); }
@@ -77,6 +98,18 @@ class HttpTest : public testing::Test {
                               CLUSTERCACHECTL_BIN, " --server=",
                               node_->address(), " ", args, " >/dev/null 2>&1"))
         .exit_code;
+  }
+
+  // An auth file with a read token and a write token.
+  static std::string WriteAuthFile(const std::string& name) {
+    const std::string auth =
+        absl::StrCat(testing::TempDir(), "/", name, getpid());
+    EXPECT_EQ(Shell(absl::StrCat("printf 'reader read read-token-0123456789\\n"
+                                 "writer write write-token-0123456789\\n' > ",
+                                 auth))
+                  .exit_code,
+              0);
+    return auth;
   }
 
   // A reply with a Last-Modified (given once the entry's second is over).
@@ -224,7 +257,195 @@ TEST_F(HttpTest, BadPathsAreRefusedAsJson) {
   EXPECT_EQ(Curl(Url("/v1/nothing")).status, 404);
   Reply post = Curl(Url("/v1/entries/rss/x"), "-X POST");
   EXPECT_EQ(post.status, 405);
-  EXPECT_EQ(post.Header("allow"), "GET, HEAD");
+  EXPECT_EQ(post.Header("allow"), "GET, HEAD, PUT");
+  EXPECT_EQ(Curl(Url("/v1/leases/rss/x")).status, 405);
+  EXPECT_EQ(Curl(Url("/v1/entries/rss/x?lease=1&wait=11m")).status, 400);
+  EXPECT_EQ(Curl(Url("/v1/entries/rss/x?wait=1s")).status, 400)
+      << "a read never waits";
+  EXPECT_EQ(Curl(Url("/v1/entries/rss/x?lease=1&newer_than=-1")).status, 400);
+}
+
+// The lease protocol with curl: every Fetch outcome by status and header,
+// the rechecked commit, giving a lease back.
+TEST_F(HttpTest, LeaseProtocolOutcomes) {
+  const std::string entry = Url("/v1/entries/content-view/article-7");
+  Reply granted = Curl(entry + "?lease=1");
+  EXPECT_EQ(granted.status, 404);
+  EXPECT_EQ(granted.Header("cache-status"), "clustercache; fwd=miss");
+  const std::string token = granted.Header("lease-token");
+  ASSERT_EQ(token.size(), 32u);
+  EXPECT_FALSE(granted.Header("lease-expires").empty());
+  Reply timeout = Curl(entry + "?lease=1&wait=300ms");
+  EXPECT_EQ(timeout.status, 404);
+  EXPECT_EQ(timeout.Header("cache-status"),
+            "clustercache; fwd=miss; detail=timeout");
+  EXPECT_EQ(timeout.Header("lease-token"), "");
+  Reply stored =
+      Curl(entry + "?ttl=1h&tag=article",
+           absl::StrCat("-X PUT --data-binary 'v1' -H 'Lease-Token: ", token,
+                        "' -H 'Content-Type: text/html' -H 'xkey: a b'"));
+  EXPECT_EQ(stored.status, 201) << stored.body;
+  EXPECT_FALSE(stored.Header("mtime").empty());
+  Reply hit = Curl(entry + "?lease=1");
+  EXPECT_EQ(hit.status, 200);
+  EXPECT_EQ(hit.body, "v1");
+  EXPECT_EQ(hit.Header("etag"), stored.Header("etag"));
+  EXPECT_EQ(hit.Header("content-type"), "text/html");
+  EXPECT_EQ(hit.Header("xkey"), "article a b");
+  Reply again = Curl(entry, absl::StrCat("-X PUT --data-binary 'v2' -H ",
+                                         "'Lease-Token: ", token, "'"));
+  EXPECT_EQ(again.status, 412) << "the lease was spent by the commit";
+  // Stale: one caller regenerates (STALE_LEASE), the next is served the
+  // stale copy (STALE).
+  ASSERT_EQ(Ctl("invalidate --scope content-view"), 0);
+  Reply stale_lease = Curl(entry + "?lease=1");
+  EXPECT_EQ(stale_lease.status, 200);
+  EXPECT_EQ(stale_lease.body, "v1");
+  EXPECT_EQ(stale_lease.Header("cache-status"), "clustercache; fwd=stale");
+  const std::string second = stale_lease.Header("lease-token");
+  ASSERT_EQ(second.size(), 32u);
+  Reply stale = Curl(entry + "?lease=1");
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_EQ(stale.Header("lease-token"), "");
+  EXPECT_EQ(stale.Header("cache-status"), "clustercache; fwd=stale");
+  // A newer unconditional write supersedes the leased commit.
+  ASSERT_EQ(Curl(entry, "-X PUT --data-binary 'direct'").status, 201);
+  EXPECT_EQ(Curl(entry, absl::StrCat("-X PUT --data-binary 'late' -H ",
+                                     "'Lease-Token: ", second, "'"))
+                .status,
+            409);
+  // Giving a lease back.
+  ASSERT_EQ(Ctl("invalidate --scope content-view"), 0);
+  const std::string third = Curl(entry + "?lease=1").Header("lease-token");
+  ASSERT_EQ(third.size(), 32u);
+  const std::string lease_url = Url("/v1/leases/content-view/article-7");
+  EXPECT_EQ(Curl(lease_url, "-X DELETE -H 'Lease-Token: " + third + "'").status,
+            204);
+  EXPECT_EQ(Curl(lease_url, "-X DELETE -H 'Lease-Token: " + third + "'").status,
+            409);
+  EXPECT_EQ(Curl(lease_url, "-X DELETE").status, 400);
+}
+
+// A waiting request holds no thread and is answered when the holder
+// stores.
+TEST_F(HttpTest, AWaiterIsAnsweredByTheStore) {
+  const std::string entry = Url("/v1/entries/content-view/wait-here");
+  const std::string token = Curl(entry + "?lease=1").Header("lease-token");
+  ASSERT_EQ(token.size(), 32u);
+  Reply waited;
+  std::thread waiter([&] { waited = Curl(entry + "?lease=1&wait=8s"); });
+  absl::SleepFor(absl::Milliseconds(500));
+  const absl::Time stored_at = absl::Now();
+  ASSERT_EQ(Curl(entry, absl::StrCat("-X PUT --data-binary 'made' -H ",
+                                     "'Lease-Token: ", token, "'"))
+                .status,
+            201);
+  waiter.join();
+  EXPECT_EQ(waited.status, 200);
+  EXPECT_EQ(waited.body, "made");
+  EXPECT_LT(absl::Now() - stored_at, absl::Seconds(4)) << "not the timeout";
+}
+
+// A waiter whose client hangs up is dropped: when the holder gives the
+// lease back, nobody got it, and the next caller is granted it at once.
+TEST_F(HttpTest, AWaiterThatHangsUpIsNeverGrantedTheLease) {
+  const std::string entry = Url("/v1/entries/content-view/orphan");
+  const std::string token = Curl(entry + "?lease=1").Header("lease-token");
+  ASSERT_EQ(token.size(), 32u);
+  // curl gives up after 1 s of a 20 s wait: the connection closes.
+  Reply gave_up = Curl(entry + "?lease=1&wait=20s", "--max-time 1");
+  EXPECT_EQ(gave_up.status, 0);
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_EQ(Curl(Url("/v1/leases/content-view/orphan"),
+                 "-X DELETE -H 'Lease-Token: " + token + "'")
+                .status,
+            204);
+  Reply next = Curl(entry + "?lease=1");
+  EXPECT_EQ(next.status, 404);
+  EXPECT_EQ(next.Header("lease-token").size(), 32u)
+      << "the lease went to nobody else";
+}
+
+int Threads(pid_t pid) {
+  const std::string status = ReadFile(absl::StrCat("/proc/", pid, "/status"));
+  const size_t at = status.find("Threads:");
+  int n = -1;
+  if (at != std::string::npos) {
+    (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(status.substr(
+                               at + 8, status.find('\n', at) - at - 8)),
+                           &n);
+  }
+  return n;
+}
+
+// 500 requests waiting on one key hold no thread each; all are answered
+// by the one store.
+TEST_F(HttpTest, ManyWaitersHoldNoThreads) {
+  const std::string entry = Url("/v1/entries/content-view/crowd");
+  const std::string token = Curl(entry + "?lease=1").Header("lease-token");
+  ASSERT_EQ(token.size(), 32u);
+  const int before = Threads(node_->pid());
+  const int port = PortOf(node_->http_address());
+  const std::string request =
+      "GET /v1/entries/content-view/crowd?lease=1&wait=30s HTTP/1.1\r\n"
+      "Host: x\r\nConnection: close\r\n\r\n";
+  std::vector<int> fds;
+  for (int i = 0; i < 500; ++i) {
+    int fd = Connect(port);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, request.data(), request.size()),
+              static_cast<ssize_t>(request.size()));
+    fds.push_back(fd);
+  }
+  absl::SleepFor(absl::Seconds(1));  // all arrived and waiting
+  const int during = Threads(node_->pid());
+  EXPECT_EQ(during, before) << "threads with 500 waiting requests";
+  ASSERT_EQ(Curl(entry, absl::StrCat("-X PUT --data-binary 'for all' -H ",
+                                     "'Lease-Token: ", token, "'"))
+                .status,
+            201);
+  int answered = 0;
+  for (int fd : fds) {
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+    close(fd);
+    if (absl::StartsWith(out, "HTTP/1.1 200") &&
+        absl::EndsWith(out, "for all")) {
+      ++answered;
+    }
+  }
+  EXPECT_EQ(answered, 500);
+}
+
+TEST_F(HttpTest, PutLimitsAndRoles) {
+  const std::string dir = testing::TempDir();
+  const std::string auth = WriteAuthFile("http-put-auth-");
+  node_.reset();
+  Start({"--auth-file=" + auth, "--max-payload=1KiB"});
+  const std::string entry = Url("/v1/entries/rss/put-me");
+  const std::string reader = "-H 'Authorization: Bearer read-token-0123456789'";
+  const std::string writer =
+      "-H 'Authorization: Bearer write-token-0123456789'";
+  EXPECT_EQ(Curl(entry, "-X PUT --data-binary x " + reader).status, 403);
+  EXPECT_EQ(Curl(entry + "?lease=1", reader).status, 403);
+  EXPECT_EQ(Curl(entry, "-X PUT --data-binary x " + writer).status, 201);
+  const std::string big = absl::StrCat(dir, "/http-big-", getpid());
+  ASSERT_EQ(Shell(absl::StrCat("head -c 2048 /dev/zero > ", big)).exit_code, 0);
+  EXPECT_EQ(Curl(entry, "-X PUT --data-binary @" + big + " " + writer).status,
+            413);
+  EXPECT_EQ(Curl(entry,
+                 "-X PUT --data-binary x -H 'Cache-Control: "
+                 "max-age=-5' " +
+                     writer)
+                .status,
+            400);
+  Reply read = Curl(entry, reader);
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.body, "x");
 }
 
 TEST_F(HttpTest, ProbesAnswerWithoutTokens) {
@@ -235,13 +456,7 @@ TEST_F(HttpTest, ProbesAnswerWithoutTokens) {
 }
 
 TEST_F(HttpTest, TokensAndRoles) {
-  const std::string dir = testing::TempDir();
-  const std::string auth = absl::StrCat(dir, "/http-auth-", getpid());
-  ASSERT_EQ(Shell(absl::StrCat("printf 'reader read read-token-0123456789\\n"
-                               "writer write write-token-0123456789\\n' > ",
-                               auth))
-                .exit_code,
-            0);
+  const std::string auth = WriteAuthFile("http-auth-");
   node_.reset();
   Start({"--auth-file=" + auth});
   Reply none = Curl(Url("/v1/entries/rss/x"));
@@ -264,18 +479,9 @@ TEST_F(HttpTest, TokensAndRoles) {
 // `wait` passes); what came back.
 std::string Raw(const std::string& address, const std::string& bytes,
                 absl::Duration wait, bool* closed) {
-  const int port = std::stoi(address.substr(address.rfind(':') + 1));
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<uint16_t>(port));
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  *closed = false;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
-    close(fd);
-    *closed = true;
-    return "";
-  }
+  int fd = Connect(PortOf(address));
+  *closed = fd < 0;
+  if (fd < 0) return "";
   if (!bytes.empty()) (void)!write(fd, bytes.data(), bytes.size());
   timeval tv{
       static_cast<time_t>(absl::ToInt64Seconds(wait)),
@@ -289,7 +495,10 @@ std::string Raw(const std::string& address, const std::string& bytes,
       *closed = true;
       break;
     }
-    if (n < 0) break;  // timed out: still open
+    if (n < 0) {  // timed out (still open), or reset (closed unread)
+      *closed = errno == ECONNRESET;
+      break;
+    }
     out.append(buf, static_cast<size_t>(n));
   }
   close(fd);
@@ -327,16 +536,11 @@ TEST_F(HttpTest, LimitsOnHeadersUrlsAndSlowClients) {
 TEST_F(HttpTest, ConnectionsBeyondTheCapAreClosed) {
   node_.reset();
   Start({"--http-max-connections=2"});
-  const int port = std::stoi(
-      node_->http_address().substr(node_->http_address().rfind(':') + 1));
+  const int port = PortOf(node_->http_address());
   std::vector<int> held;
   for (int i = 0; i < 2; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+    int fd = Connect(port);
+    ASSERT_GE(fd, 0);
     held.push_back(fd);
   }
   absl::SleepFor(absl::Milliseconds(200));  // both accepted
