@@ -1,5 +1,6 @@
 #include "server/http/http_routes.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
@@ -417,19 +418,26 @@ void HttpRoutes::Put(HttpRequest request, Key key, absl::string_view query,
     }
   }
   write.ttl_us = absl::ToInt64Microseconds(*ttl);
-  // Tags: ?tag=, the tags header (xkey) or Surrogate-Key, space-separated.
+  // Tags: ?tag=, the tags header (xkey) and Surrogate-Key, space-separated,
+  // each header possibly repeated; a tag named twice counts once.
   write.tags = QueryValues(query, "tag");
-  for (const std::string& name :
-       {options_.tags_header, std::string("Surrogate-Key")}) {
-    auto it = request.find(name);
-    if (it == request.end()) continue;
-    for (absl::string_view t : absl::StrSplit(
-             absl::string_view(it->value().data(), it->value().size()), ' ',
-             absl::SkipEmpty())) {
-      write.tags.emplace_back(t);
-    }
-    if (name == options_.tags_header) continue;  // both may be given
+  std::vector<std::string> names = {options_.tags_header};
+  if (!absl::EqualsIgnoreCase(options_.tags_header, "Surrogate-Key")) {
+    names.push_back("Surrogate-Key");
   }
+  for (const std::string& name : names) {
+    auto [from, to] = request.equal_range(name);
+    for (auto it = from; it != to; ++it) {
+      for (absl::string_view t : absl::StrSplit(
+               absl::string_view(it->value().data(), it->value().size()), ' ',
+               absl::SkipEmpty())) {
+        write.tags.emplace_back(t);
+      }
+    }
+  }
+  std::sort(write.tags.begin(), write.tags.end());
+  write.tags.erase(std::unique(write.tags.begin(), write.tags.end()),
+                   write.tags.end());
   std::string token(Header(request, "Lease-Token"));
   write.payload =
       std::make_shared<const std::string>(std::move(request.body()));
