@@ -14,6 +14,8 @@ inline constexpr absl::Duration kMaxAge = absl::Hours(24 * 365 * 10);
 inline constexpr absl::Duration kMaxWait = absl::Minutes(10);
 inline constexpr absl::Duration kMaxPurgePause = absl::Minutes(1);
 inline constexpr int kMaxPurgeBatch = 100000;
+// Tags invalidated by one call (a CMS invalidates dozens per save).
+inline constexpr int kMaxInvalidateTags = 1000;
 // Invalidate(at): how far past cluster now `at` may be. Expiry keys only
 // move forward, so a later one would make every entry stale at birth
 // until then.

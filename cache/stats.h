@@ -45,9 +45,13 @@ struct ScopeCounters {
 };
 
 // Counters of the node as a whole (not of a scope).
-#define CLUSTERCACHE_NODE_COUNTERS(X)                               \
-  X(unauthenticated, "calls refused: no token, or not a known one") \
-  X(permission_denied, "calls refused: the token's role does not allow")
+#define CLUSTERCACHE_NODE_COUNTERS(X)                                     \
+  X(unauthenticated, "calls refused: no token, or not a known one")       \
+  X(permission_denied, "calls refused: the token's role does not allow")  \
+  X(http_connections, "HTTP connections open now")                        \
+  X(http_connections_refused, "HTTP connections closed at once: the cap") \
+  X(http_requests, "HTTP requests read")                                  \
+  X(http_bad_requests, "HTTP requests malformed, over a limit or timed out")
 
 struct NodeCounters {
 #define CLUSTERCACHE_DECLARE_COUNTER(name, help) std::atomic<int64_t> name{0};

@@ -8,29 +8,10 @@
 
 #include "cache/content_cache.h"
 #include "clustercache/v1/cache.grpc.pb.h"
+#include "server/admin_ops.h"
 #include "server/auth.h"
 
 namespace clustercache {
-
-// The audit line of one Admin call: operation, request, token name (never
-// the token), peer, result and count, logged once when the call ends. Also
-// checks the caller's token (admin role).
-class AuditLine {
- public:
-  AuditLine(const grpc::ServerContext& context, const Authorizer* auth,
-            absl::string_view op, const google::protobuf::Message& request);
-  ~AuditLine();
-  bool allowed() const { return refusal_.ok(); }
-  const grpc::Status& refusal() const { return refusal_; }
-  void Count(int64_t n) { count_ = n; }
-  // Records the call's result; returns it.
-  grpc::Status Done(grpc::Status status);
-
- private:
-  std::string op_, target_, peer_, who_, result_ = "?";
-  grpc::Status refusal_;
-  int64_t count_ = -1;
-};
 
 class AdminService final : public v1::Admin::Service {
  public:

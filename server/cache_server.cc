@@ -143,7 +143,8 @@ absl::Status CacheServer::StartHttp(const std::string& listen,
                                     HttpRouteOptions options) {
   http_routes_ =
       std::make_unique<HttpRoutes>(cache_, &auth_, std::move(options));
-  http_ = std::make_unique<HttpServer>(http_routes_.get(), limits);
+  http_ = std::make_unique<HttpServer>(http_routes_.get(), limits,
+                                       &cache_->stats().node());
   absl::Status s = http_->Start(listen);
   if (!s.ok()) http_.reset();
   return s;

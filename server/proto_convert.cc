@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/limits.h"
+#include "server/admin_ops.h"
 
 namespace clustercache {
 
@@ -64,27 +65,14 @@ absl::StatusOr<PurgeRequest> PurgeFromProto(const v1::PurgeRequest& request) {
   absl::StatusOr<absl::Duration> pause =
       MillisField(request.pause_ms(), kMaxPurgePause, "pause_ms");
   if (!pause.ok()) return pause.status();
-  if (request.batch() < 0 || request.batch() > kMaxPurgeBatch) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("batch: ", request.batch(), " is not 1 .. ",
-                     kMaxPurgeBatch, " (0: the default)"));
-  }
-  const bool filtered = !request.scope().empty() || !request.prefix().empty() ||
-                        request.older_than_ms() != 0 ||
-                        request.only_not_fresh();
-  if (filtered == request.everything()) {
-    return absl::InvalidArgumentError(
-        filtered ? "everything: set with a filter (scope, prefix, "
-                   "older_than_ms, only_not_fresh); give one or the other"
-                 : "everything: a purge without a filter (scope, prefix, "
-                   "older_than_ms, only_not_fresh) removes every entry; "
-                   "set everything to say so");
-  }
   purge.older_than = *older;
   purge.pause = *pause;
   purge.only_not_fresh = request.only_not_fresh();
   purge.dry_run = request.dry_run();
   if (request.batch() != 0) purge.batch = request.batch();
+  if (absl::Status s = CheckPurge(purge, request.everything()); !s.ok()) {
+    return s;
+  }
   return purge;
 }
 

@@ -180,21 +180,26 @@ int Delete(const CtlCall& call) {
 
 int Invalidate(const CtlCall& call) {
   const CtlOptions& o = call.options;
-  int chosen = !o.scope.empty() + o.all + !o.tag.empty();
+  int chosen = !o.scope.empty() + o.all + !o.tags.empty();
   if (chosen != 1) {
     return Fail(kExitUsage,
                 "invalidate: give exactly one of --scope S, "
-                "--all, --tag T");
+                "--all, --tag T (repeatable)");
   }
   v1::InvalidateRequest request;
   if (!o.scope.empty()) request.set_scope(o.scope);
   if (o.all) request.set_all(true);
-  if (!o.tag.empty()) request.set_tag(o.tag);
+  if (o.tags.size() == 1) request.set_tag(o.tags[0]);
+  if (o.tags.size() > 1) {
+    for (const std::string& t : o.tags) request.mutable_tags()->add_names(t);
+  }
   absl::StatusOr<v1::InvalidateResponse> r = call.client->Invalidate(request);
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
   std::cout << r->value_us() << "\n";
-  std::cerr << "invalidated " << r->expiry_key() << " at " << Iso(r->value_us())
-            << " (via " << r->served_by() << ")\n";
+  for (const v1::ExpiryKeyValue& kv : r->keys()) {
+    std::cerr << "invalidated " << kv.name() << " at " << Iso(kv.value_us())
+              << " (via " << r->served_by() << ")\n";
+  }
   return kExitOk;
 }
 
@@ -393,14 +398,16 @@ const std::vector<CtlCommand>& CtlCommands() {
          t->AddBool("dry-run", &o->dry_run, "count, do not delete");
        },
        Delete},
-      {"invalidate", "(--scope S | --all | --tag T)",
+      {"invalidate", "(--scope S | --all | --tag T...)",
        "Global expiry: every entry generated before now stops being fresh. "
        "Prints the new timestamp (microseconds).",
        0, 0, false,
        [](FlagTable* t, CtlOptions* o) {
          t->AddString("scope", &o->scope, "expire this scope");
          t->AddBool("all", &o->all, "expire everything");
-         t->AddString("tag", &o->tag, "expire entries with this tag");
+         t->AddList("tag", &o->tags,
+                    "expire entries with this tag (repeatable: many tags in "
+                    "one call, up to 1000)");
        },
        Invalidate},
       {"expiry-keys", "[--reset NAME | --forget-tags-older-than D]",

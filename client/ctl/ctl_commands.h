@@ -32,7 +32,6 @@ struct CtlOptions {
   bool has_prefix = false;
   std::string scope;
   bool all = false;
-  std::string tag;
   std::string reset;  // expiry-keys --reset NAME
   // expiry-keys --forget-tags-older-than D (infinite: not given)
   absl::Duration forget_tags_older_than = absl::InfiniteDuration();

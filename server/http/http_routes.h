@@ -15,6 +15,7 @@
 //       lease lost, 413 too large.
 //   DELETE /v1/leases/{scope}/{name}  give a lease back (Lease-Token): 204,
 //       or 409 when the token no longer holds it.
+//   admin routes (role admin): server/http/http_admin_routes.h
 //   GET /healthz    alive (no token)
 //   GET /readyz     the store answers and the node is not stopping (no
 //                   token); 503 otherwise
@@ -31,6 +32,7 @@
 #include "cache/content_cache.h"
 #include "cache/scope_policy.h"
 #include "server/auth.h"
+#include "server/http/http_admin_routes.h"
 #include "server/http/http_server.h"
 
 namespace clustercache {
@@ -78,6 +80,7 @@ class HttpRoutes : public HttpHandler {
   const Authorizer* const auth_;
   const HttpRouteOptions options_;
   std::atomic<bool> stopping_{false};
+  HttpAdminRoutes admin_;
 };
 
 }  // namespace clustercache

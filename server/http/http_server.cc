@@ -7,7 +7,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
 
@@ -15,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "cache/util/log.h"
 
 namespace clustercache {
@@ -45,13 +49,14 @@ HttpResponse Refusal(http::status status, absl::string_view why) {
 }  // namespace
 
 struct HttpServer::State {
-  State(HttpHandler* h, HttpLimits l)
+  State(HttpHandler* h, HttpLimits l, NodeCounters* c)
       : handler(h),
         limits(l),
+        counters(*c),
         ioc(static_cast<int>(std::max<int64_t>(1, l.threads))) {}
   HttpHandler* const handler;
   const HttpLimits limits;
-  HttpCounters counters;
+  NodeCounters& counters;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   // Answers from the engine are posted only while open; sessions live in
@@ -71,7 +76,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     if (!ec)
       peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
   }
-  ~Session() { --state_->counters.connections; }
+  ~Session() { Bump(state_->counters.http_connections, -1); }
 
   void Start() {
     net::dispatch(stream_.get_executor(),
@@ -114,7 +119,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       return Refuse(http::status::payload_too_large, "body too large");
     }
     if (ec) {  // timed out, closed, or not HTTP
-      ++state_->counters.bad_requests;
+      Bump(state_->counters.http_bad_requests);
       if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
           ec == net::error::eof) {
         return Close();
@@ -140,7 +145,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
                                              "body too large");
                        }
                        if (ec) {
-                         ++self->state_->counters.bad_requests;
+                         Bump(self->state_->counters.http_bad_requests);
                          return self->Close();
                        }
                        self->OnRequest();
@@ -148,22 +153,25 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRequest() {
-    ++state_->counters.requests;
-    stream_.expires_never();  // the handler's wait is bounded by the engine
+    Bump(state_->counters.http_requests);
     HttpRequest request = parser_->release();
     keep_alive_ = request.keep_alive();
     head_ = request.method() == http::verb::head;
     answering_ = true;
     gone_ = std::make_shared<Cancellation>();
     state_->handler->Handle(std::move(request), peer_, gone_, MakeRespond());
-    if (answering_ && !reading_) Watch();
+    // A next request already buffered (pipelined) is read after the answer;
+    // the client is there, so no watch.
+    if (answering_ && !reading_ && buffer_.size() == 0) Watch();
   }
 
   // Reads while the answer is pending: the end of the stream means the
   // client has gone. Bytes of a next request wait in the buffer. Once the
-  // answer is written the same read is the idle wait for the next request.
+  // answer is written the same read is the idle wait for the next request:
+  // there is never more than one read pending.
   void Watch() {
     reading_ = true;
+    stream_.expires_never();  // the handler's wait is bounded by the engine
     stream_.async_read_some(
         buffer_.prepare(4096),
         [self = shared_from_this()](beast::error_code ec, size_t n) {
@@ -179,20 +187,123 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   Respond MakeRespond() {
-    return [weak = weak_from_this(), state = state_](HttpResponse res) {
-      absl::MutexLock lock(&state->mu);
-      if (!state->open) return;
-      std::shared_ptr<Session> self = weak.lock();
-      if (self == nullptr) return;
-      net::post(self->stream_.get_executor(),
-                [self, res = std::move(res)]() mutable {
-                  self->Write(std::move(res));
-                });
-    };
+    std::weak_ptr<Session> weak = weak_from_this();
+    std::shared_ptr<State> state = state_;
+    return Respond(
+        [weak, state](HttpResponse res) {
+          absl::MutexLock lock(&state->mu);
+          if (!state->open) return;
+          std::shared_ptr<Session> self = weak.lock();
+          if (self == nullptr) return;
+          net::post(self->stream_.get_executor(),
+                    [self, res = std::move(res)]() mutable {
+                      self->Write(std::move(res));
+                    });
+        },
+        [weak](HttpResponse head) -> std::unique_ptr<HttpChunks> {
+          auto chunks = std::make_unique<Chunks>(weak.lock());
+          chunks->Head(std::move(head));
+          return chunks;
+        });
+  }
+
+  // A step of a streamed answer, run on the session's strand; the
+  // producer's thread waits for it.
+  struct Step {
+    absl::Notification done;
+    std::atomic<bool> ok{false};
+  };
+  using StepFn = std::function<void(std::shared_ptr<Step>)>;
+
+  // Posts `step` to the strand and waits until it is done (at most the
+  // I/O timeout). False: not done, or failed.
+  bool Await(StepFn step) {
+    auto result = std::make_shared<Step>();
+    {
+      absl::MutexLock lock(&state_->mu);
+      if (!state_->open) return false;
+      net::post(stream_.get_executor(),
+                [result, step = std::move(step)] { step(result); });
+    }
+    return result->done.WaitForNotificationWithTimeout(
+               state_->limits.io_timeout) &&
+           result->ok.load();
+  }
+
+  static void Finished(const std::shared_ptr<Step>& step,
+                       beast::error_code ec) {
+    step->ok = !ec;
+    step->done.Notify();
+  }
+
+  class Chunks : public HttpChunks {
+   public:
+    explicit Chunks(std::shared_ptr<Session> session)
+        : session_(std::move(session)) {}
+    ~Chunks() override {
+      if (session_ == nullptr || finished_) return;
+      net::post(session_->stream_.get_executor(),
+                [s = session_] { s->Close(); });
+    }
+    void Head(HttpResponse head) {
+      ok_ = session_ != nullptr &&
+            session_->Await([s = session_,
+                             h = std::make_shared<HttpResponse>(
+                                 std::move(head))](std::shared_ptr<Step> step) {
+              s->WriteHead(std::move(*h), std::move(step));
+            });
+    }
+    bool Write(std::string chunk) override {
+      if (!ok_ || chunk.empty()) return ok_;  // an empty chunk ends a stream
+      auto data = std::make_shared<const std::string>(std::move(chunk));
+      ok_ = session_->Await([s = session_, data](std::shared_ptr<Step> step) {
+        net::async_write(s->stream_, http::make_chunk(net::buffer(*data)),
+                         [s, data, step](beast::error_code ec, size_t) {
+                           Finished(step, ec);
+                           if (ec) s->Close();
+                         });
+      });
+      return ok_;
+    }
+    void Finish() override {
+      if (!ok_ || finished_) return;
+      finished_ = true;
+      session_->Await([s = session_](std::shared_ptr<Step> step) {
+        net::async_write(s->stream_, http::make_chunk_last(),
+                         [s, step](beast::error_code ec, size_t) {
+                           Finished(step, ec);
+                           s->AfterAnswer(ec);
+                         });
+      });
+    }
+
+   private:
+    std::shared_ptr<Session> session_;
+    bool ok_ = false;
+    bool finished_ = false;
+  };
+
+  void WriteHead(HttpResponse res, std::shared_ptr<Step> step) {
+    auto head = std::make_shared<http::response<http::empty_body>>(
+        std::move(res.base()));
+    head->keep_alive(keep_alive_);
+    head->chunked(true);
+    auto serializer =
+        std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    // Between chunks the producer may pause (a purge's pause): the client
+    // watch goes on without a deadline, each write has its own.
+    stream_.expires_after(Chrono(state_->limits.io_timeout));
+    http::async_write_header(stream_, *serializer,
+                             [self = shared_from_this(), head, serializer,
+                              step](beast::error_code ec, size_t) {
+                               self->stream_.expires_never();
+                               Finished(step, ec);
+                               if (ec) self->Close();
+                             });
   }
 
   void Refuse(http::status status, absl::string_view why) {
-    ++state_->counters.bad_requests;
+    Bump(state_->counters.http_bad_requests);
     keep_alive_ = false;
     head_ = false;
     Write(Refusal(status, why));
@@ -207,9 +318,16 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
         stream_, *response_,
         [self = shared_from_this()](beast::error_code ec, size_t) {
           self->response_.reset();
-          if (ec || !self->keep_alive_) return self->Close();
-          self->AwaitRequest();
+          self->AfterAnswer(ec);
         });
+  }
+
+  void AfterAnswer(beast::error_code ec) {
+    answering_ = false;
+    if (ec || !keep_alive_) return Close();
+    if (!reading_) return AwaitRequest();
+    // The watching read goes on as the idle wait (one read at a time).
+    stream_.expires_after(Chrono(state_->limits.idle_timeout));
   }
 
   void Close() {
@@ -233,12 +351,11 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   bool head_ = false;
 };
 
-HttpServer::HttpServer(HttpHandler* handler, HttpLimits limits)
-    : state_(std::make_shared<State>(handler, limits)) {}
+HttpServer::HttpServer(HttpHandler* handler, HttpLimits limits,
+                       NodeCounters* counters)
+    : state_(std::make_shared<State>(handler, limits, counters)) {}
 
 HttpServer::~HttpServer() { Shutdown(absl::ZeroDuration()); }
-
-const HttpCounters& HttpServer::counters() const { return state_->counters; }
 
 void HttpServer::Accept(const std::shared_ptr<State>& state) {
   state->acceptor.async_accept(
@@ -246,12 +363,12 @@ void HttpServer::Accept(const std::shared_ptr<State>& state) {
       [state](beast::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted) return;  // closed
         if (!ec) {
-          if (state->counters.connections.load() >=
+          if (state->counters.http_connections.load() >=
               state->limits.max_connections) {
-            ++state->counters.connections_refused;
+            Bump(state->counters.http_connections_refused);
             socket.close(ec);
           } else {
-            ++state->counters.connections;
+            Bump(state->counters.http_connections);
             auto session = std::make_shared<Session>(state, std::move(socket));
             {
               absl::MutexLock lock(&state->mu);

@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "cache/stats.h"
 #include "cache/util/cancellation.h"
 #include "server/http/payload_body.h"
 
@@ -45,8 +46,42 @@ struct HttpLimits {
 
 using HttpRequest =
     boost::beast::http::request<boost::beast::http::string_body>;
-// Called once per request, from any thread.
-using Respond = std::function<void(HttpResponse)>;
+// The chunks of an answer of unknown length (Transfer-Encoding: chunked),
+// e.g. an NDJSON stream. Used from one thread that may block.
+class HttpChunks {
+ public:
+  // Without Finish the connection is closed: the client sees the stream
+  // cut short, never a complete-looking answer.
+  virtual ~HttpChunks() = default;
+  // Sends one chunk and waits until it is written (back-pressure). False
+  // when the client has gone, the server is stopping or the write took
+  // longer than the I/O timeout: stop producing.
+  virtual bool Write(std::string chunk) = 0;
+  // Ends the answer (the last chunk). At most once.
+  virtual void Finish() = 0;
+};
+
+// How a handler answers one request: exactly once, from any thread, either
+// whole (operator()) or as a stream (Stream).
+class Respond {
+ public:
+  using Whole = std::function<void(HttpResponse)>;
+  using Streamed = std::function<std::unique_ptr<HttpChunks>(HttpResponse)>;
+  Respond(Whole whole, Streamed streamed)
+      : whole_(std::move(whole)), streamed_(std::move(streamed)) {}
+
+  void operator()(HttpResponse response) const { whole_(std::move(response)); }
+  // Sends `head` (status and headers; its body is not sent) and returns
+  // the writer of the body's chunks. Blocks until the head is written: not
+  // on a thread of the listener.
+  std::unique_ptr<HttpChunks> Stream(HttpResponse head) const {
+    return streamed_(std::move(head));
+  }
+
+ private:
+  Whole whole_;
+  Streamed streamed_;
+};
 
 class HttpHandler {
  public:
@@ -58,18 +93,11 @@ class HttpHandler {
                       std::shared_ptr<Cancellation> gone, Respond respond) = 0;
 };
 
-// Counters of the listener, for stats.
-struct HttpCounters {
-  std::atomic<int64_t> connections{0};  // open now
-  std::atomic<int64_t> connections_refused{0};
-  std::atomic<int64_t> requests{0};
-  std::atomic<int64_t> bad_requests{0};  // malformed, over a limit, timed out
-};
-
 class HttpServer {
  public:
-  // REQUIRES: `handler` outlives this object.
-  HttpServer(HttpHandler* handler, HttpLimits limits);
+  // REQUIRES: `handler` and `counters` (the node's: http_*) outlive this
+  // object.
+  HttpServer(HttpHandler* handler, HttpLimits limits, NodeCounters* counters);
   ~HttpServer();
 
   // Binds HOST:PORT (port 0 picks one) and starts the threads.
@@ -79,8 +107,6 @@ class HttpServer {
   // then everything is closed and the threads joined. Answers that arrive
   // after are dropped.
   void Shutdown(absl::Duration grace);
-
-  const HttpCounters& counters() const;
 
  private:
   class Session;

@@ -1,0 +1,104 @@
+#include "server/admin_ops.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "cache/limits.h"
+#include "cache/util/log.h"
+
+namespace clustercache {
+
+absl::StatusOr<std::vector<std::string>> ExpiryKeysOf(
+    const InvalidateTarget& target) {
+  const int given = target.scope.has_value() + target.all.has_value() +
+                    target.tags.has_value();
+  if (given != 1) {
+    return absl::InvalidArgumentError(
+        "target: give exactly one of scope, all, tags");
+  }
+  if (target.scope.has_value()) {
+    if (absl::Status s = ValidateScope(*target.scope); !s.ok()) return s;
+    return std::vector<std::string>{ScopeExpiryKey(*target.scope)};
+  }
+  if (target.all.has_value()) {
+    if (!*target.all) {
+      return absl::InvalidArgumentError(
+          "all: must be true to invalidate everything");
+    }
+    return std::vector<std::string>{std::string(kExpiryAll)};
+  }
+  std::vector<std::string> keys = *target.tags;
+  if (keys.empty() || keys.size() > static_cast<size_t>(kMaxInvalidateTags)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tags: ", keys.size(), " tags; give 1 .. ", kMaxInvalidateTags));
+  }
+  for (const std::string& tag : keys) {
+    if (absl::Status s = ValidateTag(tag); !s.ok()) return s;
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+absl::StatusOr<std::vector<ExpiryKeyValue>> InvalidateKeys(
+    ContentCache& cache, const std::vector<std::string>& keys, int64_t at) {
+  std::vector<ExpiryKeyValue> out;
+  out.reserve(keys.size());
+  for (const std::string& key : keys) {
+    absl::StatusOr<int64_t> value = cache.Invalidate(key, at);
+    if (!value.ok()) {
+      if (out.empty()) return value.status();
+      return absl::Status(
+          value.status().code(),
+          absl::StrCat(value.status().message(), " (", out.size(), " of ",
+                       keys.size(), " keys were invalidated before it)"));
+    }
+    out.push_back({key, *value});
+  }
+  return out;
+}
+
+absl::Status CheckPurge(const PurgeRequest& purge, bool everything) {
+  if (purge.batch < 1 || purge.batch > kMaxPurgeBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch: ", purge.batch, " is not 1 .. ", kMaxPurgeBatch));
+  }
+  const bool filtered = !purge.scope.empty() || !purge.prefix.empty() ||
+                        purge.older_than != absl::ZeroDuration() ||
+                        purge.only_not_fresh;
+  if (filtered == everything) {
+    return absl::InvalidArgumentError(
+        filtered ? "everything: set with a filter (scope, prefix, "
+                   "older_than, only_not_fresh); give one or the other"
+                 : "everything: a purge without a filter (scope, prefix, "
+                   "older_than, only_not_fresh) removes every entry; "
+                   "set everything to say so");
+  }
+  return absl::OkStatus();
+}
+
+AuditLine::AuditLine(absl::string_view op, std::string target, std::string peer,
+                     absl::StatusOr<std::string> caller)
+    : op_(op), target_(std::move(target)), peer_(std::move(peer)) {
+  if (target_.size() > 200) target_ = target_.substr(0, 200) + "...";
+  if (caller.ok()) {
+    who_ = caller->empty() ? "-" : *caller;
+  } else {
+    who_ = "(refused)";
+    refusal_ = caller.status();
+  }
+}
+
+AuditLine::~AuditLine() {
+  LogInfo("audit: ", op_, " {", target_, "} by ", who_, " from ", peer_, ": ",
+          result_, count_ >= 0 ? absl::StrCat(", count ", count_) : "");
+}
+
+absl::Status AuditLine::Done(absl::Status status) {
+  result_ = status.ok() ? "OK"
+                        : absl::StrCat(absl::StatusCodeToString(status.code()),
+                                       ": ", status.message());
+  return status;
+}
+
+}  // namespace clustercache
