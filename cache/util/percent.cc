@@ -25,4 +25,23 @@ bool PercentDecode(absl::string_view in, std::string* out) {
   return true;
 }
 
+std::string PercentEncode(absl::string_view in, absl::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    const bool unreserved =
+        absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved || (c != '%' && keep.find(c) != absl::string_view::npos)) {
+      out.push_back(c);
+      continue;
+    }
+    const auto b = static_cast<unsigned char>(c);
+    out.push_back('%');
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
 }  // namespace clustercache

@@ -153,6 +153,10 @@ void HttpRoutes::Fetch(const HttpRequest& request, const Key& key,
       res.set("Lease-Token", result->lease.token);
       res.set("Lease-Expires",
               HttpDate(absl::FromUnixMicros(result->lease.expires_at)));
+      // Cluster time, microseconds: for a client that keeps its own clock
+      // out of it.
+      res.set("Lease-Granted-Us", absl::StrCat(result->lease.granted_at));
+      res.set("Lease-Expires-Us", absl::StrCat(result->lease.expires_at));
     };
     if (outcome == FetchOutcome::kUnavailable) {
       HttpResponse res = Error(http::status::service_unavailable,
@@ -205,6 +209,9 @@ HttpResponse HttpRoutes::EntryResponse(const FetchResult& result,
   }
   HttpResponse res(http::status::ok, 11);
   res.set(http::field::etag, etag);
+  // The entry's generation time (cluster microseconds): what a client
+  // passes as newer_than to wait for a newer one.
+  res.set("Mtime", absl::StrCat(meta.mtime));
   if (modified) res.set(http::field::last_modified, HttpDate(*modified));
   res.set(http::field::cache_control, cache_control);
   res.set("Served-By", options_.node_name);

@@ -38,7 +38,8 @@ struct Op {
   OpKind kind = OpKind::kFetch;
   int client = 0;
   int node = 0;
-  int64_t start_ns = 0, end_ns = 0;            // monotonic
+  bool http = false;                 // through the node's HTTP face (else gRPC)
+  int64_t start_ns = 0, end_ns = 0;  // monotonic
   int64_t wall_start_us = 0, wall_end_us = 0;  // real time, unskewed
   std::string scope, name;                     // the key, where there is one
   // Request.

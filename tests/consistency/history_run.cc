@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "client/cache_client.h"
+#include "tests/support/http_cache_client.h"
 
 namespace clustercache {
 
@@ -26,6 +27,7 @@ absl::StatusOr<std::unique_ptr<Nodes>> Nodes::Start(
   nodes->offsets_ = std::move(offsets);
   for (size_t i = 0; i < nodes->offsets_.size(); ++i) {
     nodes->ports_.push_back(FreeLoopbackPort());
+    nodes->http_ports_.push_back(FreeLoopbackPort());
     nodes->processes_.emplace_back();
     if (absl::Status s = nodes->Restart(static_cast<int>(i)); !s.ok()) return s;
   }
@@ -36,6 +38,10 @@ std::string Nodes::address(int i) const {
   return absl::StrCat("127.0.0.1:", ports_[i]);
 }
 
+std::string Nodes::http_address(int i) const {
+  return absl::StrCat("127.0.0.1:", http_ports_[i]);
+}
+
 void Nodes::Kill(int i) {
   if (processes_[i] != nullptr) processes_[i]->Kill();
   processes_[i].reset();
@@ -44,6 +50,7 @@ void Nodes::Kill(int i) {
 absl::Status Nodes::Restart(int i) {
   std::vector<std::string> flags = flags_;
   flags.push_back(absl::StrCat("--listen=", address(i)));
+  flags.push_back(absl::StrCat("--http-listen=", http_address(i)));
   flags.push_back(absl::StrCat("--node-name=node", i + 1));
   flags.push_back(absl::StrCat("--clock-offset=", offsets_[i]));
   absl::Status last;
@@ -109,6 +116,12 @@ class Client {
         tags_(tags),
         rng_(options.seed * 7919 + id) {
     for (int i = 0; i < nodes.size(); ++i) {
+      if (options.http_clients && id % 2 == 1) {
+        nodes_.push_back(
+            NewHttpCacheClient(nodes.http_address(i), absl::Seconds(5)));
+        http_ = true;
+        continue;
+      }
       ClientOptions co;
       co.servers = {nodes.address(i)};
       co.deadline = absl::Seconds(5);
@@ -131,6 +144,7 @@ class Client {
     op.kind = kind;
     op.client = id_;
     op.node = node;
+    op.http = http_;
     op.wall_start_us = WallMicros();
     op.start_ns = MonotonicNanos();
     return op;
@@ -291,6 +305,7 @@ class Client {
   std::vector<std::unique_ptr<GrpcClient>> nodes_;
   std::vector<Op> ops_;
   int64_t seq_ = 0;
+  bool http_ = false;
 };
 
 const char* KindName(OpKind k) {
@@ -359,7 +374,8 @@ RunResult RecordHistory(Nodes& nodes, const RunOptions& options) {
   std::map<std::string, int64_t> counts;
   for (auto& c : clients) {
     for (Op& op : c->ops()) {
-      ++counts[absl::StrCat(KindName(op.kind), " ", OutcomeName(op))];
+      ++counts[absl::StrCat(op.http ? "http " : "grpc ", KindName(op.kind), " ",
+                            OutcomeName(op))];
       result.history.ops.push_back(std::move(op));
     }
   }

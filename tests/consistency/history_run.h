@@ -1,7 +1,8 @@
 // Records a randomized history against real clustercached nodes: clients
 // on threads of this process fetch, generate, store, release, invalidate,
 // expire, delete and list expiry keys at random over a small key space,
-// through nodes whose clocks are skewed; a fault may be injected mid-run.
+// through nodes whose clocks are skewed, half of them over gRPC and half
+// over HTTP; a fault may be injected mid-run.
 #ifndef CLUSTERCACHE_TESTS_CONSISTENCY_HISTORY_RUN_H_
 #define CLUSTERCACHE_TESTS_CONSISTENCY_HISTORY_RUN_H_
 
@@ -27,6 +28,8 @@ class Nodes {
       std::vector<std::string> flags, std::vector<std::string> offsets);
   int size() const { return static_cast<int>(ports_.size()); }
   std::string address(int i) const;
+  // The node's HTTP face.
+  std::string http_address(int i) const;
   void Kill(int i);
   absl::Status Restart(int i);
 
@@ -34,12 +37,16 @@ class Nodes {
   std::vector<std::string> flags_;
   std::vector<std::string> offsets_;
   std::vector<int> ports_;
+  std::vector<int> http_ports_;
   std::vector<std::unique_ptr<ServerProcess>> processes_;
 };
 
 struct RunOptions {
   absl::Duration duration = absl::Seconds(20);
   int clients = 16;
+  // Clients with an odd number speak HTTP (the lease protocol and the admin
+  // routes) to every node; the others gRPC.
+  bool http_clients = true;
   int keys_per_scope = 10;
   uint64_t seed = 1;
   std::string run_id;  // makes scope and tag names of this run unique

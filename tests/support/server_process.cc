@@ -156,7 +156,7 @@ int FreeLoopbackPort() {
 }
 
 pid_t SpawnUntilReady(const std::vector<std::string>& args,
-                      const std::string& ready) {
+                      const std::string& ready, absl::Duration timeout) {
   std::vector<std::string> copy = args;
   std::vector<char*> argv;
   for (std::string& a : copy) argv.push_back(a.data());
@@ -171,7 +171,8 @@ pid_t SpawnUntilReady(const std::vector<std::string>& args,
     pid = -1;
   }
   posix_spawn_file_actions_destroy(&actions);
-  for (int i = 0; i < 100 && pid > 0; ++i) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (pid > 0 && absl::Now() < deadline) {
     if (Shell(ready).exit_code == 0) return pid;
     absl::SleepFor(absl::Milliseconds(50));
   }

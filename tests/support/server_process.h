@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace clustercache {
 
@@ -54,9 +55,10 @@ std::string ReadFile(const std::string& path);
 // A loopback TCP port that was free a moment ago.
 int FreeLoopbackPort();
 // Starts a server program (args[0] from PATH, stdout to /dev/null) and waits
-// up to 5 s for the shell command `ready` to succeed. The pid, or -1.
+// up to `timeout` for the shell command `ready` to succeed. The pid, or -1.
 pid_t SpawnUntilReady(const std::vector<std::string>& args,
-                      const std::string& ready);
+                      const std::string& ready,
+                      absl::Duration timeout = absl::Seconds(5));
 // SIGKILL and reap.
 void KillAndReap(pid_t pid);
 

@@ -33,6 +33,20 @@ inline bool ServersRequired() {
     GTEST_SKIP() << (env) << " is not set (run scripts/test)";    \
   }
 
+// In a test body or SetUp: the program `name` (nginx, varnishd, php...) is
+// on the PATH, or fail/skip and return. scripts/test installs them.
+inline bool ProgramFound(const std::string& name) {
+  return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+#define CLUSTERCACHE_NEED_PROGRAM(name)                                       \
+  if (!::clustercache::ProgramFound(name)) {                                  \
+    if (::clustercache::ServersRequired()) {                                  \
+      FAIL() << (name) << " is not installed: run through scripts/test";      \
+    }                                                                         \
+    GTEST_SKIP() << (name) << " is not installed (scripts/test installs it)"; \
+  }
+
 }  // namespace clustercache
 
 #endif  // CLUSTERCACHE_TESTS_SUPPORT_SERVERS_H_

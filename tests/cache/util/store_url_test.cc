@@ -2,10 +2,21 @@
 // in what it prints, whatever characters it holds.
 #include "cache/util/store_url.h"
 
+#include "cache/util/percent.h"
 #include "gtest/gtest.h"
 
 namespace clustercache {
 namespace {
+
+TEST(PercentTest, EncodeIsDecodesInverse) {
+  EXPECT_EQ(PercentEncode("a b/c%d@é"), "a%20b%2Fc%25d%40%C3%A9");
+  EXPECT_EQ(PercentEncode("a b/c%d", "/%"), "a%20b/c%25d") << "'%' never kept";
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  std::string back;
+  ASSERT_TRUE(PercentDecode(PercentEncode(all, "/:@"), &back));
+  EXPECT_EQ(back, all);
+}
 
 TEST(StoreUrlTest, ParsesEveryPart) {
   absl::StatusOr<StoreUrl> u = ParseStoreUrl(
