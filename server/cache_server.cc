@@ -30,7 +30,14 @@ absl::StatusOr<std::string> CacheServer::ReloadTls() {
   if (tls_files_ == nullptr) {
     return absl::FailedPreconditionError("no TLS (--tls-cert, --tls-key)");
   }
-  return tls_files_->Reload();
+  absl::StatusOr<std::string> reloaded = tls_files_->Reload();
+  if (reloaded.ok() && http_ != nullptr) {
+    absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> context =
+        HttpTlsContext(*tls_files_);
+    if (!context.ok()) return context.status();
+    http_->SetTls(*std::move(context));
+  }
+  return reloaded;
 }
 
 namespace {
@@ -145,6 +152,12 @@ absl::Status CacheServer::StartHttp(const std::string& listen,
       std::make_unique<HttpRoutes>(cache_, &auth_, std::move(options));
   http_ = std::make_unique<HttpServer>(http_routes_.get(), limits,
                                        &cache_->stats().node());
+  if (tls_files_ != nullptr) {  // HTTPS with the same files as gRPC
+    absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> context =
+        HttpTlsContext(*tls_files_);
+    if (!context.ok()) return context.status();
+    http_->SetTls(*std::move(context));
+  }
   absl::Status s = http_->Start(listen);
   if (!s.ok()) http_.reset();
   return s;

@@ -141,7 +141,8 @@ int main(int argc, char** argv) {
     }
     LogInfo("HTTP on ",
             config.http_listen.substr(0, config.http_listen.rfind(':')), ":",
-            server.http_port());
+            server.http_port(),
+            config.tls.cert.empty() ? "" : " (HTTPS, the --tls-* files)");
   }
   std::string address = config.listen.substr(0, config.listen.rfind(':'));
   if (!config.admin_listen.empty()) {

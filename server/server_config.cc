@@ -17,9 +17,9 @@ void ServerConfig::Register(FlagTable* t) {
                "(default: on --listen)");
   t->AddString("http-listen", &http_listen,
                "the HTTP face (GET /v1/entries/SCOPE/NAME, /healthz, "
-               "/readyz): HOST:PORT, port 0 picks one; empty: none. Same "
-               "tokens as gRPC; no TLS yet, so beyond loopback it needs "
-               "--insecure (put a TLS proxy in front)");
+               "/readyz, admin routes): HOST:PORT, port 0 picks one; empty: "
+               "none. The same tokens and TLS files (--tls-*: HTTPS) as "
+               "gRPC, and the same rule beyond loopback");
   t->AddInt("http-threads", &http.threads, 1, 64,
             "HTTP: threads serving connections (a waiting request holds "
             "none)");
@@ -181,16 +181,10 @@ absl::Status ServerConfig::Validate() const {
         "--listen=", listen,
         admin_listen.empty() ? ""
                              : absl::StrCat(" --admin-listen=", admin_listen),
-        " is reachable from the network: add TLS (--tls-cert, --tls-key) and "
-        "tokens (--auth-file), or --insecure to let anyone who can reach it "
-        "read, write and purge the cache"));
-  }
-  if (!http_listen.empty() && !IsLoopback(http_listen) && !insecure) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--http-listen=", http_listen,
-        " is reachable from the network and the HTTP face has no TLS yet: "
-        "keep it on loopback behind a TLS-terminating proxy, or give "
-        "--insecure"));
+        http_listen.empty() ? "" : absl::StrCat(" --http-listen=", http_listen),
+        " is reachable from the network: add TLS (--tls-cert, --tls-key; "
+        "both faces use them) and tokens (--auth-file), or --insecure to let "
+        "anyone who can reach it read, write and purge the cache"));
   }
   if (!http_listen.empty() && http_listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(

@@ -223,4 +223,31 @@ std::string ServedTlsFiles::client_ca_path() const {
                            : absl::StrCat("/proc/self/fd/", client_ca_fd_);
 }
 
+absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> HttpTlsContext(
+    const ServedTlsFiles& files) {
+  namespace ssl = boost::asio::ssl;
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  boost::system::error_code ec;
+  context->set_options(ssl::context::default_workarounds |
+                           ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                       ec);
+  if (!ec) context->use_certificate_chain_file(files.identity_path(), ec);
+  if (!ec) {
+    context->use_private_key_file(files.identity_path(), ssl::context::pem, ec);
+  }
+  if (!ec && !files.client_ca_path().empty()) {
+    context->load_verify_file(files.client_ca_path(), ec);
+    if (!ec) {
+      context->set_verify_mode(
+          ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+    }
+  }
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("HTTP TLS context: ", ec.message()));
+  }
+  return context;
+}
+
 }  // namespace clustercache

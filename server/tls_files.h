@@ -15,6 +15,7 @@
 #ifndef CLUSTERCACHE_SERVER_TLS_FILES_H_
 #define CLUSTERCACHE_SERVER_TLS_FILES_H_
 
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <string>
 
@@ -65,6 +66,11 @@ class ServedTlsFiles {
   int identity_fd_ ABSL_GUARDED_BY(mu_) = -1;
   int client_ca_fd_ ABSL_GUARDED_BY(mu_) = -1;
 };
+
+// The HTTP face's TLS context from the files served now: TLS 1.2 and up,
+// the identity, and with a client CA a client certificate required.
+absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> HttpTlsContext(
+    const ServedTlsFiles& files);
 
 }  // namespace clustercache
 

@@ -12,6 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
@@ -24,9 +25,11 @@
 namespace clustercache {
 
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -63,31 +66,73 @@ struct HttpServer::State {
   // `sessions` until they close, so that none outlives the io_context.
   absl::Mutex mu;
   bool open ABSL_GUARDED_BY(mu) = true;
-  absl::flat_hash_map<Session*, std::shared_ptr<Session>> sessions
+  absl::flat_hash_map<SessionBase*, std::shared_ptr<SessionBase>> sessions
       ABSL_GUARDED_BY(mu);
+  // Set: HTTPS, new connections with this context (swapped on SIGHUP).
+  std::shared_ptr<ssl::context> tls ABSL_GUARDED_BY(mu);
 };
 
-class HttpServer::Session : public std::enable_shared_from_this<Session> {
+struct HttpServer::SessionBase {
+  virtual ~SessionBase() = default;
+};
+
+namespace {
+
+// The lowest layer of either stream (expiry, socket).
+beast::tcp_stream& Tcp(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& Tcp(beast::ssl_stream<beast::tcp_stream>& s) {
+  return s.next_layer();
+}
+
+}  // namespace
+
+// One connection: plaintext (Stream = beast::tcp_stream) or TLS
+// (beast::ssl_stream over it: a handshake first, within the header
+// timeout).
+template <class Stream>
+class HttpServer::Session
+    : public SessionBase,
+      public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(std::shared_ptr<State> state, tcp::socket socket)
-      : state_(std::move(state)), stream_(std::move(socket)) {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  template <class... TlsContext>
+  Session(std::shared_ptr<State> state, tcp::socket socket, TlsContext&... tls)
+      : state_(std::move(state)), stream_(std::move(socket), tls...) {
     beast::error_code ec;
-    tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    tcp::endpoint remote = Tcp(stream_).socket().remote_endpoint(ec);
     if (!ec)
       peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
   }
-  ~Session() { Bump(state_->counters.http_connections, -1); }
+  ~Session() override { Bump(state_->counters.http_connections, -1); }
 
   void Start() {
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this()] { self->AwaitRequest(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        Tcp(self->stream_)
+            .expires_after(Chrono(self->state_->limits.header_timeout));
+        self->stream_.async_handshake(
+            ssl::stream_base::server, [self](beast::error_code ec) {
+              if (ec) {
+                Bump(self->state_->counters.http_bad_requests);
+                return self->Close();
+              }
+              self->AwaitRequest();
+            });
+      } else {
+        self->AwaitRequest();
+      }
+    });
   }
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  using std::enable_shared_from_this<Session<Stream>>::weak_from_this;
+
   // Idle until the next request's first byte (or use what is buffered).
   void AwaitRequest() {
     if (buffer_.size() > 0) return ReadHeader();
-    stream_.expires_after(Chrono(state_->limits.idle_timeout));
+    Tcp(stream_).expires_after(Chrono(state_->limits.idle_timeout));
     stream_.async_read_some(
         buffer_.prepare(4096),
         [self = shared_from_this()](beast::error_code ec, size_t n) {
@@ -102,7 +147,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(limits.max_header_bytes));
     parser_->body_limit(static_cast<uint64_t>(limits.max_body_bytes));
-    stream_.expires_after(Chrono(limits.header_timeout));
+    Tcp(stream_).expires_after(Chrono(limits.header_timeout));
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -137,7 +182,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       return Refuse(http::status::payload_too_large, "body too large");
     }
     if (parser_->is_done()) return OnRequest();
-    stream_.expires_after(Chrono(state_->limits.io_timeout));
+    Tcp(stream_).expires_after(Chrono(state_->limits.io_timeout));
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec == http::error::body_limit) {
@@ -171,7 +216,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   // there is never more than one read pending.
   void Watch() {
     reading_ = true;
-    stream_.expires_never();  // the handler's wait is bounded by the engine
+    Tcp(stream_)
+        .expires_never();  // the handler's wait is bounded by the engine
     stream_.async_read_some(
         buffer_.prepare(4096),
         [self = shared_from_this()](beast::error_code ec, size_t n) {
@@ -292,11 +338,11 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
         std::make_shared<http::response_serializer<http::empty_body>>(*head);
     // Between chunks the producer may pause (a purge's pause): the client
     // watch goes on without a deadline, each write has its own.
-    stream_.expires_after(Chrono(state_->limits.io_timeout));
+    Tcp(stream_).expires_after(Chrono(state_->limits.io_timeout));
     http::async_write_header(stream_, *serializer,
                              [self = shared_from_this(), head, serializer,
                               step](beast::error_code ec, size_t) {
-                               self->stream_.expires_never();
+                               Tcp(self->stream_).expires_never();
                                Finished(step, ec);
                                if (ec) self->Close();
                              });
@@ -313,7 +359,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     res.keep_alive(keep_alive_);
     if (head_) res.body().length = 0;  // Content-Length stays the entry's
     response_ = std::make_unique<HttpResponse>(std::move(res));
-    stream_.expires_after(Chrono(state_->limits.io_timeout));
+    Tcp(stream_).expires_after(Chrono(state_->limits.io_timeout));
     http::async_write(
         stream_, *response_,
         [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -327,19 +373,19 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     if (ec || !keep_alive_) return Close();
     if (!reading_) return AwaitRequest();
     // The watching read goes on as the idle wait (one read at a time).
-    stream_.expires_after(Chrono(state_->limits.idle_timeout));
+    Tcp(stream_).expires_after(Chrono(state_->limits.idle_timeout));
   }
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    Tcp(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+    Tcp(stream_).close();
     absl::MutexLock lock(&state_->mu);
     state_->sessions.erase(this);  // the handler in flight keeps us alive
   }
 
   std::shared_ptr<State> state_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::unique_ptr<HttpResponse> response_;
@@ -357,6 +403,21 @@ HttpServer::HttpServer(HttpHandler* handler, HttpLimits limits,
 
 HttpServer::~HttpServer() { Shutdown(absl::ZeroDuration()); }
 
+template <class S>
+void HttpServer::StartSession(const std::shared_ptr<State>& state,
+                              std::shared_ptr<S> session) {
+  {
+    absl::MutexLock lock(&state->mu);
+    state->sessions[session.get()] = session;
+  }
+  session->Start();
+}
+
+void HttpServer::SetTls(std::shared_ptr<ssl::context> tls) {
+  absl::MutexLock lock(&state_->mu);
+  state_->tls = std::move(tls);
+}
+
 void HttpServer::Accept(const std::shared_ptr<State>& state) {
   state->acceptor.async_accept(
       net::make_strand(state->ioc),
@@ -369,12 +430,18 @@ void HttpServer::Accept(const std::shared_ptr<State>& state) {
             socket.close(ec);
           } else {
             Bump(state->counters.http_connections);
-            auto session = std::make_shared<Session>(state, std::move(socket));
+            std::shared_ptr<ssl::context> tls;
             {
               absl::MutexLock lock(&state->mu);
-              state->sessions[session.get()] = session;
+              tls = state->tls;
             }
-            session->Start();
+            if (tls != nullptr) {
+              StartSession(state, std::make_shared<Session<TlsStream>>(
+                                      state, std::move(socket), *tls));
+            } else {
+              StartSession(state, std::make_shared<Session<beast::tcp_stream>>(
+                                      state, std::move(socket)));
+            }
           }
         } else {
           // Out of descriptors, say: wait a little rather than spin.
@@ -444,7 +511,7 @@ void HttpServer::Shutdown(absl::Duration grace) {
   state_->ioc.stop();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
-  absl::flat_hash_map<Session*, std::shared_ptr<Session>> sessions;
+  absl::flat_hash_map<SessionBase*, std::shared_ptr<SessionBase>> sessions;
   {
     absl::MutexLock lock(&state_->mu);
     sessions.swap(state_->sessions);

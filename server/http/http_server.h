@@ -16,6 +16,7 @@
 #define CLUSTERCACHE_SERVER_HTTP_HTTP_SERVER_H_
 
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
 #include <functional>
@@ -103,14 +104,22 @@ class HttpServer {
   // Binds HOST:PORT (port 0 picks one) and starts the threads.
   absl::Status Start(const std::string& listen);
   int port() const { return port_; }
+  // HTTPS from now on for new connections (open ones keep theirs); null:
+  // plaintext. Before Start and on SIGHUP.
+  void SetTls(std::shared_ptr<boost::asio::ssl::context> tls);
   // Stops accepting; open connections get `grace` to finish their request,
   // then everything is closed and the threads joined. Answers that arrive
   // after are dropped.
   void Shutdown(absl::Duration grace);
 
  private:
+  struct SessionBase;
+  template <class Stream>
   class Session;
   struct State;
+  template <class S>
+  static void StartSession(const std::shared_ptr<State>& state,
+                           std::shared_ptr<S> session);
   // Accepts the next connection (and, from its handler, the one after).
   static void Accept(const std::shared_ptr<State>& state);
 

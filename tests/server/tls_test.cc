@@ -18,6 +18,16 @@
 namespace clustercache {
 namespace {
 
+// The HTTP status of GET https://NODE/healthz through curl with `args`
+// (0: no answer: refused handshake, plaintext to TLS).
+int Https(const ServerProcess& node, const std::string& args,
+          const std::string& scheme = "https") {
+  ShellResult r = Shell(
+      absl::StrCat("curl -s -o /dev/null --max-time 5 -w '%{http_code}' ", args,
+                   " ", scheme, "://", node.http_address(), "/healthz"));
+  return std::atoi(r.out.c_str());
+}
+
 absl::Status FetchThrough(const std::string& address, const ClientOptions& o) {
   ClientOptions options = o;
   options.servers = {address};
@@ -43,6 +53,10 @@ TEST(TlsTest, OnlyClientsThatTrustTheServerGetIn) {
   ClientOptions wrong_ca;
   wrong_ca.tls_ca = other.Path("ca.pem");
   EXPECT_FALSE(FetchThrough((*node)->address(), wrong_ca).ok());
+  // The HTTP face: HTTPS with the same files.
+  EXPECT_EQ(Https(**node, "--cacert " + pki.Path("ca.pem")), 200);
+  EXPECT_EQ(Https(**node, "--cacert " + other.Path("ca.pem")), 0);
+  EXPECT_EQ(Https(**node, "", "http"), 0) << "plaintext to the HTTPS face";
   ClientOptions missing;
   missing.tls_ca = pki.Path("no-such.pem");
   absl::Status s = FetchThrough((*node)->address(), missing);
@@ -64,6 +78,11 @@ TEST(TlsTest, MutualTlsWantsAClientCertificate) {
   known.tls_cert = pki.Path("client.pem");
   known.tls_key = pki.Path("client.key");
   EXPECT_TRUE(FetchThrough((*node)->address(), known).ok());
+  const std::string ca = "--cacert " + pki.Path("ca.pem");
+  EXPECT_EQ(Https(**node, ca), 0) << "HTTPS without a client certificate";
+  EXPECT_EQ(Https(**node, absl::StrCat(ca, " --cert ", pki.Path("client.pem"),
+                                       " --key ", pki.Path("client.key"))),
+            200);
 }
 
 // Rotation: the files are replaced in place and the node is sent SIGHUP.
@@ -113,6 +132,9 @@ TEST(TlsTest, ARotatedCertificateIsServedToNewConnectionsOldOnesGoOn) {
   EXPECT_TRUE(served) << "the new certificate within 10 s";
   EXPECT_FALSE(FetchThrough(address, trusts_old).ok()) << "a new connection";
   EXPECT_TRUE(open_before->Fetch(fetch).ok()) << "the connection made before";
+  EXPECT_EQ(Https(**node, "--cacert " + new_pki.Path("ca.pem")), 200)
+      << "the HTTP face serves the new certificate too";
+  EXPECT_EQ(Https(**node, "--cacert " + old_pki.Path("ca.pem")), 0);
   EXPECT_NE(ReadFile((*node)->log_path())
                 .find("received SIGHUP: TLS: certificate /CN=server"),
             std::string::npos);
@@ -199,6 +221,12 @@ TEST(SecureByDefaultTest, WhichListenersNeedWhat) {
         << c.listen << " tls " << c.tls << " tokens " << c.tokens
         << " insecure " << c.insecure;
   }
+  ServerConfig http_out;
+  http_out.http_listen = "10.0.0.5:7412";  // --listen is loopback
+  EXPECT_FALSE(http_out.Validate().ok());
+  http_out.tls = {"cert.pem", "key.pem", ""};
+  http_out.auth_file = "auth";
+  EXPECT_TRUE(http_out.Validate().ok()) << "HTTPS and tokens";
   ServerConfig admin_out;
   admin_out.admin_listen = "10.0.0.5:7410";  // --listen is loopback
   EXPECT_FALSE(admin_out.Validate().ok());
