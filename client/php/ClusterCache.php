@@ -10,6 +10,10 @@
 //       fn() => render_article(7), ttl: 3600, tags: ['article-7', 'front']);
 //   $cache->invalidateTags(['article-7']);          // role admin
 //
+//   $simple = new ClusterCache\SimpleCache($cache, 'content-view');
+//   $simple->set('article-7', $html, 3600);          // PSR-16's shape
+//   $html = $simple->get('article-7', 'default');
+//
 // getOrGenerate follows the server's lease protocol: a fresh entry is
 // returned; a stale one is returned while another caller regenerates it;
 // the one caller granted the lease runs the generator once and stores with
@@ -400,5 +404,81 @@ final class Client
         }
         return ['status' => curl_getinfo($c, CURLINFO_RESPONSE_CODE), 'headers' => $answer,
             'body' => (string)$out];
+    }
+}
+
+/**
+ * PSR-16's shape (get, set, delete, has, clear and the Multiple variants)
+ * over one scope of the cache, for code written against a simple cache.
+ * Values are strings (serialize others yourself); a TTL is seconds, a
+ * DateInterval or null (no per-entry TTL). delete and clear need the admin
+ * role: clear invalidates the whole scope (soft: stale copies remain for
+ * callers that accept them).
+ */
+final class SimpleCache
+{
+    public function __construct(private readonly Client $client, private readonly string $scope)
+    {
+    }
+
+    public function get(string $key, mixed $default = null): mixed
+    {
+        $f = $this->client->get($this->scope, $key);
+        return $f->outcome === Outcome::HIT ? $f->payload : $default;
+    }
+
+    public function set(string $key, mixed $value, null|int|\DateInterval $ttl = null): bool
+    {
+        if ($ttl instanceof \DateInterval) {
+            $ttl = (new \DateTimeImmutable('@0'))->add($ttl)->getTimestamp();
+        }
+        if ($ttl !== null && $ttl <= 0) {  // PSR-16: expired at once
+            return $this->delete($key);
+        }
+        return $this->client->store($this->scope, $key, (string)$value, null, $ttl ?? 0)->outcome
+            === StoreOutcome::STORED;
+    }
+
+    public function delete(string $key): bool
+    {
+        $this->client->delete($this->scope, $key);
+        return true;
+    }
+
+    public function has(string $key): bool
+    {
+        return $this->client->get($this->scope, $key)->outcome === Outcome::HIT;
+    }
+
+    public function clear(): bool
+    {
+        $this->client->invalidateScope($this->scope);
+        return true;
+    }
+
+    public function getMultiple(iterable $keys, mixed $default = null): iterable
+    {
+        $out = [];
+        foreach ($keys as $key) {
+            $out[$key] = $this->get($key, $default);
+        }
+        return $out;
+    }
+
+    public function setMultiple(iterable $values, null|int|\DateInterval $ttl = null): bool
+    {
+        $ok = true;
+        foreach ($values as $key => $value) {
+            $ok = $this->set((string)$key, $value, $ttl) && $ok;
+        }
+        return $ok;
+    }
+
+    public function deleteMultiple(iterable $keys): bool
+    {
+        foreach ($keys as $key) {
+            $this->delete($key);
+        }
+        return true;
     }
 }

@@ -13,7 +13,8 @@ use ClusterCache\Outcome;
 use ClusterCache\StoreOutcome;
 
 [$self, $base, $token] = $argv;
-$cache = new Client([$base], ['token' => $token, 'timeout' => 10]);
+// BASE_URL may list several nodes, comma-separated.
+$cache = new Client(explode(',', $base), ['token' => $token, 'timeout' => 10]);
 
 if (($argv[3] ?? '') === 'stampede') {
     [, , , , $key, $counter] = $argv;
@@ -48,7 +49,7 @@ check($hit->payload === 'hello', 'get: the payload');
 check($hit->contentType === 'text/html', 'get: the content type');
 check($hit->tags === ['t1', 't2'], 'get: the tags');
 check($hit->mtime === $stored->mtime, 'get: the mtime stored');
-check($hit->servedBy === 'php-node', 'get: served by');
+check($hit->servedBy === 'php-node1', 'get: served by');
 
 // The lease protocol, outcome by outcome.
 $miss = $cache->fetch($scope, 'gen');
@@ -102,6 +103,18 @@ check($cache->get($scope, 'x/1')->outcome === Outcome::MISS, 'expired');
 check($cache->delete($scope, 'x/1') === 1, 'delete one');
 check(isset($cache->stats()['node_counters']['http_requests']), 'stats');
 
+// PSR-16's shape over one scope.
+$simple = new ClusterCache\SimpleCache($cache, $scope . '-simple');
+check($simple->get('k', 'dflt') === 'dflt', 'simple: default for a miss');
+check($simple->set('k', 'v', new DateInterval('PT1H')), 'simple: set with a DateInterval');
+check($simple->has('k') && $simple->get('k') === 'v', 'simple: has, get');
+check($simple->setMultiple(['a' => '1', 'b' => '2'], 60), 'simple: setMultiple');
+check($simple->getMultiple(['a', 'b', 'c'], 'none') === ['a' => '1', 'b' => '2', 'c' => 'none'],
+    'simple: getMultiple');
+check($simple->delete('a') && !$simple->has('a'), 'simple: delete');
+check($simple->clear() && $simple->get('b') === null, 'simple: clear');
+check($simple->set('gone', 'x', 0) && !$simple->has('gone'), 'simple: a TTL of 0 stores nothing');
+
 // Errors and failover.
 try {
     $cache->get('', 'x');
@@ -109,7 +122,7 @@ try {
 } catch (ClusterCache\Error $e) {
     check($e->status === 400 && $e->field === 'scope', "refused by field: {$e->status} {$e->field}");
 }
-$dead = new Client(['http://127.0.0.1:1', $base], ['token' => $token, 'connect_timeout' => 0.5]);
+$dead = new Client(['http://127.0.0.1:1', explode(',', $base)[0]], ['token' => $token, 'connect_timeout' => 0.5]);
 check($dead->get($scope, 'a/b c', true)->payload === 'hello', 'the next server when one cannot be reached');
 try {
     (new Client(['http://127.0.0.1:1'], ['connect_timeout' => 0.5]))->get($scope, 'a');
@@ -117,7 +130,7 @@ try {
 } catch (ClusterCache\Unavailable $e) {
     check(true, 'no server: Unavailable');
 }
-$reader = new Client([$base]);
+$reader = new Client(explode(',', $base));
 try {
     $reader->invalidateAll();
     check(false, 'without a token: refused');
