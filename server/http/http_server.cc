@@ -203,11 +203,17 @@ class HttpServer::Session
     keep_alive_ = request.keep_alive();
     head_ = request.method() == http::verb::head;
     answering_ = true;
+    answered_at_once_ = false;
     gone_ = std::make_shared<Cancellation>();
     state_->handler->Handle(std::move(request), peer_, gone_, MakeRespond());
     // A next request already buffered (pipelined) is read after the answer;
     // the client is there, so no watch.
-    if (answering_ && !reading_ && buffer_.size() == 0) Watch();
+    // An answer given at once (a hit) is written next: nothing to watch
+    // for (a read now would cost a system call per request).
+    if (answering_ && !reading_ && buffer_.size() == 0 &&
+        !answered_at_once_.load(std::memory_order_acquire)) {
+      Watch();
+    }
   }
 
   // Reads while the answer is pending: the end of the stream means the
@@ -241,6 +247,7 @@ class HttpServer::Session
           if (!state->open) return;
           std::shared_ptr<Session> self = weak.lock();
           if (self == nullptr) return;
+          self->answered_at_once_.store(true, std::memory_order_release);
           net::post(self->stream_.get_executor(),
                     [self, res = std::move(res)]() mutable {
                       self->Write(std::move(res));
@@ -395,6 +402,8 @@ class HttpServer::Session
   bool reading_ = false;    // a read is pending
   bool keep_alive_ = false;
   bool head_ = false;
+  // The handler answered before it returned (set from its thread).
+  std::atomic<bool> answered_at_once_{false};
 };
 
 HttpServer::HttpServer(HttpHandler* handler, HttpLimits limits,
