@@ -210,14 +210,14 @@ void HttpAdminRoutes::Run(const Call& call) {
   if (path == "/v1/expire" && post) return ExpireOrDelete(call, true);
   if (path == "/v1/delete" && post) return ExpireOrDelete(call, false);
   if (path == "/v1/purge" && post) return Purge(call);
-  if (path == "/v1/list" && get) return List(call);
+  // A streamed answer has no HEAD form.
+  if (path == "/v1/list" && method == http::verb::get) return List(call);
   if (path == "/v1/stats" && get) return Stats(call);
   if (path == "/v1/expiry-keys" && get) return ExpiryKeys(call);
-  call.respond(MethodNotAllowed(absl::StartsWith(path, "/v1/list") ||
-                                        path == "/v1/stats" ||
-                                        path == "/v1/expiry-keys"
-                                    ? "GET, HEAD"
-                                    : "POST"));
+  call.respond(MethodNotAllowed(
+      path == "/v1/list"                                 ? "GET"
+      : path == "/v1/stats" || path == "/v1/expiry-keys" ? "GET, HEAD"
+                                                         : "POST"));
 }
 
 void HttpAdminRoutes::Invalidate(const Call& call) {

@@ -265,6 +265,7 @@ TEST_F(HttpAdminTest, BadInputIsRefusedByFieldAndWritesNothing) {
   for (int i = 0; i < 1001; ++i) absl::StrAppend(&many, i ? "," : "", "\"x\"");
   EXPECT_EQ(Post("/v1/invalidate", many + "]}").status, 400) << "over 1000";
   EXPECT_EQ(Curl(Url("/v1/invalidate")).status, 405);
+  EXPECT_EQ(Curl(Url("/v1/list"), "-I").status, 405) << "a stream has no HEAD";
   EXPECT_EQ(Curl(Url("/v1/expiry-keys")).body, before) << "nothing moved";
   EXPECT_EQ(Status("news", "a"), 200) << "nothing expired or deleted";
 }
