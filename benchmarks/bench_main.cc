@@ -5,6 +5,7 @@
 #include "absl/synchronization/mutex.h"
 #include "benchmarks/bench.h"
 #include "cache/util/flag_table.h"
+#include "cache/util/version.h"
 
 namespace clustercache {
 
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
               "stampede: async (concurrent calls on one thread) or thread "
               "(a thread each, calling GetOrGenerate)");
   std::vector<std::string> args(argv + 1, argv + argc), positional;
+  if (PrintVersionIfAsked(args, "clustercache-bench")) return 0;
   bool help = false;
   absl::Status s = t.Parse(args, &positional, nullptr, &help);
   if (help) {

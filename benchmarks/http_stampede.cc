@@ -29,6 +29,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "cache/util/flag_table.h"
+#include "cache/util/version.h"
 
 namespace {
 
@@ -80,6 +81,9 @@ int main(int argc, char** argv) {
                "the node's pid: report its threads (0: do not)");
   flags.AddDuration("generate", &o.generate, "how long the generator takes");
   std::vector<std::string> args(argv + 1, argv + argc), positional;
+  if (clustercache::PrintVersionIfAsked(args, "clustercache-http-stampede")) {
+    return 0;
+  }
   bool help = false;
   if (absl::Status s = flags.Parse(args, &positional, nullptr, &help);
       !s.ok() || help || !positional.empty()) {

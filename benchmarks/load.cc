@@ -95,8 +95,8 @@ int RunLoad(const BenchOptions& o) {
   };
   std::vector<std::unique_ptr<v1::Cache::Stub>> stubs;
   for (int64_t c = 0; c < o.connections; ++c) {
-    std::shared_ptr<grpc::Channel> channel = NewServerChannel(
-        o.server, /*own_connection=*/true, *credentials);
+    std::shared_ptr<grpc::Channel> channel =
+        NewServerChannel(o.server, /*own_connection=*/true, *credentials);
     // Connected before anything is timed: the first calls would otherwise
     // count the connection's set-up (about 70 ms here) as their latency.
     if (!channel->WaitForConnected(std::chrono::system_clock::now() +

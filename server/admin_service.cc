@@ -4,6 +4,7 @@
 #include "absl/time/time.h"
 #include "cache/limits.h"
 #include "cache/util/log.h"
+#include "cache/util/version.h"
 #include "server/proto_convert.h"
 
 namespace clustercache {
@@ -215,6 +216,8 @@ grpc::Status AdminService::Stats(grpc::ServerContext* context,
   if (!audit.allowed()) return Done(audit, audit.refusal());
 
   response->set_served_by(node_name_);
+  response->set_version(std::string(Version()));
+  response->set_revision(std::string(Revision()));
   cache_->stats().node().Visit(
       [&](absl::string_view name, absl::string_view help, int64_t value) {
         (*response->mutable_node_counters())[std::string(name)] = value;

@@ -20,6 +20,7 @@
 #include "cache/store/open_store.h"
 #include "cache/util/log.h"
 #include "cache/util/store_url.h"
+#include "cache/util/version.h"
 #include "server/cache_server.h"
 #include "server/server_config.h"
 
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   FlagTable flags;
   config.Register(&flags);
   std::vector<std::string> args(argv + 1, argv + argc), positional;
+  if (PrintVersionIfAsked(args, "clustercached")) return 0;
   bool help = false;
   absl::Status parsed = flags.Parse(args, &positional, nullptr, &help);
   if (help) {
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);  // re-reads --auth-file, checks TLS files
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  LogInfo("clustercached starting; effective configuration: ",
+  LogInfo(VersionLine("clustercached"), " starting; effective configuration: ",
           RedactUrls(absl::StrReplaceAll(flags.Show(), {{"\n", " "}})));
   // Each connection is a file descriptor: their limit is the cap on
   // connections. The soft limit is raised as far as the hard one allows.

@@ -266,6 +266,8 @@ int List(const CtlCall& call) {
 int Stats(const CtlCall& call) {
   absl::StatusOr<v1::StatsResponse> r = call.client->Stats();
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  std::cout << "version\t" << r->version() << " (git " << r->revision()
+            << ")\n";
   if (r->usage_unknown().empty()) {
     std::cout << "node\t" << r->served_by() << "\nentries\t" << r->entries()
               << "\nbytes\t" << r->bytes() << "\n";

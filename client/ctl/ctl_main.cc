@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cache/util/version.h"
 #include "client/ctl/ctl_commands.h"
 #include "client/server_channel.h"
 
@@ -59,6 +60,7 @@ std::string Usage() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (PrintVersionIfAsked(args, "clustercachectl")) return kExitOk;
   Globals globals;
   if (const char* env = std::getenv("CLUSTERCACHE_SERVER"); env && *env) {
     globals.server = env;

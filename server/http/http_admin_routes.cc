@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cache/limits.h"
+#include "cache/util/version.h"
 #include "server/admin_ops.h"
 #include "server/http/http_answers.h"
 
@@ -445,7 +446,9 @@ void HttpAdminRoutes::List(const Call& call) {
 void HttpAdminRoutes::Stats(const Call& call) {
   AuditLine audit("Stats", "", call.peer, call.caller);
   if (!audit.allowed()) return call.respond(ErrorFor(audit.refusal()));
-  Json out = {{"served_by", node_name_}};
+  Json out = {{"served_by", node_name_},
+              {"version", std::string(Version())},
+              {"revision", std::string(Revision())}};
   Json& node = out["node_counters"] = Json::object();
   cache_->stats().node().Visit(
       [&](absl::string_view name, absl::string_view, int64_t value) {

@@ -11,6 +11,7 @@
 #include "cache/duration.h"
 #include "cache/limits.h"
 #include "cache/util/percent.h"
+#include "cache/util/version.h"
 #include "server/http/conditional.h"
 #include "server/http/http_answers.h"
 
@@ -21,6 +22,11 @@ namespace http = boost::beast::http;
 namespace {
 
 constexpr absl::string_view kEntries = "/v1/entries/";
+
+// The probes say what answers: "clustercached/0.3.0 (git abc1234)".
+std::string ServerHeader() {
+  return absl::StrCat("clustercached/", Version(), " (git ", Revision(), ")");
+}
 constexpr absl::string_view kLeases = "/v1/leases/";
 
 }  // namespace
@@ -42,7 +48,9 @@ void HttpRoutes::Handle(HttpRequest request, const std::string& peer,
   const http::verb method = request.method();
   const bool get = method == http::verb::get || method == http::verb::head;
   if (path == "/healthz" && get) {
-    return respond(Text(http::status::ok, "ok\n", "text/plain"));
+    HttpResponse res = Text(http::status::ok, "ok\n", "text/plain");
+    res.set(http::field::server, ServerHeader());
+    return respond(std::move(res));
   }
   if (path == "/readyz" && get) return Ready(std::move(respond));
   if (HttpAdminRoutes::Serves(method, path, request)) {
@@ -93,7 +101,9 @@ void HttpRoutes::Ready(Respond respond) {
       res.set(http::field::retry_after, "1");
       return respond(std::move(res));
     }
-    respond(Text(http::status::ok, "ready\n", "text/plain"));
+    HttpResponse res = Text(http::status::ok, "ready\n", "text/plain");
+    res.set(http::field::server, ServerHeader());
+    respond(std::move(res));
   });
 }
 
