@@ -22,6 +22,7 @@
 #include "cache/util/store_url.h"
 #include "cache/util/version.h"
 #include "server/cache_server.h"
+#include "server/log_routing.h"
 #include "server/server_config.h"
 
 namespace {
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
     std::cerr << "clustercached: " << parsed.message() << "\n";
     return 2;
   }
+  ConfigureLogs(*ParseLogLevel(config.log_level),
+                *ParseLogFormat(config.log_format));
 
   // Signals are taken by sigwait below, not by a handler.
   sigset_t signals;

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "cache/util/log.h"
 
 namespace clustercache {
 
@@ -70,6 +71,12 @@ void ServerConfig::Register(FlagTable* t) {
              "allow a non-loopback --listen without TLS and --auth-file "
              "(anyone who can reach the port can then purge the cache); "
              "warned at start and every hour");
+  t->AddString("log-level", &log_level,
+               "debug, info, warn or error: lines below it are not written "
+               "(gRPC's and protobuf's own lines too)");
+  t->AddString("log-format", &log_format,
+               "text (\"TIME LEVEL message\") or json (one object a line: "
+               "time, level, message)");
   t->AddString("node-name", &node_name,
                "name reported as served_by (default: the host name)");
   t->AddByteSize("max-payload", &max_payload, "largest payload accepted");
@@ -175,6 +182,14 @@ bool ServerConfig::ListensOnLoopback() const {
 }
 
 absl::Status ServerConfig::Validate() const {
+  if (absl::Status s = ParseLogLevel(log_level).status(); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-level: ", s.message()));
+  }
+  if (absl::Status s = ParseLogFormat(log_format).status(); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-format: ", s.message()));
+  }
   if (!ListensOnLoopback() && !insecure &&
       (tls.cert.empty() || auth_file.empty())) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -22,8 +22,10 @@ struct ServerConfig {
   HttpRouteOptions http_routes;                // node_name set by Finish
   std::string store = "memory";
   int64_t memory_limit = int64_t{1} << 30;
-  std::string node_name;  // empty = the host name
-  std::string auth_file;  // empty = no tokens needed
+  std::string node_name;            // empty = the host name
+  std::string log_level = "info";   // debug, info, warn, error
+  std::string log_format = "text";  // text, json
+  std::string auth_file;            // empty = no tokens needed
   ServerTls tls;
   bool insecure = false;  // allow a non-loopback listener without TLS/auth
   int64_t max_payload = int64_t{8} << 20;

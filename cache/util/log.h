@@ -1,26 +1,52 @@
-// Log: one line per event on stderr, "2026-11-22T10:00:00.123Z LEVEL text".
-// Thread-safe (one write per line).
+// Log: one line per event on stderr, as text
+// ("2026-11-22T10:00:00.123Z INFO text") or as JSON (one object a line:
+// {"time":..., "level":"info", "message":...}); lines below the level are
+// not written (nor formatted). gRPC's and protobuf's own log lines are
+// routed here by the programs (server/log_routing.h). Thread-safe (one
+// write per line).
 #ifndef CLUSTERCACHE_CACHE_UTIL_LOG_H_
 #define CLUSTERCACHE_CACHE_UTIL_LOG_H_
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace clustercache {
 
-void LogLine(absl::string_view level, absl::string_view text);
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+enum class LogFormat { kText, kJson };
+
+// "debug", "info", "warn", "error"; an error says which work.
+absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view text);
+// "text", "json".
+absl::StatusOr<LogFormat> ParseLogFormat(absl::string_view text);
+// Defaults: info, text.
+void SetLogOptions(LogLevel level, LogFormat format);
+bool LogEnabled(LogLevel level);
+
+void LogLine(LogLevel level, absl::string_view text);
 
 template <typename... Args>
+void LogDebug(const Args&... args) {
+  if (LogEnabled(LogLevel::kDebug)) {
+    LogLine(LogLevel::kDebug, absl::StrCat(args...));
+  }
+}
+template <typename... Args>
 void LogInfo(const Args&... args) {
-  LogLine("INFO", absl::StrCat(args...));
+  if (LogEnabled(LogLevel::kInfo)) {
+    LogLine(LogLevel::kInfo, absl::StrCat(args...));
+  }
 }
 template <typename... Args>
 void LogWarning(const Args&... args) {
-  LogLine("WARN", absl::StrCat(args...));
+  if (LogEnabled(LogLevel::kWarn)) {
+    LogLine(LogLevel::kWarn, absl::StrCat(args...));
+  }
 }
 template <typename... Args>
 void LogError(const Args&... args) {
-  LogLine("ERROR", absl::StrCat(args...));
+  LogLine(LogLevel::kError, absl::StrCat(args...));
 }
 
 }  // namespace clustercache

@@ -75,12 +75,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     std::string s = text.str();
     size_t at = s.find(marker);
     if (at != std::string::npos) {
-      size_t end = s.find(' ', at + marker.size());
+      // The address ends at a space, or a quote in a JSON log line.
+      size_t end = s.find_first_of(" \"\n", at + marker.size());
       server->address_ = s.substr(at + marker.size(), end - at - marker.size());
       const std::string http = "HTTP on ";
       size_t h = s.find(http);
       if (h != std::string::npos && h < at) {
-        size_t e = s.find_first_of(" \n", h + http.size());
+        size_t e = s.find_first_of(" \"\n", h + http.size());
         server->http_address_ = s.substr(h + http.size(), e - h - http.size());
       }
       return server;
