@@ -1,5 +1,6 @@
 // clustercachectl: the admin CLI. Parses the global flags and the command,
 // then runs the command from the table in ctl_commands.cc.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -56,6 +57,48 @@ std::string Usage() {
   return out;
 }
 
+// The command nearest to a mistyped `name` (edit distance at most 2, or
+// a prefix of one), or "".
+std::string Nearest(const std::string& name) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const CtlCommand& c : CtlCommands()) {
+    const std::string candidate = c.name;
+    if (!name.empty() && candidate.rfind(name, 0) == 0) return candidate;
+    // Levenshtein distance, one row at a time.
+    std::vector<size_t> row(candidate.size() + 1);
+    for (size_t j = 0; j < row.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= name.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= candidate.size(); ++j) {
+        const size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                           diagonal + (name[i - 1] != candidate[j - 1])});
+        diagonal = up;
+      }
+    }
+    if (row.back() < best_distance) {
+      best_distance = row.back();
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+const CtlCommand* Find(const std::string& name) {
+  for (const CtlCommand& c : CtlCommands()) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+std::string CommandHelp(const CtlCommand& command, const FlagTable& table) {
+  return absl::StrCat("usage: clustercachectl ", command.name, " ",
+                      command.usage, "\n\n", command.help, "\n\nflags:\n",
+                      table.Help());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,13 +128,30 @@ int main(int argc, char** argv) {
     return help ? kExitOk : kExitUsage;
   }
   const std::string& name = args[i];
-  const CtlCommand* command = nullptr;
-  for (const CtlCommand& c : CtlCommands()) {
-    if (name == c.name) command = &c;
+  // help, -h, help COMMAND
+  if (name == "help" || name == "-h") {
+    if (i + 1 < args.size()) {
+      if (const CtlCommand* c = Find(args[i + 1])) {
+        FlagTable table;
+        CtlOptions options;
+        AddGlobalFlags(&table, &globals);
+        c->add_flags(&table, &options);
+        std::cout << CommandHelp(*c, table);
+        return kExitOk;
+      }
+    }
+    std::cout << Usage();
+    return kExitOk;
   }
+  const CtlCommand* command = Find(name);
   if (command == nullptr) {
-    std::cerr << Usage();
-    return Fail(kExitUsage, absl::StrCat("unknown command \"", name, "\""));
+    const std::string nearest = Nearest(name);
+    return Fail(kExitUsage,
+                absl::StrCat("unknown command \"", name, "\"",
+                             nearest.empty() ? ""
+                                             : absl::StrCat("; did you mean ",
+                                                            nearest, "?"),
+                             " (clustercachectl help lists them)"));
   }
 
   FlagTable table;
@@ -105,10 +165,7 @@ int main(int argc, char** argv) {
   absl::Status parsed = table.Parse(
       rest_of_args, &positional, command->takes_rest ? &rest : nullptr, &help);
   if (help) {
-    std::cout << "usage: clustercachectl " << command->name << " "
-              << command->usage << "\n\n"
-              << command->help << "\n\nflags:\n"
-              << table.Help();
+    std::cout << CommandHelp(*command, table);
     return kExitOk;
   }
   if (!parsed.ok()) return Fail(kExitUsage, parsed.message());

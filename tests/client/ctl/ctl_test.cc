@@ -1,4 +1,5 @@
 // The built clustercachectl against a started clustercached process.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -49,6 +50,31 @@ TEST_F(CtlTest, PutThenGetAndItsExitCodes) {
             1);
   EXPECT_EQ(Run("--help").exit_code, 0);
   EXPECT_NE(Run("purge --help").out.find("--older-than"), std::string::npos);
+}
+
+// Issue 17, item 4: help in every form; a mistyped command gets one line
+// with a suggestion, not the whole usage.
+TEST_F(CtlTest, HelpAndAMistypedCommand) {
+  for (const char* args : {"help", "-h", "--help"}) {
+    ShellResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << args;
+    EXPECT_NE(r.out.find("commands:"), std::string::npos) << args;
+  }
+  ShellResult get = Run("help get");
+  EXPECT_EQ(get.exit_code, 0);
+  EXPECT_EQ(get.out.rfind("usage: clustercachectl get SCOPE NAME", 0), 0u)
+      << get.out;
+  EXPECT_NE(Run("get -h").out.find("--allow-stale"), std::string::npos);
+  ShellResult typo = Shell(absl::StrCat(CLUSTERCACHECTL_BIN, " gte 2>&1"));
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.out,
+            "clustercachectl: unknown command \"gte\"; did you mean get? "
+            "(clustercachectl help lists them)\n");
+  ShellResult prefix = Shell(absl::StrCat(CLUSTERCACHECTL_BIN, " purg 2>&1"));
+  EXPECT_NE(prefix.out.find("did you mean purge?"), std::string::npos);
+  ShellResult far = Shell(absl::StrCat(CLUSTERCACHECTL_BIN, " xyzzy 2>&1"));
+  EXPECT_EQ(far.out.find("did you mean"), std::string::npos) << far.out;
+  EXPECT_EQ(std::count(far.out.begin(), far.out.end(), '\n'), 1);
 }
 
 TEST_F(CtlTest, ServerFromTheEnvironment) {
