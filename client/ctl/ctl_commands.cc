@@ -89,6 +89,11 @@ int Put(const CtlCall& call) {
   return kExitOk;
 }
 
+// "1 entry", "2 entries".
+std::string Entries(int64_t n) {
+  return absl::StrCat(n, n == 1 ? " entry" : " entries");
+}
+
 int FetchOrGenerate(const CtlCall& call) {
   v1::Key key;
   int code;
@@ -105,7 +110,11 @@ int FetchOrGenerate(const CtlCall& call) {
   absl::StatusOr<Generated> result = GetOrGenerate(
       *call.client, key, options, [&]() -> absl::StatusOr<std::string> {
         absl::StatusOr<CommandResult> run = RunCommand(call.rest);
-        if (!run.ok()) return run.status();
+        if (!run.ok()) {
+          // Like a shell: 127 for a command that cannot be run.
+          generator_exit = 127;
+          return run.status();
+        }
         if (run->exit_code != 0) {
           generator_exit = run->exit_code;
           return absl::AbortedError(absl::StrCat(
@@ -119,6 +128,18 @@ int FetchOrGenerate(const CtlCall& call) {
   }
   if (!result.ok()) {
     return Fail(ErrorCode(result.status()), result.status().message());
+  }
+  if (result->source == Source::kNotStored) {
+    std::cerr << "clustercachectl: rendered without storing: "
+              << (result->store_outcome != v1::STORE_OUTCOME_UNSPECIFIED
+                      ? v1::StoreOutcome_Name(result->store_outcome)
+                      : v1::FetchOutcome_Name(result->fetch_outcome))
+              << (result->fetch_outcome == v1::TIMEOUT
+                      ? " (another caller held the lease past --wait)"
+                  : result->fetch_outcome == v1::UNAVAILABLE
+                      ? " (the store cannot be reached)"
+                      : "")
+              << "\n";
   }
   WriteOut(result->payload);
   return kExitOk;
@@ -149,7 +170,7 @@ int CountCommand(
   if (!ToSelector(call, request.mutable_selector(), &code)) return code;
   absl::StatusOr<v1::CountResponse> r = (call.client->*rpc)(request);
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
-  std::cout << verb << " " << r->count() << " entries\n";
+  std::cout << verb << " " << Entries(r->count()) << "\n";
   return kExitOk;
 }
 
@@ -330,8 +351,8 @@ int PurgeAs(const CtlCall& call, absl::string_view verb) {
   });
   if (tty) std::cerr << "\n";
   if (!s.ok()) return Fail(ErrorCode(s), s.message());
-  std::cout << (o.dry_run ? would : did) << last.purged() << " entries, "
-            << last.bytes() << " bytes\n";
+  std::cout << (o.dry_run ? would : did) << Entries(last.purged()) << ", "
+            << last.bytes() << (last.bytes() == 1 ? " byte\n" : " bytes\n");
   return kExitOk;
 }
 

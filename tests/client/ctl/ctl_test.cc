@@ -133,6 +133,32 @@ TEST_F(CtlTest, FailingGeneratorStoresNothingAndReleasesTheLease) {
   ShellResult hit =
       Run("fetch-or-generate content-view page -- sh -c 'echo again'");
   EXPECT_EQ(hit.out, "rendered\n") << "a hit does not run the command";
+  // A command that cannot be run: 127, like a shell; the lease is given
+  // back.
+  ShellResult missing =
+      Run("fetch-or-generate content-view other -- /no/such/command 2>&1");
+  EXPECT_EQ(missing.exit_code, 127) << missing.out;
+  EXPECT_EQ(
+      Run("fetch-or-generate content-view other --wait 0 -- echo x").exit_code,
+      0);
+}
+
+// Rendered without storing: said on stderr, with why.
+TEST_F(CtlTest, FetchOrGenerateSaysWhenItDidNotStore) {
+  // Another caller holds the lease for 3 s (in the background, its output
+  // elsewhere; it ends by itself).
+  ASSERT_EQ(Shell(absl::StrCat("(",
+                               Ctl("fetch-or-generate content-view held "
+                                   "-- sleep 3"),
+                               " >/dev/null 2>&1 &); sleep 0.5"))
+                .exit_code,
+            0);
+  ShellResult timeout =
+      Run("fetch-or-generate content-view held --wait 200ms -- echo mine 2>&1");
+  EXPECT_EQ(timeout.exit_code, 0);
+  EXPECT_EQ(timeout.out,
+            "clustercachectl: rendered without storing: TIMEOUT (another "
+            "caller held the lease past --wait)\nmine\n");
 }
 
 TEST_F(CtlTest, FiftyParallelFetchOrGenerateRunTheGeneratorOnce) {
@@ -171,7 +197,7 @@ TEST_F(CtlTest, AWholeScopeOrEverythingMustBeSaid) {
   EXPECT_EQ(Run("list --scope rss").out.empty(), false) << "nothing removed";
   EXPECT_EQ(Run("delete rss --whole-scope").out, "deleted 2 entries\n");
   ASSERT_EQ(Shell(absl::StrCat("printf x | ", Ctl("put rss b"))).exit_code, 0);
-  EXPECT_EQ(Run("purge --everything").out, "purged 1 entries, 1 bytes\n");
+  EXPECT_EQ(Run("purge --everything").out, "purged 1 entry, 1 byte\n");
 }
 
 TEST_F(CtlTest, ListExpireDeleteAndPurge) {
@@ -194,7 +220,7 @@ TEST_F(CtlTest, ListExpireDeleteAndPurge) {
             "would purge 2 entries, 2 bytes\n");
   EXPECT_EQ(Run("purge --not-fresh-only --batch 1").out,
             "purged 2 entries, 2 bytes\n");
-  EXPECT_EQ(Run("delete rss b/1").out, "deleted 1 entries\n");
+  EXPECT_EQ(Run("delete rss b/1").out, "deleted 1 entry\n");
   EXPECT_EQ(Run("list").out, "");
   EXPECT_EQ(Run("purge --prefix x").exit_code, 2) << "prefix needs a scope";
   ShellResult stats = Run("stats");
