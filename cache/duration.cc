@@ -66,10 +66,14 @@ constexpr Unit kDurationUnits[] = {
     {"h", 3600 * 1000 * kMs},
     {"d", 86400 * 1000 * kMs},
 };
+// Matched on the lower-cased text; every unit is binary, as operators of
+// memcached and Redis expect of 1G (1G = 1GB = 1GiB = 2^30 bytes).
 constexpr Unit kSizeUnits[] = {
-    {"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30},
-    {"K", 1LL << 10},   {"M", 1LL << 20},   {"G", 1LL << 30},
-    {"B", 1},
+    {"kib", 1LL << 10}, {"mib", 1LL << 20}, {"gib", 1LL << 30},
+    {"tib", 1LL << 40}, {"kb", 1LL << 10},  {"mb", 1LL << 20},
+    {"gb", 1LL << 30},  {"tb", 1LL << 40},  {"k", 1LL << 10},
+    {"m", 1LL << 20},   {"g", 1LL << 30},   {"t", 1LL << 40},
+    {"b", 1},
 };
 
 }  // namespace
@@ -97,9 +101,14 @@ std::string ShowDuration(absl::Duration d) {
 }
 
 absl::StatusOr<int64_t> ParseByteSize(absl::string_view text) {
-  return ParseSum(text, kSizeUnits, std::size(kSizeUnits),
-                  /*unit_required=*/false,
-                  "byte size (use e.g. 4096, 64KiB, 512MiB, 1GiB)");
+  absl::StatusOr<int64_t> bytes =
+      ParseSum(absl::AsciiStrToLower(text), kSizeUnits, std::size(kSizeUnits),
+               /*unit_required=*/false, "");
+  if (bytes.ok()) return bytes;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid byte size \"", text,
+      "\" (use e.g. 4096, 64KiB, 512MB, 1G or 1gb; units are binary: 1G = "
+      "1GB = 1GiB = 1073741824)"));
 }
 
 std::string ShowByteSize(int64_t bytes) {

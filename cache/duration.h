@@ -18,6 +18,8 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view text);
 // The shortest text ParseDuration reads back as `d` ("90s", "2h", "1500ms").
 std::string ShowDuration(absl::Duration d);
 
+// "4096", "64KiB", "512MB", "1G", "1gb", "1G512M": any case, with or
+// without "B"/"iB", every unit binary (1G = 1GB = 1GiB = 2^30 bytes).
 absl::StatusOr<int64_t> ParseByteSize(absl::string_view text);
 std::string ShowByteSize(int64_t bytes);
 

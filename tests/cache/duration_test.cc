@@ -33,6 +33,20 @@ TEST(ByteSizeTest, ParsesUnits) {
   EXPECT_EQ(*ParseByteSize("512MiB"), int64_t{512} << 20);
   EXPECT_EQ(*ParseByteSize("2G"), int64_t{2} << 30);
   EXPECT_FALSE(ParseByteSize("12QB").ok());
+  // As operators write them (issue 17): any case, with or without "B" or
+  // "iB"; all binary.
+  for (const char* one_gib : {"1G", "1GB", "1gb", "1g", "1GiB", "1gib", "1024M",
+                              "1024mb", "1048576KB", "1073741824"}) {
+    absl::StatusOr<int64_t> bytes = ParseByteSize(one_gib);
+    ASSERT_TRUE(bytes.ok()) << one_gib << ": " << bytes.status();
+    EXPECT_EQ(*bytes, int64_t{1} << 30) << one_gib;
+  }
+  EXPECT_EQ(*ParseByteSize("2TB"), int64_t{2} << 40);
+  EXPECT_EQ(*ParseByteSize("1G512M"), (int64_t{3} << 29)) << "sums";
+  absl::Status bad = ParseByteSize("1XB").status();
+  EXPECT_NE(bad.message().find("\"1XB\""), std::string::npos) << bad;
+  EXPECT_NE(bad.message().find("512MB, 1G or 1gb"), std::string::npos) << bad;
+  EXPECT_FALSE(ParseByteSize("99999999999T").ok()) << "overflow";
   EXPECT_FALSE(ParseByteSize("").ok());
   EXPECT_EQ(ShowByteSize(int64_t{1} << 30), "1GiB");
 }
