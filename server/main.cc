@@ -30,9 +30,10 @@ namespace {
 constexpr char kUsage[] =
     "clustercached: a cluster-wide content cache with global expiry.\n"
     "Serves clustercache.v1.Cache (app nodes) and clustercache.v1.Admin\n"
-    "(clustercachectl) over gRPC, plus grpc.health.v1.\n\n"
+    "(clustercachectl) over gRPC, plus grpc.health.v1, and an HTTP face.\n\n"
     "usage: clustercached [--flag=value ...] [--flagfile=FILE]\n\n"
-    "Durations: 500ms, 90s, 15m, 2h, 2d. Sizes: 4096, 64KiB, 512MiB, 1GiB.\n\n"
+    "Durations: 500ms, 90s, 15m, 2h, 2d (sums: 1h30m). Sizes: 4096, 64KiB, "
+    "512MB, 1G, 1gb (binary: 1G = 2^30 bytes).\n\n"
     "flags:\n";
 
 }  // namespace
