@@ -32,7 +32,7 @@ start_node() {
   local address=$1
   shift
   "$BIN/clustercached" --listen="$address" --node-name="figures-${address##*:}" \
-    --http-listen= \
+    --http-listen= --metrics-listen= \
     "$@" 2>/dev/null &
   local pid=$!
   SERVER_PIDS+=("$pid")

@@ -34,7 +34,7 @@ const char* FetchOutcomeName(FetchOutcome outcome) {
 
 ContentCache::ContentCache(clustercache::Store* store,
                            ContentCacheOptions options)
-    : store_(store), options_(std::move(options)) {
+    : options_(std::move(options)), timed_store_(store, &stats_.store_ops) {
   // A store whose calls may block gets threads to block on. The memory
   // store never blocks, but waking many waiters of one key (answering each)
   // is spread over two threads, so that the thread that stored is free.
@@ -134,6 +134,7 @@ absl::StatusOr<FetchResult> ContentCache::StoreFailed(
     const absl::Status& status, ScopeCounters* c) {
   Bump(c->store_errors);
   if (!absl::IsUnavailable(status)) return status;
+  Bump(c->unavailable);
   FetchResult result;
   result.outcome = FetchOutcome::kUnavailable;
   return result;
@@ -294,6 +295,7 @@ absl::StatusOr<Commit> ContentCache::Store(const EntryWrite& write,
       return mtime.status();
     }
     Bump(c->stores);
+    Bump(c->unconditional_stores);
     return Commit{CommitOutcome::kStored, *mtime};
   }
   if (!IsWellFormedLeaseToken(lease_token)) {
@@ -314,6 +316,7 @@ absl::StatusOr<Commit> ContentCache::Store(const EntryWrite& write,
       break;
     case CommitOutcome::kLeaseLost:
       Bump(c->lease_lost);
+      Bump(c->lapsed);
       break;
   }
   return commit;
@@ -331,6 +334,8 @@ absl::StatusOr<bool> ContentCache::Release(const Key& key,
     Bump(c->store_errors);
   } else if (*released) {
     Bump(c->releases);
+  } else {
+    Bump(c->lapsed);
   }
   return released;
 }

@@ -22,6 +22,7 @@
 #include "cache/scope_policy.h"
 #include "cache/stats.h"
 #include "cache/store/store.h"
+#include "cache/store/timed_store.h"
 #include "cache/util/cancellation.h"
 #include "cache/util/executor.h"
 #include "cache/util/timer_queue.h"
@@ -197,10 +198,13 @@ class ContentCache {
   EntryRef UsableStaleCopy(const Lookup& lookup, int64_t* seen_mtime);
   absl::Status ValidateWrite(const EntryWrite& write) const;
   absl::Status ValidateSelector(const Selector& selector) const;
+  // Counts an expiry or deletion that succeeded: by key or by prefix.
+  void CountInvalidation(const Selector& selector);
 
-  clustercache::Store* const store_;
   const ContentCacheOptions options_;
   Stats stats_;
+  TimedStore timed_store_;  // the store, timed into stats_.store_ops
+  clustercache::Store* const store_ = &timed_store_;
   std::atomic<bool> waits_cancelled_{false};
   // Whether one more waiter on `key` fits the caps; if so it is counted
   // until EndWaiter.

@@ -2,6 +2,7 @@
 // List).
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cache/content_cache.h"
 #include "cache/freshness.h"
@@ -28,14 +29,23 @@ absl::Status ContentCache::ValidateSelector(const Selector& selector) const {
   return ValidatePrefix(selector.prefix);
 }
 
+void ContentCache::CountInvalidation(const Selector& selector) {
+  Bump(selector.name.has_value() ? stats_.node().invalidations_key
+                                 : stats_.node().invalidations_prefix);
+}
+
 absl::StatusOr<int64_t> ContentCache::Expire(const Selector& selector) {
   if (absl::Status s = ValidateSelector(selector); !s.ok()) return s;
-  return store_->Expire(selector);
+  absl::StatusOr<int64_t> expired = store_->Expire(selector);
+  if (expired.ok()) CountInvalidation(selector);
+  return expired;
 }
 
 absl::StatusOr<int64_t> ContentCache::Delete(const Selector& selector) {
   if (absl::Status s = ValidateSelector(selector); !s.ok()) return s;
-  return store_->Delete(selector);
+  absl::StatusOr<int64_t> deleted = store_->Delete(selector);
+  if (deleted.ok()) CountInvalidation(selector);
+  return deleted;
 }
 
 absl::StatusOr<int64_t> ContentCache::Invalidate(absl::string_view expiry_key,
@@ -54,7 +64,14 @@ absl::StatusOr<int64_t> ContentCache::Invalidate(absl::string_view expiry_key,
           "stale at birth until then"));
     }
   }
-  return store_->Invalidate(expiry_key, at);
+  absl::StatusOr<int64_t> moved = store_->Invalidate(expiry_key, at);
+  if (moved.ok()) {
+    NodeCounters& n = stats_.node();
+    Bump(expiry_key == kExpiryAll                 ? n.invalidations_all
+         : absl::StartsWith(expiry_key, "scope:") ? n.invalidations_scope
+                                                  : n.invalidations_tag);
+  }
+  return moved;
 }
 
 absl::StatusOr<ExpiryReset> ContentCache::ResetExpiryKey(
@@ -156,6 +173,7 @@ absl::Status ContentCache::Purge(
       if (!removed.ok()) return removed.status();
       total.purged += removed->count;
       total.bytes += removed->bytes;
+      Bump(stats_.node().purged_entries, removed->count);
     }
     if (!page->next_after.empty()) scan.after = page->next_after;
     total.done = page->done;

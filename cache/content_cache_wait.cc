@@ -5,6 +5,8 @@
 // whose caller has gone is answered CANCELLED at once and never keeps a
 // lease.
 #include <algorithm>
+#include <atomic>
+#include <climits>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +21,8 @@ struct ContentCache::Waiter {
   FetchDone done;
   absl::Time started;
   absl::Time deadline;
+  // When a watch last said the key changed (InfinitePast: never).
+  std::atomic<int64_t> changed_ns{INT64_MIN};
   absl::Mutex mu;  // one look at a time
   bool finished ABSL_GUARDED_BY(mu) = false;
   uint64_t timer ABSL_GUARDED_BY(mu) = 0;
@@ -53,7 +57,11 @@ void ContentCache::Wait(const FetchRequest& request, ScopeCounters* c,
   Bump(c->waits);
   std::weak_ptr<Waiter> weak = w;
   std::unique_ptr<WatchHandle> watch = store_->Watch(request.key, [this, weak] {
-    if (std::shared_ptr<Waiter> alive = weak.lock()) RetrySoon(alive);
+    if (std::shared_ptr<Waiter> alive = weak.lock()) {
+      alive->changed_ns.store(absl::GetCurrentTimeNanos(),
+                              std::memory_order_relaxed);
+      RetrySoon(alive);
+    }
   });
   if (request.cancellation) {
     request.cancellation->OnCancel([this, weak] {
@@ -105,14 +113,21 @@ void ContentCache::Retry(const std::shared_ptr<Waiter>& w) {
     }
     w->finished = true;
     if (w->timer != 0) timers_.Cancel(w->timer);
-    Bump(w->counters->wait_time_us,
-         absl::ToInt64Microseconds(absl::Now() - w->started));
+    const absl::Duration waited = absl::Now() - w->started;
+    Bump(w->counters->wait_time_us, absl::ToInt64Microseconds(waited));
+    w->counters->lease_wait.Observe(waited);
     done = std::move(w->done);
     watch = std::move(w->watch);
   }
   watch.reset();
   EndWaiter(w->request.key);
+  const bool answered = result.ok() && result->entry != nullptr;
   done(std::move(result));
+  const int64_t changed = w->changed_ns.load(std::memory_order_relaxed);
+  if (answered && changed != INT64_MIN) {
+    stats_.waiter_wake.Observe(
+        absl::Nanoseconds(absl::GetCurrentTimeNanos() - changed));
+  }
 }
 
 bool ContentCache::AdmitWaiter(const Key& key) {

@@ -30,6 +30,9 @@ ScopeCounters* Stats::For(absl::string_view scope) {
     if (it != scopes_.end()) return it->second.get();
   }
   absl::MutexLock lock(&mu_);
+  if (scopes_.size() >= kMaxScopes && !scopes_.contains(scope)) {
+    scope = "other";
+  }
   auto& slot = scopes_[scope];
   if (!slot) slot = std::make_unique<ScopeCounters>();
   return slot.get();

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/util/log.h"
+#include "server/grpc_call_stats.h"
 
 namespace clustercache {
 
@@ -81,6 +82,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> CredentialsFor(
 
 absl::Status CacheServer::Start(const std::string& listen, const ServerTls& tls,
                                 const std::string& admin_listen) {
+  // Every call is counted (and logged) by an interceptor: one per server.
+  auto interceptors = [this] {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        v;
+    v.push_back(
+        std::make_unique<GrpcCallStatsFactory>(&cache_->stats(), access_log_));
+    return v;
+  };
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       CredentialsFor(tls, &tls_files_);
   if (!credentials.ok()) return credentials.status();
@@ -95,6 +105,7 @@ absl::Status CacheServer::Start(const std::string& listen, const ServerTls& tls,
     admin_quota.SetMaxThreads(limits_.max_admin_threads);
     admin.SetResourceQuota(admin_quota);
     admin.RegisterService(&admin_service_);
+    admin.experimental().SetInterceptorCreators(interceptors());
     admin_server_ = admin.BuildAndStart();
     if (admin_server_ == nullptr) {
       return absl::UnavailableError(
@@ -128,6 +139,7 @@ absl::Status CacheServer::Start(const std::string& listen, const ServerTls& tls,
   builder.SetMaxSendMessageSize(
       static_cast<int>(max_payload_bytes_ + (64 << 10)));
   cache_workers_.Register(&builder);
+  builder.experimental().SetInterceptorCreators(interceptors());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();
@@ -148,10 +160,12 @@ absl::Status CacheServer::Start(const std::string& listen, const ServerTls& tls,
 absl::Status CacheServer::StartHttp(const std::string& listen,
                                     const HttpLimits& limits,
                                     HttpRouteOptions options) {
+  options.metrics = metrics_.get();
   http_routes_ =
       std::make_unique<HttpRoutes>(cache_, &auth_, std::move(options));
   http_ = std::make_unique<HttpServer>(http_routes_.get(), limits,
-                                       &cache_->stats().node());
+                                       &cache_->stats());
+  http_->SetAccessLog(access_log_);
   if (tls_files_ != nullptr) {  // HTTPS with the same files as gRPC
     absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> context =
         HttpTlsContext(*tls_files_);
@@ -163,6 +177,22 @@ absl::Status CacheServer::StartHttp(const std::string& listen,
   return s;
 }
 
+absl::Status CacheServer::StartMetrics(const std::string& listen,
+                                       int64_t memory_limit_bytes) {
+  metrics_ = std::make_unique<Metrics>(cache_, memory_limit_bytes);
+  metrics_page_ = std::make_unique<MetricsPage>(metrics_.get());
+  // A scraper or two: one thread, a few connections.
+  HttpLimits limits;
+  limits.threads = 1;
+  limits.max_connections = 64;
+  limits.max_body_bytes = 0;
+  metrics_http_ = std::make_unique<HttpServer>(metrics_page_.get(), limits,
+                                               &cache_->stats());
+  absl::Status s = metrics_http_->Start(listen, "--metrics-listen");
+  if (!s.ok()) metrics_http_.reset();
+  return s;
+}
+
 void CacheServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   // Waiting fetches end now (TIMEOUT: their callers render without storing)
@@ -171,6 +201,7 @@ void CacheServer::Shutdown(absl::Duration grace) {
   if (http_routes_ != nullptr) http_routes_->Stopping();
   cache_->CancelWaits();
   if (http_ != nullptr) http_->Shutdown(grace);
+  if (metrics_http_ != nullptr) metrics_http_->Shutdown(absl::ZeroDuration());
   cache_workers_.StopTaking();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMicroseconds(grace));

@@ -13,11 +13,14 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "cache/content_cache.h"
+#include "server/access_log.h"
 #include "server/admin_service.h"
 #include "server/cache_workers.h"
 #include "server/health_service.h"
 #include "server/http/http_routes.h"
 #include "server/http/http_server.h"
+#include "server/http/metrics_page.h"
+#include "server/metrics.h"
 #include "server/tls_files.h"
 
 namespace clustercache {
@@ -55,6 +58,16 @@ class CacheServer {
   int admin_port() const { return admin_port_; }
   // Tokens and roles (--auth-file): load before Start; reload at any time.
   Authorizer& auth() { return auth_; }
+  // Every answered call (gRPC and HTTP) is written there too. Before
+  // Start; REQUIRES: it outlives this object.
+  void SetAccessLog(AccessLog* access_log) { access_log_ = access_log; }
+  // /metrics on `listen` (HOST:PORT; its own listener, no token), and on
+  // the HTTP face (any known token) if that starts after. Before StartHttp.
+  absl::Status StartMetrics(const std::string& listen,
+                            int64_t memory_limit_bytes);
+  int metrics_port() const {
+    return metrics_http_ == nullptr ? 0 : metrics_http_->port();
+  }
   // The HTTP face on HOST:PORT (after Start; see http_routes.h). Shutdown
   // stops it first.
   absl::Status StartHttp(const std::string& listen, const HttpLimits& limits,
@@ -80,6 +93,10 @@ class CacheServer {
   std::unique_ptr<ServedTlsFiles> tls_files_;  // outlives the servers
   std::unique_ptr<HttpRoutes> http_routes_;    // outlives http_
   std::unique_ptr<HttpServer> http_;
+  AccessLog* access_log_ = nullptr;
+  std::unique_ptr<Metrics> metrics_;           // outlives the listeners
+  std::unique_ptr<MetricsPage> metrics_page_;  // outlives metrics_http_
+  std::unique_ptr<HttpServer> metrics_http_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> admin_server_;  // with an admin_listen

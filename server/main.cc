@@ -123,6 +123,19 @@ int main(int argc, char** argv) {
   ContentCache cache(store->get(), options);
   CacheServer server(&cache, config.node_name, config.max_payload,
                      config.Limits());
+  std::unique_ptr<AccessLog> access_log;
+  if (!config.access_log.empty()) {
+    absl::StatusOr<std::unique_ptr<AccessLog>> opened =
+        AccessLog::Open(config.access_log, *ParseLogFormat(config.log_format));
+    if (!opened.ok()) {
+      LogError(opened.status().message());
+      return 2;
+    }
+    access_log = *std::move(opened);
+    server.SetAccessLog(access_log.get());
+    LogInfo("access log: ",
+            config.access_log == "-" ? "stdout" : config.access_log);
+  }
   if (!config.auth_file.empty()) {
     absl::StatusOr<std::string> loaded = server.auth().Load(config.auth_file);
     if (!loaded.ok()) {
@@ -136,6 +149,19 @@ int main(int argc, char** argv) {
       !s.ok()) {
     LogError(s.message());
     return 1;
+  }
+  if (!config.metrics_listen.empty()) {
+    if (absl::Status s = server.StartMetrics(
+            config.metrics_listen,
+            config.store == "memory" ? config.memory_limit : 0);
+        !s.ok()) {
+      LogError(s.message());
+      server.Shutdown(absl::ZeroDuration());
+      return 1;
+    }
+    LogInfo("metrics on ",
+            config.metrics_listen.substr(0, config.metrics_listen.rfind(':')),
+            ":", server.metrics_port(), " (GET /metrics)");
   }
   if (!config.http_listen.empty()) {
     if (absl::Status s = server.StartHttp(config.http_listen, config.http,
@@ -184,6 +210,14 @@ int main(int argc, char** argv) {
       continue;
     }
     if (sig != SIGHUP) break;
+    if (access_log != nullptr) {
+      if (absl::Status s = access_log->Reopen(); !s.ok()) {
+        LogWarning("received SIGHUP: ", s.message(),
+                   "; access lines go to the file before it");
+      } else {
+        LogInfo("received SIGHUP: access log reopened");
+      }
+    }
     if (!config.tls.cert.empty()) {
       absl::StatusOr<std::string> tls = server.ReloadTls();
       if (tls.ok()) {

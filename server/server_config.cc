@@ -21,6 +21,16 @@ void ServerConfig::Register(FlagTable* t) {
                "/readyz, admin routes): HOST:PORT, port 0 picks one; empty: "
                "none. The same tokens and TLS files (--tls-*: HTTPS) as "
                "gRPC, and the same rule beyond loopback");
+  t->AddString("metrics-listen", &metrics_listen,
+               "GET /metrics (Prometheus text format) on its own listener, "
+               "HOST:PORT, without a token; empty: none. Beyond loopback "
+               "it needs --insecure (use the HTTP face's /metrics, with a "
+               "token and HTTPS, instead)");
+  t->AddString("access-log", &access_log,
+               "write one line per answered call, gRPC and HTTP (time, "
+               "face, peer, method, status, duration, outcome, bytes; as "
+               "--log-format says) to this file, reopened on SIGHUP; \"-\": "
+               "stdout. Default: none");
   t->AddInt("http-threads", &http.threads, 1, 64,
             "HTTP: threads serving connections (a waiting request holds "
             "none)");
@@ -178,7 +188,8 @@ bool IsLoopback(const std::string& listen) {
 bool ServerConfig::ListensOnLoopback() const {
   return IsLoopback(listen) &&
          (admin_listen.empty() || IsLoopback(admin_listen)) &&
-         (http_listen.empty() || IsLoopback(http_listen));
+         (http_listen.empty() || IsLoopback(http_listen)) &&
+         (metrics_listen.empty() || IsLoopback(metrics_listen));
 }
 
 absl::Status ServerConfig::Validate() const {
@@ -197,13 +208,20 @@ absl::Status ServerConfig::Validate() const {
         admin_listen.empty() ? ""
                              : absl::StrCat(" --admin-listen=", admin_listen),
         http_listen.empty() ? "" : absl::StrCat(" --http-listen=", http_listen),
+        metrics_listen.empty()
+            ? ""
+            : absl::StrCat(" --metrics-listen=", metrics_listen),
         " is reachable from the network: add TLS (--tls-cert, --tls-key; "
         "both faces use them) and tokens (--auth-file), or --insecure to let "
         "anyone who can reach it read, write and purge the cache"));
   }
-  if (!http_listen.empty() && http_listen.find(':') == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--http-listen=", http_listen, ": want HOST:PORT"));
+  for (const auto& [flag, value] :
+       {std::pair<const char*, const std::string*>{"http-listen", &http_listen},
+        {"metrics-listen", &metrics_listen}}) {
+    if (!value->empty() && value->find(':') == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, "=", *value, ": want HOST:PORT"));
+    }
   }
   if (http.max_header_bytes < 1024 || http.max_header_bytes > (1 << 20) ||
       http.max_url_bytes < 256 || http.max_url_bytes > (1 << 20)) {

@@ -16,10 +16,12 @@ namespace clustercache {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:7411";
-  std::string admin_listen;                    // empty: Admin on `listen`
-  std::string http_listen = "127.0.0.1:7412";  // empty: no HTTP face
-  HttpLimits http;                             // max_body_bytes = max_payload
-  HttpRouteOptions http_routes;                // node_name set by Finish
+  std::string admin_listen;                       // empty: Admin on `listen`
+  std::string http_listen = "127.0.0.1:7412";     // empty: no HTTP face
+  std::string metrics_listen = "127.0.0.1:7413";  // empty: none
+  std::string access_log;                         // empty: none; "-": stdout
+  HttpLimits http;               // max_body_bytes = max_payload
+  HttpRouteOptions http_routes;  // node_name set by Finish
   std::string store = "memory";
   int64_t memory_limit = int64_t{1} << 30;
   std::string node_name;            // empty = the host name
@@ -53,8 +55,8 @@ struct ServerConfig {
   void Finish();
   absl::Status Validate() const;
   ServerLimits Limits() const;
-  // True when --listen (and --admin-listen, --http-listen) are loopback
-  // addresses or unix sockets.
+  // True when --listen (and --admin-listen, --http-listen, --metrics-listen)
+  // are loopback addresses or unix sockets.
   bool ListensOnLoopback() const;
 };
 

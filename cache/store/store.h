@@ -126,6 +126,9 @@ struct ExpiryKeyValue {
 struct StoreUsage {
   int64_t entries = 0;
   int64_t bytes = 0;
+  // Entries pushed out by the memory limit since the store opened; -1:
+  // the store cannot tell (Redis and memcached evict on their own).
+  int64_t evictions = -1;
 };
 
 // A registration of interest in one key; destroying it ends the watch.

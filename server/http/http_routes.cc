@@ -14,6 +14,7 @@
 #include "cache/util/version.h"
 #include "server/http/conditional.h"
 #include "server/http/http_answers.h"
+#include "server/http/metrics_page.h"
 
 namespace clustercache {
 
@@ -38,6 +39,23 @@ HttpRoutes::HttpRoutes(ContentCache* cache, const Authorizer* auth,
       options_(std::move(options)),
       admin_(cache, auth, options_.node_name) {}
 
+absl::string_view HttpRoutes::RouteOf(const HttpRequest& request) const {
+  absl::string_view path(request.target().data(), request.target().size());
+  path = path.substr(0, path.find('?'));
+  if (request.method() == http::verb::purge) return "purge";
+  if (absl::StartsWith(path, kEntries)) return "entries";
+  if (absl::StartsWith(path, kLeases)) return "leases";
+  for (absl::string_view route :
+       {"healthz", "readyz", "metrics", "v1/invalidate", "v1/expire",
+        "v1/delete", "v1/purge", "v1/list", "v1/stats", "v1/expiry-keys"}) {
+    if (path.size() == route.size() + 1 && path[0] == '/' &&
+        path.substr(1) == route) {
+      return absl::StartsWith(route, "v1/") ? route.substr(3) : route;
+    }
+  }
+  return "other";
+}
+
 void HttpRoutes::Handle(HttpRequest request, const std::string& peer,
                         std::shared_ptr<Cancellation> gone, Respond respond) {
   const std::string target(request.target());
@@ -53,6 +71,13 @@ void HttpRoutes::Handle(HttpRequest request, const std::string& peer,
     return respond(std::move(res));
   }
   if (path == "/readyz" && get) return Ready(std::move(respond));
+  if (path == "/metrics" && options_.metrics != nullptr) {
+    if (!get) return respond(MethodNotAllowed("GET, HEAD"));
+    if (std::optional<HttpResponse> denied = Deny(request, Role::kRead)) {
+      return respond(*std::move(denied));
+    }
+    return respond(MetricsAnswer(*options_.metrics));
+  }
   if (HttpAdminRoutes::Serves(method, path, request)) {
     return admin_.Handle(std::move(request), peer, std::move(gone),
                          std::move(respond));

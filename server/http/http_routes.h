@@ -19,6 +19,8 @@
 //   GET /healthz    alive (no token)
 //   GET /readyz     the store answers and the node is not stopping (no
 //                   token); 503 otherwise
+//   GET /metrics    the Prometheus scrape (any known token), when the node
+//                   was given one (HttpRouteOptions::metrics)
 // The name is the rest of the path (it may hold '/'), percent-decoded and
 // validated like a gRPC name. Errors are JSON {"error": ..., "field": ...}.
 #ifndef CLUSTERCACHE_SERVER_HTTP_HTTP_ROUTES_H_
@@ -34,6 +36,7 @@
 #include "server/auth.h"
 #include "server/http/http_admin_routes.h"
 #include "server/http/http_server.h"
+#include "server/metrics.h"
 
 namespace clustercache {
 
@@ -44,6 +47,8 @@ struct HttpRouteOptions {
   // Cache-Control: max-age for these scopes; every other answer says
   // no-cache (a proxy revalidates, so a global expiry is never hidden).
   ScopeDurations max_age_by_scope;
+  // Set: GET /metrics serves it (to any known token).
+  const Metrics* metrics = nullptr;
 };
 
 class HttpRoutes : public HttpHandler {
@@ -55,6 +60,7 @@ class HttpRoutes : public HttpHandler {
 
   void Handle(HttpRequest request, const std::string& peer,
               std::shared_ptr<Cancellation> gone, Respond respond) override;
+  absl::string_view RouteOf(const HttpRequest& request) const override;
   // /readyz answers 503 from now on.
   void Stopping() { stopping_ = true; }
 

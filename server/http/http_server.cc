@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -49,17 +50,61 @@ HttpResponse Refusal(http::status status, absl::string_view why) {
   return res;
 }
 
+// One request as the stats and the access log see it.
+struct Exchange {
+  absl::Time started;
+  RequestStats::Series* route;
+  std::string method;  // "GET /v1/entries/a/b"
+};
+
+// The served outcome from the fetch route's headers ("" for other routes).
+std::string OutcomeOf(const HttpResponse& res) {
+  auto it = res.find("Cache-Status");
+  if (it == res.end()) return "";
+  const absl::string_view v(it->value().data(), it->value().size());
+  const bool leased = res.find("Lease-Token") != res.end();
+  std::string outcome = absl::StrContains(v, "detail=timeout") ? "TIMEOUT"
+                        : absl::StrContains(v, "detail=unavailable")
+                            ? "UNAVAILABLE"
+                        : absl::StrContains(v, "; hit")     ? "HIT"
+                        : absl::StrContains(v, "fwd=stale") ? "STALE"
+                                                            : "MISS";
+  if (leased) outcome += "_LEASE";
+  return outcome;
+}
+
 }  // namespace
 
 struct HttpServer::State {
-  State(HttpHandler* h, HttpLimits l, NodeCounters* c)
+  State(HttpHandler* h, HttpLimits l, Stats* s)
       : handler(h),
         limits(l),
-        counters(*c),
+        stats(*s),
+        counters(s->node()),
         ioc(static_cast<int>(std::max<int64_t>(1, l.threads))) {}
   HttpHandler* const handler;
   const HttpLimits limits;
+  Stats& stats;
   NodeCounters& counters;
+  AccessLog* access_log = nullptr;  // set before Start
+
+  // Counts an answered request and logs it.
+  void Answered(const Exchange& x, const std::string& peer,
+                const HttpResponse& res, int64_t bytes) {
+    const absl::Duration took = absl::Now() - x.started;
+    const std::string code = absl::StrCat(res.result_int());
+    x.route->Record(code, took);
+    if (access_log == nullptr) return;
+    AccessRecord r;
+    r.face = "http";
+    r.peer = peer;
+    r.method = x.method;
+    r.status = code;
+    r.took = took;
+    r.outcome = OutcomeOf(res);
+    r.bytes = bytes;
+    access_log->Write(r);
+  }
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   // Answers from the engine are posted only while open; sessions live in
@@ -205,7 +250,19 @@ class HttpServer::Session
     answering_ = true;
     answered_at_once_ = false;
     gone_ = std::make_shared<Cancellation>();
-    state_->handler->Handle(std::move(request), peer_, gone_, MakeRespond());
+    auto exchange = std::make_shared<Exchange>();
+    exchange->started = absl::Now();
+    exchange->route =
+        state_->stats.http.For({state_->handler->RouteOf(request)});
+    if (state_->access_log != nullptr) {
+      exchange->method = absl::StrCat(
+          absl::string_view(request.method_string().data(),
+                            request.method_string().size()),
+          " ",
+          absl::string_view(request.target().data(), request.target().size()));
+    }
+    state_->handler->Handle(std::move(request), peer_, gone_,
+                            MakeRespond(std::move(exchange)));
     // A next request already buffered (pipelined) is read after the answer;
     // the client is there, so no watch.
     // An answer given at once (a hit) is written next: nothing to watch
@@ -238,11 +295,13 @@ class HttpServer::Session
         });
   }
 
-  Respond MakeRespond() {
+  Respond MakeRespond(std::shared_ptr<const Exchange> exchange) {
     std::weak_ptr<Session> weak = weak_from_this();
     std::shared_ptr<State> state = state_;
     return Respond(
-        [weak, state](HttpResponse res) {
+        [weak, state, exchange, peer = peer_](HttpResponse res) {
+          state->Answered(*exchange, peer, res,
+                          static_cast<int64_t>(res.body().length));
           absl::MutexLock lock(&state->mu);
           if (!state->open) return;
           std::shared_ptr<Session> self = weak.lock();
@@ -253,7 +312,9 @@ class HttpServer::Session
                       self->Write(std::move(res));
                     });
         },
-        [weak](HttpResponse head) -> std::unique_ptr<HttpChunks> {
+        [weak, state, exchange,
+         peer = peer_](HttpResponse head) -> std::unique_ptr<HttpChunks> {
+          state->Answered(*exchange, peer, head, 0);
           auto chunks = std::make_unique<Chunks>(weak.lock());
           chunks->Head(std::move(head));
           return chunks;
@@ -406,9 +467,12 @@ class HttpServer::Session
   std::atomic<bool> answered_at_once_{false};
 };
 
-HttpServer::HttpServer(HttpHandler* handler, HttpLimits limits,
-                       NodeCounters* counters)
-    : state_(std::make_shared<State>(handler, limits, counters)) {}
+HttpServer::HttpServer(HttpHandler* handler, HttpLimits limits, Stats* stats)
+    : state_(std::make_shared<State>(handler, limits, stats)) {}
+
+void HttpServer::SetAccessLog(AccessLog* access_log) {
+  state_->access_log = access_log;
+}
 
 HttpServer::~HttpServer() { Shutdown(absl::ZeroDuration()); }
 
@@ -461,14 +525,15 @@ void HttpServer::Accept(const std::shared_ptr<State>& state) {
       });
 }
 
-absl::Status HttpServer::Start(const std::string& listen) {
+absl::Status HttpServer::Start(const std::string& listen,
+                               absl::string_view flag) {
   const size_t colon = listen.rfind(':');
   int port = 0;
   if (colon == std::string::npos ||
       !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
       port > 65535) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--http-listen=", listen, ": want HOST:PORT"));
+        absl::StrCat(flag, "=", listen, ": want HOST:PORT"));
   }
   std::string host = listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -479,7 +544,7 @@ absl::Status HttpServer::Start(const std::string& listen) {
   net::ip::address address = net::ip::make_address(host, ec);
   if (ec) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--http-listen=", listen, ": not an IP address (", ec.message(), ")"));
+        flag, "=", listen, ": not an IP address (", ec.message(), ")"));
   }
   tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
   tcp::acceptor& acceptor = state_->acceptor;
@@ -489,7 +554,7 @@ absl::Status HttpServer::Start(const std::string& listen) {
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     return absl::UnavailableError(
-        absl::StrCat("--http-listen=", listen, ": ", ec.message()));
+        absl::StrCat(flag, "=", listen, ": ", ec.message()));
   }
   port_ = acceptor.local_endpoint().port();
   Accept(state_);

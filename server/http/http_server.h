@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "cache/stats.h"
 #include "cache/util/cancellation.h"
+#include "server/access_log.h"
 #include "server/http/payload_body.h"
 
 namespace clustercache {
@@ -92,17 +93,28 @@ class HttpHandler {
   // when the client closes the connection before its answer.
   virtual void Handle(HttpRequest request, const std::string& peer,
                       std::shared_ptr<Cancellation> gone, Respond respond) = 0;
+  // The route's name for the stats (http_requests_total{route}): one of a
+  // few fixed names, never a key.
+  virtual absl::string_view RouteOf(const HttpRequest& request) const {
+    (void)request;
+    return "other";
+  }
 };
 
 class HttpServer {
  public:
-  // REQUIRES: `handler` and `counters` (the node's: http_*) outlive this
-  // object.
-  HttpServer(HttpHandler* handler, HttpLimits limits, NodeCounters* counters);
+  // REQUIRES: `handler` and `stats` (the node's: http_* counters, requests
+  // by route) outlive this object.
+  HttpServer(HttpHandler* handler, HttpLimits limits, Stats* stats);
   ~HttpServer();
 
-  // Binds HOST:PORT (port 0 picks one) and starts the threads.
-  absl::Status Start(const std::string& listen);
+  // Every answered request is written there too (null: none). Before
+  // Start; REQUIRES: it outlives this object.
+  void SetAccessLog(AccessLog* access_log);
+  // Binds HOST:PORT (port 0 picks one) and starts the threads. Errors name
+  // `flag`.
+  absl::Status Start(const std::string& listen,
+                     absl::string_view flag = "--http-listen");
   int port() const { return port_; }
   // HTTPS from now on for new connections (open ones keep theirs); null:
   // plaintext. Before Start and on SIGHUP.

@@ -15,9 +15,10 @@ namespace {
 
 // A node run for 2 s (then SIGTERM: a clean stop) with `flags`; its log.
 std::vector<std::string> LogOfARun(const std::string& flags) {
-  ShellResult r = Shell(
-      absl::StrCat("timeout 2 ", CLUSTERCACHED_BIN,
-                   " --listen=127.0.0.1:0 --http-listen= ", flags, " 2>&1"));
+  ShellResult r = Shell(absl::StrCat(
+      "timeout 2 ", CLUSTERCACHED_BIN,
+      " --listen=127.0.0.1:0 --http-listen= --metrics-listen= ", flags,
+      " 2>&1"));
   return absl::StrSplit(r.out, '\n', absl::SkipEmpty());
 }
 

@@ -44,6 +44,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       })) {
     args.push_back("--http-listen=127.0.0.1:0");
   }
+  if (std::none_of(flags.begin(), flags.end(), [](const std::string& f) {
+        return absl::StartsWith(f, "--metrics-listen");
+      })) {
+    args.push_back("--metrics-listen=127.0.0.1:0");
+  }
   args.insert(args.end(), flags.begin(), flags.end());
   // Every password given in a URL, for the log scan at the end.
   for (const std::string& flag : flags) {
@@ -83,6 +88,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       if (h != std::string::npos && h < at) {
         size_t e = s.find_first_of(" \"\n", h + http.size());
         server->http_address_ = s.substr(h + http.size(), e - h - http.size());
+      }
+      const std::string metrics = "metrics on ";
+      size_t m = s.find(metrics);
+      if (m != std::string::npos && m < at) {
+        size_t e = s.find_first_of(" \"\n", m + metrics.size());
+        server->metrics_address_ =
+            s.substr(m + metrics.size(), e - m - metrics.size());
       }
       return server;
     }

@@ -25,6 +25,8 @@ class ServerProcess {
   const std::string& address() const { return address_; }
   // The HTTP face's HOST:PORT ("" when it has none).
   const std::string& http_address() const { return http_address_; }
+  // Where GET /metrics is served ("" with --metrics-listen=).
+  const std::string& metrics_address() const { return metrics_address_; }
   const std::string& log_path() const { return log_path_; }
   pid_t pid() const { return pid_; }
   // Sends SIGTERM and waits; returns the exit status.
@@ -36,6 +38,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   std::string address_;
   std::string http_address_;
+  std::string metrics_address_;
   std::string log_path_;
   std::vector<std::string> secrets_;  // passwords in its flags
 };

@@ -249,6 +249,7 @@ class MemoryStore : public Store {
       usage.entries += shard.items.size();
       usage.bytes += shard.bytes;
     }
+    usage.evictions = evictions_.load(std::memory_order_relaxed);
     return usage;
   }
 
@@ -304,6 +305,7 @@ class MemoryStore : public Store {
     while (shard.bytes > shard_limit_ && shard.lru.size() > 1) {
       std::string victim = *shard.lru.back();
       EraseLocked(shard, victim);
+      evictions_.fetch_add(1, std::memory_order_relaxed);
     }
     return absl::OkStatus();
   }
@@ -367,6 +369,7 @@ class MemoryStore : public Store {
   const int64_t memory_limit_;
   std::vector<Shard> shards_;
   const int64_t shard_limit_;
+  std::atomic<int64_t> evictions_{0};
   std::atomic<int64_t> last_event_{0};
   ExpiryTable expiry_;
   KeyWatchers watchers_;
