@@ -32,8 +32,13 @@ constexpr char kUsage[] =
     "Serves clustercache.v1.Cache (app nodes) and clustercache.v1.Admin\n"
     "(clustercachectl) over gRPC, plus grpc.health.v1, and an HTTP face.\n\n"
     "usage: clustercached [--flag=value ...] [--flagfile=FILE]\n\n"
-    "Durations: 500ms, 90s, 15m, 2h, 2d (sums: 1h30m). Sizes: 4096, 64KiB, "
-    "512MB, 1G, 1gb (binary: 1G = 2^30 bytes).\n\n"
+    "Every flag may also come from the environment, as $CLUSTERCACHED_ and\n"
+    "its name in capitals with '_' for '-' (shown after each flag), or from\n"
+    "a flagfile: one setting a line (--name=value, --name value or\n"
+    "name=value; # comments). The command line wins over the environment,\n"
+    "which wins over flagfiles.\n\n"
+    "Durations: 500ms, 90s, 15m, 2h, 2d (sums: 1h30m).\n"
+    "Sizes: 4096, 64KiB, 512MB, 1G, 1gb (binary: 1G = 2^30 bytes).\n\n"
     "flags:\n";
 
 }  // namespace
@@ -45,7 +50,8 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ServerConfig config;
   // URLs with passwords may come from the environment rather than argv
-  // (which every user of the machine can read); a flag overrides them.
+  // (which every user of the machine can read): $CLUSTERCACHED_STORE, or
+  // the older names read here, below every other source.
   for (const auto& [name, field] : {std::pair<const char*, std::string*>{
                                         "CLUSTERCACHE_STORE", &config.store},
                                     {"CLUSTERCACHE_LEDGER", &config.ledger}}) {
@@ -53,6 +59,7 @@ int main(int argc, char** argv) {
   }
   FlagTable flags;
   config.Register(&flags);
+  flags.SetEnvPrefix("CLUSTERCACHED_");
   std::vector<std::string> args(argv + 1, argv + argc), positional;
   if (PrintVersionIfAsked(args, "clustercached")) return 0;
   bool help = false;
@@ -108,11 +115,40 @@ int main(int argc, char** argv) {
   settings.ledger_url = config.ledger;
   settings.ledger_pool_size = static_cast<int>(config.ledger_pool_size);
   settings.ledger_timeout = config.ledger_timeout;
-  absl::StatusOr<std::unique_ptr<Store>> store =
-      OpenStore(config.store, settings);
-  if (!store.ok()) {
-    LogError("cannot open store: ", store.status().message());
-    return 1;
+  // An unreachable store is waited for up to --store-wait (a SIGTERM ends
+  // the wait); anything else, or the end of the wait, stops the node.
+  const absl::Time give_up = absl::Now() + config.store_wait;
+  absl::Time next_note = absl::InfinitePast();
+  absl::StatusOr<std::unique_ptr<Store>> store;
+  for (;;) {
+    store = OpenStore(config.store, settings);
+    if (store.ok()) break;
+    const absl::Status& why = store.status();
+    const absl::Time now = absl::Now();
+    if (!(absl::IsUnavailable(why) || absl::IsDeadlineExceeded(why)) ||
+        now >= give_up) {
+      LogError("cannot open store: ", why.message(), "; not serving",
+               config.store_wait > absl::ZeroDuration()
+                   ? absl::StrCat(" (waited --store-wait=",
+                                  absl::FormatDuration(config.store_wait), ")")
+                   : " (--store-wait=30s would wait for it at start)");
+      return 1;
+    }
+    if (now >= next_note) {
+      LogWarning(
+          "store not reachable yet (", why.message(),
+          "); waiting for it, at most ",
+          absl::FormatDuration(absl::Ceil(give_up - now, absl::Seconds(1))),
+          " more (--store-wait)");
+      next_note = now + absl::Seconds(5);
+    }
+    const timespec second{1, 0};
+    const int stop = sigtimedwait(&signals, nullptr, &second);
+    if (stop == SIGTERM || stop == SIGINT) {
+      LogInfo("received ", stop == SIGTERM ? "SIGTERM" : "SIGINT",
+              " while waiting for the store; stopped");
+      return 0;
+    }
   }
   LogInfo("store: ", (*store)->Describe());
   ContentCacheOptions options;

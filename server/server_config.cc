@@ -53,15 +53,21 @@ void ServerConfig::Register(FlagTable* t) {
                        "HTTP: Cache-Control max-age for fresh entries of "
                        "these scopes, e.g. url-alias=1m (default: no-cache, "
                        "a proxy revalidates every time)");
-  t->AddString("store", &store,
-               "where entries live: memory, or "
-               "redis://[[USER]:PASSWORD@]HOST:PORT[/DB], or "
-               "redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...], "
-               "or memcached://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...] (a "
-               "pool, ketama; with a user, SASL). "
-               "Special characters in a password may be %-encoded. Also "
-               "from $CLUSTERCACHE_STORE, which keeps a password out of the "
-               "process list");
+  t->AddString(
+      "store", &store,
+      "where entries live: memory, or "
+      "redis://[[USER]:PASSWORD@]HOST:PORT[/DB], or "
+      "redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...], "
+      "or memcached://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...] (a "
+      "pool, ketama; with a user, SASL). "
+      "Special characters in a password may be %-encoded. Also "
+      "from the environment (below), which keeps a password out of the "
+      "process list");
+  t->AddDuration("store-wait", &store_wait,
+                 "at start, wait this long for a store that does not answer "
+                 "yet, saying so every 5s, before giving up (0: give up at "
+                 "once; at most 1h). Once serving, an outage makes fetches "
+                 "answer UNAVAILABLE until the store is back");
   t->AddByteSize("memory-limit", &memory_limit,
                  "memory store: bytes kept before LRU eviction");
   t->AddString("auth-file", &auth_file,
@@ -128,7 +134,7 @@ void ServerConfig::Register(FlagTable* t) {
                "mysql://USER:PASS@HOST:PORT/DB (its own database; the schema "
                "is created and upgraded at start). Lets memcached list and "
                "purge, and keeps expiry keys across store restarts. Also from "
-               "$CLUSTERCACHE_LEDGER");
+               "the environment");
   t->AddInt("ledger-pool-size", &ledger_pool_size, 1, 256,
             "ledger: connections (plus one for recording stores)");
   t->AddDuration("ledger-timeout", &ledger_timeout,
@@ -248,6 +254,9 @@ absl::Status ServerConfig::Validate() const {
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, ": want 100ms to 24h"));
     }
+  }
+  if (store_wait > absl::Hours(1)) {
+    return absl::InvalidArgumentError("--store-wait: want 0 to 1h");
   }
   if (max_payload < 1 || max_payload > (int64_t{1} << 30)) {
     return absl::InvalidArgumentError("--max-payload: want 1 byte to 1GiB");

@@ -23,6 +23,7 @@ struct ServerConfig {
   HttpLimits http;               // max_body_bytes = max_payload
   HttpRouteOptions http_routes;  // node_name set by Finish
   std::string store = "memory";
+  absl::Duration store_wait;  // at start: how long to wait for the store
   int64_t memory_limit = int64_t{1} << 30;
   std::string node_name;            // empty = the host name
   std::string log_level = "info";   // debug, info, warn, error

@@ -35,8 +35,12 @@ bool CircuitBreaker::Failed(absl::string_view why) {
     finished.swap(prober_);
     prober_ = std::thread([this] { Probe(); });
   }
-  LogWarning(options_.server, " unreachable (", why, "); ",
-             options_.while_down);
+  // Before any call reached the server the store is still opening: its
+  // opener reports the failure (and says what the node does about it).
+  if (reached_.load(std::memory_order_relaxed)) {
+    LogWarning(options_.server, " unreachable (", why, "); ",
+               options_.while_down);
+  }
   if (finished.joinable()) finished.join();
   return true;
 }
@@ -59,6 +63,7 @@ void CircuitBreaker::Probe() {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
       down_.store(false, std::memory_order_release);
+      reached_.store(true, std::memory_order_relaxed);
       LogInfo(options_.server, " reachable again");  // before a next outage
     }
     if (options_.on_back) options_.on_back();

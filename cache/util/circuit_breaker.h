@@ -45,12 +45,16 @@ class CircuitBreaker {
   bool Failed(absl::string_view why);
 
   bool down() const { return down_.load(std::memory_order_acquire); }
+  // A call reached the server. Until one has, an outage is not logged (the
+  // store is still opening: its opener says what failed and what it does).
+  void Reached() { reached_.store(true, std::memory_order_relaxed); }
 
  private:
   void Probe();
 
   const Options options_;
   std::atomic<bool> down_{false};
+  std::atomic<bool> reached_{false};
   mutable absl::Mutex mu_;
   std::string why_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

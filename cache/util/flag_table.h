@@ -1,18 +1,28 @@
 // FlagTable: command-line settings as a table, one row each: name, help, how
 // to parse a value, and how to show the current one. Used by clustercached
 // and clustercachectl so both read "--name=value", "--name value", bare
-// booleans, "--flagfile=FILE" (one flag per line, # comments) and "--help"
-// the same way, and so the effective configuration can be printed.
+// booleans, "--flagfile=FILE" and "--help" the same way, and so the
+// effective configuration can be printed.
+//
+// A flagfile has one setting a line: "--name=value", "--name value",
+// "name=value" or "name value" (a boolean alone); '#' starts a comment at
+// the start of a line or after a blank. It may name other flagfiles (at
+// most 8 deep); one that includes itself is an error. With an environment
+// prefix every flag is also read from $PREFIX_NAME (upper case, '-' as
+// '_'), and a variable of that prefix that names no flag is an error.
+// Precedence: the command line over the environment over flagfiles.
 // Not thread-safe; build and parse on one thread.
 #ifndef CLUSTERCACHE_CACHE_UTIL_FLAG_TABLE_H_
 #define CLUSTERCACHE_CACHE_UTIL_FLAG_TABLE_H_
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cache/scope_policy.h"
@@ -42,6 +52,11 @@ class FlagTable {
   void AddScopeDurations(std::string name, ScopeDurations* target,
                          std::string help);
 
+  // Reads every flag from the environment too (e.g. "CLUSTERCACHED_").
+  void SetEnvPrefix(std::string prefix);
+  // The environment variable of `flag` ("" without a prefix).
+  std::string EnvName(absl::string_view flag) const;
+
   // Parses `args` (no program name). Non-flag arguments go to `positional`;
   // everything after a bare "--" goes to `rest` (if null, "--" is an error).
   // Sets *help_requested on --help/-h. Errors name the flag.
@@ -50,8 +65,9 @@ class FlagTable {
                      std::vector<std::string>* rest = nullptr,
                      bool* help_requested = nullptr);
 
-  // "  --name=HINT  help (default: value)" lines.
-  std::string Help() const;
+  // "  --name=HINT  help (default: value) [$ENV]", wrapped to `width`
+  // columns (0: the terminal's, else $COLUMNS, else 80).
+  std::string Help(size_t width = 0) const;
   // "name=value" for every row, one per line: the effective configuration.
   std::string Show() const;
 
@@ -62,11 +78,29 @@ class FlagTable {
     Shower show;
     bool is_bool;
   };
+  // One "--name=value" as read, before it is applied.
+  struct Setting {
+    std::string name, value;
+    bool has_value = false;
+  };
   const Row* Find(absl::string_view name) const;
-  absl::Status ParseFlagfile(const std::string& path,
-                             std::vector<std::string>* positional);
+  absl::Status Tokenize(const std::vector<std::string>& args,
+                        std::vector<Setting>* settings,
+                        std::vector<std::string>* positional,
+                        std::vector<std::string>* rest,
+                        bool* help_requested) const;
+  // Sets a known flag; errors start with `source` (where it came from).
+  absl::Status Apply(const Setting& setting, absl::string_view source) const;
+  absl::Status ApplyEnvironment() const;
+  // `including`: the flagfiles open around this one (loop detection).
+  absl::Status ApplyFlagfile(const std::string& path,
+                             std::vector<std::string>* including);
+  // A setting, nothing (blank or comment), or why the line is wrong.
+  absl::StatusOr<std::optional<Setting>> FlagfileLine(
+      absl::string_view line) const;
 
   std::vector<Row> rows_;
+  std::string env_prefix_;
 };
 
 }  // namespace clustercache

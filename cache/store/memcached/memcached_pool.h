@@ -142,6 +142,12 @@ class MemcachedPool {
   // authentication failure), when no server answers.
   absl::StatusOr<int64_t> ItemSizeLimit();
 
+  // The store opened: an outage from now on is logged as one that fetches
+  // see (CircuitBreaker::Reached).
+  void Serving() {
+    for (auto& breaker : breakers_) breaker->Reached();
+  }
+
  private:
   friend class McHandle;
   MemcachedPool(std::vector<MemcachedEndpoint> servers, memcached_st* master,

@@ -1371,6 +1371,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenMemcachedStore(
   if (!pool.ok()) return pool.status();
   absl::StatusOr<int64_t> limit = (*pool)->ItemSizeLimit();
   if (!limit.ok()) return limit.status();
+  (*pool)->Serving();
   auto store =
       std::make_unique<MemcachedStore>(options, *std::move(pool), *limit);
   if (absl::Status s = store->Initialise(); !s.ok()) {

@@ -67,6 +67,8 @@ absl::StatusOr<std::unique_ptr<RedisConnection>> RedisPool::Acquire() {
       --open_;
     }
     if (absl::IsUnavailable(conn.status())) Failed(conn.status().message());
+  } else {
+    breaker_.Reached();
   }
   return conn;
 }
