@@ -134,4 +134,14 @@ absl::Status ValidateExpiryKey(absl::string_view expiry_key) {
   return ValidateTag(expiry_key);
 }
 
+absl::Status ValidateNamespace(absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= 32;
+  for (char c : name) {
+    ok = ok && (absl::ascii_isalnum(c) || c == '_' || c == '-');
+  }
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "namespace \"", name, "\": want 1 to 32 of A-Z a-z 0-9 _ -"));
+}
+
 }  // namespace clustercache

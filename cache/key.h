@@ -72,6 +72,10 @@ class Key {
 // starts with this string.
 std::string EncodedPrefix(absl::string_view scope, absl::string_view prefix);
 
+// A store namespace (--namespace): 1 to 32 of [A-Za-z0-9_-] (it goes into
+// Redis hash tags, memcached keys and a ledger column).
+absl::Status ValidateNamespace(absl::string_view name);
+
 // Expiry-key names: "all", "scope:<scope>", or a tag.
 inline constexpr absl::string_view kExpiryAll = "all";
 std::string ScopeExpiryKey(absl::string_view scope);

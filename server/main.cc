@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   SystemClock clock(absl::ToInt64Microseconds(config.clock_offset));
   StoreSettings settings;
   settings.clock = &clock;
+  settings.namespace_name = config.namespace_name;
   settings.memory_limit = config.memory_limit;
   settings.redis_pool_size = static_cast<int>(config.redis_pool_size);
   settings.redis_timeout = config.redis_timeout;

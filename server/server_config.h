@@ -24,6 +24,7 @@ struct ServerConfig {
   HttpRouteOptions http_routes;  // node_name set by Finish
   std::string store = "memory";
   absl::Duration store_wait;  // at start: how long to wait for the store
+  std::string namespace_name = "cc";
   int64_t memory_limit = int64_t{1} << 30;
   std::string node_name;            // empty = the host name
   std::string log_level = "info";   // debug, info, warn, error

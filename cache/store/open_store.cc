@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cache/key.h"
 #include "cache/store/ledger/ledger_store.h"
 #include "cache/store/ledger/mysql_ledger.h"
 #include "cache/store/memcached/memcached_store.h"
@@ -41,6 +42,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenBareStore(
     }
     options.endpoint.timeout = settings.redis_timeout;
     options.pool_size = settings.redis_pool_size;
+    options.prefix = settings.namespace_name;
     return OpenRedisStore(options);
   }
   if (absl::StartsWith(url, "memcached://")) {
@@ -53,6 +55,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenBareStore(
     options.timeout = settings.memcached_timeout;
     options.pool_size = settings.memcached_pool_size;
     options.clock = settings.clock;
+    options.prefix = settings.namespace_name;
     if (ledger)
       options.expiry_source = [ledger] { return ledger->ExpiryKeys(); };
     return OpenMemcachedStore(options);
@@ -80,6 +83,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
   options.url = *mysql;
   options.pool_size = settings.ledger_pool_size;
   options.timeout = settings.ledger_timeout;
+  options.ns = settings.namespace_name;
   absl::StatusOr<std::unique_ptr<Ledger>> opened = OpenMysqlLedger(options);
   if (!opened.ok()) return opened.status();
   std::shared_ptr<Ledger> ledger = *std::move(opened);

@@ -14,6 +14,10 @@
 namespace clustercache {
 
 struct StoreSettings {
+  // Every key a network store writes starts with it, and every ledger row
+  // carries it: clusters with different namespaces share one Redis, one
+  // memcached pool or one database without seeing each other.
+  std::string namespace_name = "cc";
   int64_t memory_limit = int64_t{1} << 30;  // for "memory"
   // --max-payload: what a network store's decoder accepts as an entry.
   int64_t max_payload = int64_t{8} << 20;
@@ -32,7 +36,8 @@ struct StoreSettings {
 // "memory" (the embedded default), "redis://[:PASSWORD@]HOST:PORT[/DB]",
 // "redis-cluster://[:PASSWORD@]HOST:PORT[,HOST:PORT...]" or
 // "memcached://HOST:PORT[,HOST:PORT...]".
-// Unknown schemes are InvalidArgument; an unreachable server Unavailable.
+// Unknown schemes and a bad namespace are InvalidArgument; an unreachable
+// server Unavailable.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
                                                  const StoreSettings& settings);
 

@@ -17,28 +17,17 @@
 #include "tests/support/param_name.h"
 #include "tests/support/server_process.h"
 #include "tests/support/servers.h"
+#include "tests/support/shared_stores.h"
 
 namespace clustercache {
 namespace {
 
-struct SharedStore {
-  const char* name;
-  const char* env;     // the servers' addresses
-  const char* scheme;  // for --store
-  bool ledger;         // with --ledger=$CLUSTERCACHE_TEST_MYSQL
-};
-void PrintTo(const SharedStore& p, std::ostream* os) { *os << p.name; }
-
 class SharedStoreNodesTest : public testing::TestWithParam<SharedStore> {
  protected:
   void SetUp() override {
-    CLUSTERCACHE_NEED_SERVER(servers, GetParam().env);
-    std::vector<std::string> flags = {
-        absl::StrCat("--store=", GetParam().scheme, servers)};
-    if (GetParam().ledger) {
-      CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
-      flags.push_back("--ledger=" + mysql);
-    }
+    std::vector<std::string> flags;
+    SharedStoreFlags(GetParam(), &flags);
+    if (IsSkipped() || HasFatalFailure()) return;
     // Node clocks are skewed by -5 s, 0 and +5 s: cluster time comes from
     // the store, so it must not matter.
     const char* offsets[] = {"-5s", "0", "5s"};
@@ -136,15 +125,8 @@ TEST_P(SharedStoreNodesTest,
       << "one generator run across three nodes";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Stores, SharedStoreNodesTest,
-    testing::Values(
-        SharedStore{"redis", "CLUSTERCACHE_TEST_REDIS", "redis://", false},
-        SharedStore{"redis_cluster", "CLUSTERCACHE_TEST_REDIS_CLUSTER",
-                    "redis-cluster://", false},
-        SharedStore{"memcached_ledger", "CLUSTERCACHE_TEST_MEMCACHED",
-                    "memcached://", true}),
-    ByName());
+INSTANTIATE_TEST_SUITE_P(Stores, SharedStoreNodesTest, SharedStores(),
+                         ByName());
 
 }  // namespace
 }  // namespace clustercache
