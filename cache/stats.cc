@@ -52,4 +52,15 @@ void Stats::VisitScopes(
   for (const auto& [scope, counters] : sorted) visit(scope, *counters);
 }
 
+double Stats::HitRatio() const {
+  int64_t hits = 0, fetches = 0;
+  VisitScopes([&](const std::string&, const ScopeCounters& c) {
+    hits += c.hits.load(std::memory_order_relaxed);
+    fetches += c.hits.load(std::memory_order_relaxed) +
+               c.stale_serves.load(std::memory_order_relaxed) +
+               c.misses.load(std::memory_order_relaxed);
+  });
+  return fetches == 0 ? 0 : static_cast<double>(hits) / fetches;
+}
+
 }  // namespace clustercache

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "cache/latency_histogram.h"
 #include "cache/request_stats.h"
 
@@ -82,6 +83,9 @@ class Stats {
  public:
   static constexpr size_t kMaxScopes = 256;
 
+  // When the counting began (the node's start).
+  const absl::Time started = absl::Now();
+
   NodeCounters& node() { return node_; }
   const NodeCounters& node() const { return node_; }
   // The counters of `scope`, created on first use (past kMaxScopes scopes,
@@ -97,6 +101,9 @@ class Stats {
   RequestStats http{{"route"}, 32};
   // Store operations by op; code: "OK" or the error's.
   RequestStats store_ops{{"op"}, 32};
+  // Fresh hits over fetches (hits, stale serves, misses), every scope; 0
+  // before the first fetch.
+  double HitRatio() const;
   // Calls visit(scope, counters) for each scope seen, ordered by scope.
   void VisitScopes(
       const std::function<void(const std::string&, const ScopeCounters&)>&

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "cache/limits.h"
 #include "cache/util/log.h"
+#include "cache/util/version.h"
 
 namespace clustercache {
 
@@ -99,6 +100,38 @@ absl::Status AuditLine::Done(absl::Status status) {
                         : absl::StrCat(absl::StatusCodeToString(status.code()),
                                        ": ", status.message());
   return status;
+}
+
+v1::StatsResponse CollectStats(ContentCache& cache,
+                               absl::string_view node_name) {
+  v1::StatsResponse response;
+  const Stats& stats = cache.stats();
+  response.set_served_by(std::string(node_name));
+  response.set_version(std::string(Version()));
+  response.set_revision(std::string(Revision()));
+  response.set_uptime_ms(
+      absl::ToInt64Milliseconds(absl::Now() - stats.started));
+  response.set_hit_ratio(stats.HitRatio());
+  stats.node().Visit(
+      [&](absl::string_view name, absl::string_view, int64_t value) {
+        (*response.mutable_node_counters())[std::string(name)] = value;
+      });
+  stats.VisitScopes([&](const std::string& scope, const ScopeCounters& c) {
+    v1::ScopeStats* out = response.add_scopes();
+    out->set_scope(scope);
+    c.Visit([&](absl::string_view name, absl::string_view, int64_t value) {
+      (*out->mutable_counters())[std::string(name)] = value;
+    });
+  });
+  // The counters are worth having while the store cannot count.
+  absl::StatusOr<StoreUsage> usage = cache.Usage();
+  if (usage.ok()) {
+    response.set_entries(usage->entries);
+    response.set_bytes(usage->bytes);
+  } else {
+    response.set_usage_unknown(std::string(usage.status().message()));
+  }
+  return response;
 }
 
 }  // namespace clustercache

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "cache/content_cache.h"
+#include "clustercache/v1/cache.pb.h"
 
 namespace clustercache {
 
@@ -36,6 +37,12 @@ absl::StatusOr<std::vector<ExpiryKeyValue>> InvalidateKeys(
 // A purge with no filter removes every entry: `everything` must say so,
 // and must not be set beside a filter. Also checks the batch size.
 absl::Status CheckPurge(const PurgeRequest& purge, bool everything);
+
+// The node's stats as both faces answer them (gRPC Stats, GET /v1/stats):
+// its counters, uptime and hit ratio, and the store's usage (or, in
+// usage_unknown, why the store could not tell).
+v1::StatsResponse CollectStats(ContentCache& cache,
+                               absl::string_view node_name);
 
 // The audit line of one admin call: operation, target, caller (token name,
 // never the token), peer, result and count, logged once when it ends.

@@ -215,31 +215,7 @@ grpc::Status AdminService::Stats(grpc::ServerContext* context,
   AuditLine audit = Audit(*context, auth_, "Stats", *request);
   if (!audit.allowed()) return Done(audit, audit.refusal());
 
-  response->set_served_by(node_name_);
-  response->set_version(std::string(Version()));
-  response->set_revision(std::string(Revision()));
-  cache_->stats().node().Visit(
-      [&](absl::string_view name, absl::string_view help, int64_t value) {
-        (*response->mutable_node_counters())[std::string(name)] = value;
-      });
-  cache_->stats().VisitScopes(
-      [&](const std::string& scope, const ScopeCounters& counters) {
-        v1::ScopeStats* out = response->add_scopes();
-        out->set_scope(scope);
-        counters.Visit(
-            [&](absl::string_view name, absl::string_view help, int64_t value) {
-              (*out->mutable_counters())[std::string(name)] = value;
-            });
-      });
-  absl::StatusOr<StoreUsage> usage = cache_->Usage();
-  if (absl::IsFailedPrecondition(usage.status())) {
-    // The counters are still worth having.
-    response->set_usage_unknown(std::string(usage.status().message()));
-    return Done(audit, grpc::Status::OK);
-  }
-  if (!usage.ok()) return Done(audit, ToGrpcStatus(usage.status()));
-  response->set_entries(usage->entries);
-  response->set_bytes(usage->bytes);
+  *response = CollectStats(*cache_, node_name_);
   return Done(audit, grpc::Status::OK);
 }
 

@@ -137,8 +137,7 @@ Metrics::Metrics(ContentCache* cache, int64_t memory_limit_bytes,
                  absl::Duration usage_every)
     : cache_(cache),
       memory_limit_bytes_(memory_limit_bytes),
-      usage_every_(usage_every),
-      started_(absl::Now()) {}
+      usage_every_(usage_every) {}
 
 std::optional<StoreUsage> Metrics::RecentUsage() const {
   absl::MutexLock lock(&mu_);
@@ -286,7 +285,8 @@ std::vector<MetricFamily> Metrics::Collect() const {
           {"revision", std::string(Revision())}},
          1);
   AddOne(out, "clustercache_uptime_seconds", "Seconds since this node started.",
-         MetricType::Gauge, {}, absl::ToDoubleSeconds(absl::Now() - started_));
+         MetricType::Gauge, {},
+         absl::ToDoubleSeconds(absl::Now() - stats.started));
   AddProcess(out);
   return out;
 }

@@ -38,7 +38,6 @@ class Metrics : public prometheus::Collectable {
   ContentCache* const cache_;
   const int64_t memory_limit_bytes_;
   const absl::Duration usage_every_;
-  const absl::Time started_;
   mutable absl::Mutex mu_;
   mutable absl::Time usage_read_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   mutable std::optional<StoreUsage> usage_ ABSL_GUARDED_BY(mu_);

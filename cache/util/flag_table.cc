@@ -409,6 +409,14 @@ std::string FlagTable::Help(size_t width) const {
   return out;
 }
 
+std::vector<std::string> FlagTable::Names(bool value_flags_only) const {
+  std::vector<std::string> names;
+  for (const Row& row : rows_) {
+    if (!value_flags_only || !row.is_bool) names.push_back("--" + row.name);
+  }
+  return names;
+}
+
 std::string FlagTable::Show() const {
   std::string out;
   for (const Row& row : rows_) {

@@ -68,6 +68,9 @@ class FlagTable {
   // "  --name=HINT  help (default: value) [$ENV]", wrapped to `width`
   // columns (0: the terminal's, else $COLUMNS, else 80).
   std::string Help(size_t width = 0) const;
+  // "--name" of every row, in table order; value_flags only those that
+  // take a value (not booleans).
+  std::vector<std::string> Names(bool value_flags_only = false) const;
   // "name=value" for every row, one per line: the effective configuration.
   std::string Show() const;
 

@@ -7,11 +7,13 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cache/key.h"
 #include "client/ctl/run_command.h"
 #include "client/get_or_generate.h"
+#include "proto/proto_json.h"
 
 namespace clustercache {
 
@@ -26,6 +28,12 @@ std::string Iso(int64_t us) {
   if (us == 0) return "-";
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(us),
                           absl::UTCTimeZone());
+}
+
+// `m` as one line of JSON (proto/proto_json.h).
+void PrintJson(const google::protobuf::Message& m) {
+  const std::string line = ProtoJsonLine(m);
+  std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
 void WriteOut(absl::string_view bytes) {
@@ -56,9 +64,14 @@ int Get(const CtlCall& call) {
   request.set_peek(true);
   absl::StatusOr<v1::FetchResponse> r = call.client->Fetch(request);
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
-  if (r->outcome() == v1::HIT ||
-      (r->outcome() == v1::STALE && call.options.allow_stale)) {
-    WriteOut(r->payload());
+  const bool served = r->outcome() == v1::HIT ||
+                      (r->outcome() == v1::STALE && call.options.allow_stale);
+  if (call.options.json) {  // the metadata: everything but the payload
+    r->clear_payload();
+    PrintJson(*r);
+  }
+  if (served) {
+    if (!call.options.json) WriteOut(r->payload());
     return kExitOk;
   }
   if (r->outcome() == v1::UNAVAILABLE) {
@@ -216,6 +229,10 @@ int Invalidate(const CtlCall& call) {
   }
   absl::StatusOr<v1::InvalidateResponse> r = call.client->Invalidate(request);
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  if (o.json) {
+    PrintJson(*r);
+    return kExitOk;
+  }
   std::cout << r->value_us() << "\n";
   for (const v1::ExpiryKeyValue& kv : r->keys()) {
     std::cerr << "invalidated " << kv.name() << " at " << Iso(kv.value_us())
@@ -235,6 +252,10 @@ int ExpiryKeys(const CtlCall& call) {
         absl::ToInt64Milliseconds(call.options.forget_tags_older_than));
     absl::StatusOr<v1::ForgetTagsResponse> r = call.client->ForgetTags(request);
     if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+    if (call.options.json) {
+      PrintJson(*r);
+      return kExitOk;
+    }
     std::cout << "forgot " << r->forgotten() << " tag keys; a tag not listed "
               << "counts as invalidated at " << r->floor_us() << " ("
               << Iso(r->floor_us()) << ")\n";
@@ -246,6 +267,10 @@ int ExpiryKeys(const CtlCall& call) {
     absl::StatusOr<v1::ResetExpiryKeyResponse> r =
         call.client->ResetExpiryKey(request);
     if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+    if (call.options.json) {
+      PrintJson(*r);
+      return kExitOk;
+    }
     if (r->reset()) {
       std::cout << "reset " << r->name() << " from " << r->before_us() << " ("
                 << Iso(r->before_us()) << ") to " << r->value_us() << " ("
@@ -258,6 +283,10 @@ int ExpiryKeys(const CtlCall& call) {
   }
   absl::StatusOr<v1::ListExpiryKeysResponse> r = call.client->ListExpiryKeys();
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  if (call.options.json) {
+    PrintJson(*r);
+    return kExitOk;
+  }
   for (const v1::ExpiryKeyValue& k : r->keys()) {
     std::cout << k.name() << "\t" << k.value_us() << "\t" << Iso(k.value_us())
               << "\n";
@@ -270,16 +299,25 @@ int List(const CtlCall& call) {
   request.set_scope(call.options.scope);
   request.set_prefix(call.options.prefix);
   request.set_limit(static_cast<int32_t>(call.options.limit));
-  absl::Status s = call.client->List(request, [](const v1::ListResponse& item) {
-    const v1::EntryMeta& m = item.meta();
-    const char* state = m.fresh() ? "fresh" : m.expired() ? "expired" : "stale";
-    std::cout << m.key().scope() << "\t" << m.key().name() << "\t" << m.size()
-              << "\t" << Iso(m.mtime_us()) << "\t" << state << "\t"
-              << (m.content_type().empty() ? "-" : m.content_type()) << "\t"
-              << (m.tags().empty() ? "-" : absl::StrJoin(m.tags(), ","))
-              << "\n";
-    return true;
-  });
+  const bool json = call.options.json;
+  absl::Status s =
+      call.client->List(request, [json](const v1::ListResponse& item) {
+        if (json) {
+          PrintJson(item);
+          return true;
+        }
+        const v1::EntryMeta& m = item.meta();
+        const char* state = m.fresh()     ? "fresh"
+                            : m.expired() ? "expired"
+                                          : "stale";
+        std::cout << m.key().scope() << "\t" << m.key().name() << "\t"
+                  << m.size() << "\t" << Iso(m.mtime_us()) << "\t" << state
+                  << "\t" << (m.content_type().empty() ? "-" : m.content_type())
+                  << "\t"
+                  << (m.tags().empty() ? "-" : absl::StrJoin(m.tags(), ","))
+                  << "\n";
+        return true;
+      });
   if (!s.ok()) return Fail(ErrorCode(s), s.message());
   return kExitOk;
 }
@@ -287,15 +325,26 @@ int List(const CtlCall& call) {
 int Stats(const CtlCall& call) {
   absl::StatusOr<v1::StatsResponse> r = call.client->Stats();
   if (!r.ok()) return Fail(ErrorCode(r.status()), r.status().message());
+  if (call.options.json) {
+    PrintJson(*r);
+    return kExitOk;
+  }
   std::cout << "version\t" << r->version() << " (git " << r->revision()
             << ")\n";
+  std::cout << "# store-wide (every node of the cluster)\n";
   if (r->usage_unknown().empty()) {
-    std::cout << "node\t" << r->served_by() << "\nentries\t" << r->entries()
-              << "\nbytes\t" << r->bytes() << "\n";
+    std::cout << "entries\t" << r->entries() << "\nbytes\t" << r->bytes()
+              << "\n";
   } else {
-    std::cout << "node\t" << r->served_by() << "\nentries\tunknown ("
-              << r->usage_unknown() << ")\nbytes\tunknown\n";
+    std::cout << "entries\tunknown (" << r->usage_unknown()
+              << ")\nbytes\tunknown\n";
   }
+  std::cout << "# this node, since it started\n"
+            << "node\t" << r->served_by() << "\nuptime\t"
+            << absl::FormatDuration(absl::Trunc(
+                   absl::Milliseconds(r->uptime_ms()), absl::Seconds(1)))
+            << "\nhit_ratio\t" << absl::StrFormat("%.4f", r->hit_ratio())
+            << "\n";
   std::vector<std::pair<std::string, int64_t>> node(r->node_counters().begin(),
                                                     r->node_counters().end());
   std::sort(node.begin(), node.end());
@@ -344,19 +393,29 @@ int PurgeAs(const CtlCall& call, absl::string_view verb) {
   v1::PurgeProgress last;
   absl::Status s = call.client->Purge(request, [&](const v1::PurgeProgress& p) {
     last = p;
+    if (o.json) {  // every step, on stdout
+      PrintJson(p);
+      std::fflush(stdout);
+      return true;
+    }
     std::cerr << (tty ? "\r" : "") << "examined " << p.examined() << ", "
               << (o.dry_run ? would : did) << p.purged() << " (" << p.bytes()
               << " bytes)" << (tty ? "" : "\n");
     return true;
   });
-  if (tty) std::cerr << "\n";
+  if (tty && !o.json) std::cerr << "\n";
   if (!s.ok()) return Fail(ErrorCode(s), s.message());
+  if (o.json) return kExitOk;
   std::cout << (o.dry_run ? would : did) << Entries(last.purged()) << ", "
             << last.bytes() << (last.bytes() == 1 ? " byte\n" : " bytes\n");
   return kExitOk;
 }
 
-void NoFlags(FlagTable*, CtlOptions*) {}
+void JsonFlag(FlagTable* t, CtlOptions* o) {
+  t->AddBool("json", &o->json,
+             "print JSON (one document; NDJSON for list and purge), field "
+             "names as in the proto");
+}
 
 void WriteFlags(FlagTable* t, CtlOptions* o) {
   t->AddDuration("ttl", &o->ttl, "per-entry time to live (0 = none)");
@@ -384,12 +443,14 @@ void ScanFlags(FlagTable* t, CtlOptions* o) {
 
 const std::vector<CtlCommand>& CtlCommands() {
   static const auto* commands = new std::vector<CtlCommand>{
-      {"get", "SCOPE NAME [--allow-stale]",
-       "Print the payload. Exit 0 on a fresh hit, 3 when there is none.", 2, 2,
-       false,
+      {"get", "SCOPE NAME [--allow-stale] [--json]",
+       "Print the payload (--json: the metadata instead). Exit 0 on a fresh "
+       "hit, 3 when there is none.",
+       2, 2, false,
        [](FlagTable* t, CtlOptions* o) {
          t->AddBool("allow-stale", &o->allow_stale,
                     "a stale copy counts too (exit 0)");
+         JsonFlag(t, o);
        },
        Get},
       {"put", "SCOPE NAME [--ttl D] [--tag T]... [--content-type M]",
@@ -421,7 +482,7 @@ const std::vector<CtlCommand>& CtlCommands() {
          t->AddBool("dry-run", &o->dry_run, "count, do not delete");
        },
        Delete},
-      {"invalidate", "(--scope S | --all | --tag T...)",
+      {"invalidate", "(--scope S | --all | --tag T...) [--json]",
        "Global expiry: every entry generated before now stops being fresh. "
        "Prints the new timestamp (microseconds).",
        0, 0, false,
@@ -431,9 +492,10 @@ const std::vector<CtlCommand>& CtlCommands() {
          t->AddList("tag", &o->tags,
                     "expire entries with this tag (repeatable: many tags in "
                     "one call, up to 1000)");
+         JsonFlag(t, o);
        },
        Invalidate},
-      {"expiry-keys", "[--reset NAME | --forget-tags-older-than D]",
+      {"expiry-keys", "[--reset NAME | --forget-tags-older-than D] [--json]",
        "List expiry keys and their timestamps. --reset NAME sets a key that "
        "is more than a minute past cluster time (which makes every entry "
        "stale at birth) to now; the server logs it. "
@@ -449,21 +511,25 @@ const std::vector<CtlCommand>& CtlCommands() {
                       "expiry key to bring back to now: all, scope:S or a tag");
          t->AddDuration("forget-tags-older-than", &o->forget_tags_older_than,
                         "forget tag keys last invalidated more than this ago");
+         JsonFlag(t, o);
        },
        ExpiryKeys},
-      {"list", "[--scope S] [--prefix P] [--limit N]",
+      {"list", "[--scope S] [--prefix P] [--limit N] [--json]",
        "List entries: scope, name, size, mtime, state, content type, tags.", 0,
        0, false,
        [](FlagTable* t, CtlOptions* o) {
          ScanFlags(t, o);
          t->AddInt("limit", &o->limit, 0, INT32_MAX, "at most N (0 = all)");
+         JsonFlag(t, o);
        },
        List},
-      {"stats", "", "Counters per scope, and store usage.", 0, 0, false,
-       NoFlags, Stats},
+      {"stats", "[--json]",
+       "Store usage (store-wide), then this node's counters per scope since "
+       "it started, uptime, hit ratio and version.",
+       0, 0, false, JsonFlag, Stats},
       {"purge",
        "[--scope S] [--prefix P] [--older-than D] [--not-fresh-only] "
-       "[--everything] [--dry-run] [--batch N] [--pause D]",
+       "[--everything] [--dry-run] [--batch N] [--pause D] [--json]",
        "Remove entries by age, in batches; progress on stderr. With no filter "
        "it removes every entry, and says so only with --everything: try "
        "--dry-run first.",
@@ -480,6 +546,7 @@ const std::vector<CtlCommand>& CtlCommands() {
          t->AddInt("batch", &o->batch, 1, 100000, "entries per batch");
          t->AddDuration("pause", &o->pause,
                         "pause between batches (at most 1m)");
+         JsonFlag(t, o);
        },
        Purge},
   };

@@ -43,6 +43,9 @@ struct CtlOptions {
   bool whole_scope = false;  // delete SCOPE with no NAME or --prefix
   int64_t batch = 1000;
   absl::Duration pause;
+  // --json: one JSON document (NDJSON for streams) on stdout, in proto3's
+  // JSON mapping with the proto's field names.
+  bool json = false;
 };
 
 struct CtlCall {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cache/util/version.h"
 #include "client/ctl/ctl_commands.h"
 #include "client/server_channel.h"
@@ -46,7 +47,10 @@ std::string Usage() {
   std::string out =
       "clustercachectl: admin CLI for clustercached.\n\n"
       "usage: clustercachectl [--server=HOST:PORT[,...]] COMMAND [ARGS]\n"
-      "       clustercachectl COMMAND --help\n\n"
+      "       clustercachectl COMMAND --help\n"
+      "       clustercachectl completion bash   (a bash completion script;\n"
+      "         source it, or install it as\n"
+      "         /usr/share/bash-completion/completions/clustercachectl)\n\n"
       "Durations: 500ms, 90s, 15m, 2h, 2d.\n"
       "Exit codes: 0 ok, 1 error, 2 usage error, 3 no fresh entry.\n\n"
       "commands:\n";
@@ -93,6 +97,55 @@ const CtlCommand* Find(const std::string& name) {
   return nullptr;
 }
 
+// A bash completion script, made from the command table: commands, each
+// command's flags, and the global flags (clustercachectl completion bash).
+std::string BashCompletion() {
+  Globals g;
+  FlagTable globals;
+  AddGlobalFlags(&globals, &g);
+  std::vector<std::string> names = {"help", "completion"};
+  for (const CtlCommand& c : CtlCommands()) names.push_back(c.name);
+  std::string out = absl::StrCat(
+      "# bash completion for clustercachectl ", Version(),
+      " (made by: clustercachectl completion bash)\n"
+      "_clustercachectl() {\n"
+      "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmd=\"\" i w\n"
+      "  local global_values=\" ",
+      absl::StrJoin(globals.Names(/*value_flags_only=*/true), " "),
+      " \"\n"
+      "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+      "    w=\"${COMP_WORDS[i]}\"\n"
+      "    case \"$w\" in\n"
+      "      --*=*) ;;\n"
+      "      --*) [[ $global_values == *\" $w \"* ]] && ((i++)) ;;\n"
+      "      *) cmd=\"$w\"; break ;;\n"
+      "    esac\n"
+      "  done\n"
+      "  local words\n"
+      "  case \"$cmd\" in\n"
+      "    \"\") if [[ $cur == -* ]]; then words=\"",
+      absl::StrJoin(globals.Names(), " "), " --help --version\"; else words=\"",
+      absl::StrJoin(names, " "),
+      "\"; fi ;;\n"
+      "    help) words=\"",
+      absl::StrJoin(names.begin() + 2, names.end(), " "),
+      "\" ;;\n"
+      "    completion) words=\"bash\" ;;\n");
+  for (const CtlCommand& c : CtlCommands()) {
+    FlagTable table;
+    CtlOptions options;
+    c.add_flags(&table, &options);
+    absl::StrAppend(&out, "    ", c.name, ") words=\"",
+                    absl::StrJoin(table.Names(), " "), " --help\" ;;\n");
+  }
+  absl::StrAppend(&out,
+                  "  esac\n"
+                  "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+                  "}\n"
+                  "complete -F _clustercachectl clustercachectl\n");
+  return out;
+}
+
 std::string CommandHelp(const CtlCommand& command, const FlagTable& table) {
   return absl::StrCat("usage: clustercachectl ", command.name, " ",
                       command.usage, "\n\n", command.help, "\n\nflags:\n",
@@ -128,6 +181,13 @@ int main(int argc, char** argv) {
     return help ? kExitOk : kExitUsage;
   }
   const std::string& name = args[i];
+  if (name == "completion") {
+    if (i + 1 < args.size() && args[i + 1] == "bash") {
+      std::cout << BashCompletion();
+      return kExitOk;
+    }
+    return Fail(kExitUsage, "usage: clustercachectl completion bash");
+  }
   // help, -h, help COMMAND
   if (name == "help" || name == "-h") {
     if (i + 1 < args.size()) {

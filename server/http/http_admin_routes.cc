@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "cache/limits.h"
 #include "cache/util/version.h"
+#include "proto/proto_json.h"
 #include "server/admin_ops.h"
 #include "server/http/http_answers.h"
 
@@ -446,29 +447,8 @@ void HttpAdminRoutes::List(const Call& call) {
 void HttpAdminRoutes::Stats(const Call& call) {
   AuditLine audit("Stats", "", call.peer, call.caller);
   if (!audit.allowed()) return call.respond(ErrorFor(audit.refusal()));
-  Json out = {{"served_by", node_name_},
-              {"version", std::string(Version())},
-              {"revision", std::string(Revision())}};
-  Json& node = out["node_counters"] = Json::object();
-  cache_->stats().node().Visit(
-      [&](absl::string_view name, absl::string_view, int64_t value) {
-        node[std::string(name)] = value;
-      });
-  Json& scopes = out["scopes"] = Json::array();
-  cache_->stats().VisitScopes(
-      [&](const std::string& scope, const ScopeCounters& counters) {
-        Json c = Json::object();
-        counters.Visit([&](absl::string_view name, absl::string_view,
-                           int64_t value) { c[std::string(name)] = value; });
-        scopes.push_back({{"scope", scope}, {"counters", c}});
-      });
-  absl::StatusOr<StoreUsage> usage = cache_->Usage();
-  if (usage.ok()) {
-    out["entries"] = usage->entries;
-    out["bytes"] = usage->bytes;
-  } else {
-    out["usage_unknown"] = std::string(usage.status().message());
-  }
+  const nlohmann::ordered_json out =
+      ProtoJson(CollectStats(*cache_, node_name_));
   audit.Done(absl::OkStatus()).IgnoreError();
   call.respond(JsonAnswer(out));
 }

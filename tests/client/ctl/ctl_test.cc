@@ -1,4 +1,6 @@
 // The built clustercachectl against a started clustercached process.
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -7,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "cache/util/version.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/support/server_process.h"
 
 namespace clustercache {
@@ -257,6 +261,109 @@ TEST(ServerFlagsTest, FlagfileAndEffectiveConfigurationInTheLog) {
   EXPECT_NE(text.str().find("node-name=from-file"), std::string::npos);
   EXPECT_NE(text.str().find("lease-time=30s"), std::string::npos);
   EXPECT_EQ((*s)->Stop(), 0) << "SIGTERM ends it cleanly";
+}
+
+// Issue 17, item 4: --json on get, list, stats, expiry-keys, purge and
+// invalidate: one document (NDJSON for streams) with the proto's field
+// names, names and tags as text, numbers as numbers.
+TEST_F(CtlTest, JsonOutputHasTheProtosFieldNames) {
+  using Json = nlohmann::json;
+  auto parse = [](const std::string& text) {
+    std::vector<Json> docs;
+    for (absl::string_view line :
+         absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+      docs.push_back(Json::parse(line, nullptr, false));
+      EXPECT_FALSE(docs.back().is_discarded()) << line;
+    }
+    return docs;
+  };
+  ASSERT_EQ(Shell("printf 'hello' | " +
+                  Ctl("put news a/1 --tag t1 --content-type text/html"))
+                .exit_code,
+            0);
+  ASSERT_EQ(Shell("printf 'x' | " + Ctl("put news a/2")).exit_code, 0);
+
+  ShellResult get = Run("get news a/1 --json");
+  EXPECT_EQ(get.exit_code, 0);
+  std::vector<Json> got = parse(get.out);
+  ASSERT_EQ(got.size(), 1u) << get.out;
+  EXPECT_EQ(got[0]["outcome"], "HIT");
+  EXPECT_EQ(got[0]["meta"]["key"]["name"], "a/1");
+  EXPECT_EQ(got[0]["meta"]["content_type"], "text/html");
+  EXPECT_EQ(got[0]["meta"]["tags"], Json::array({"t1"}));
+  EXPECT_EQ(got[0]["meta"]["size"], 5);
+  EXPECT_EQ(got[0]["payload"], "");  // metadata only
+  EXPECT_EQ(got[0]["served_by"], "ctl-node");
+  ShellResult miss = Run("get news none --json");
+  EXPECT_EQ(miss.exit_code, 3);
+  EXPECT_EQ(parse(miss.out).at(0)["outcome"], "MISS");
+
+  std::vector<Json> listed = parse(Run("list --scope news --json").out);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["meta"]["key"]["scope"], "news");
+  EXPECT_TRUE(listed[0]["meta"]["fresh"].get<bool>());
+  EXPECT_TRUE(listed[0]["meta"]["mtime_us"].is_number_integer());
+
+  std::vector<Json> stats = parse(Run("stats --json").out);
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0]["entries"], 2);
+  EXPECT_EQ(stats[0]["version"], std::string(Version()));
+  EXPECT_GE(stats[0]["uptime_ms"].get<int64_t>(), 0);
+  EXPECT_DOUBLE_EQ(stats[0]["hit_ratio"].get<double>(), 0.5);  // 1 of 2
+  EXPECT_EQ(stats[0]["scopes"][0]["counters"]["stores"], 2);
+
+  std::vector<Json> invalidated = parse(Run("invalidate --tag t1 --json").out);
+  ASSERT_EQ(invalidated.size(), 1u);
+  EXPECT_EQ(invalidated[0]["expiry_key"], "t1");
+  EXPECT_GT(invalidated[0]["value_us"].get<int64_t>(), 0);
+  std::vector<Json> keys = parse(Run("expiry-keys --json").out);
+  ASSERT_EQ(keys.size(), 1u);
+  bool found = false;
+  for (const Json& k : keys[0]["keys"]) found = found || k["name"] == "t1";
+  EXPECT_TRUE(found) << keys[0];
+
+  ShellResult purge = Run("purge --scope news --json");
+  EXPECT_EQ(purge.exit_code, 0);
+  std::vector<Json> steps = parse(purge.out);
+  ASSERT_FALSE(steps.empty());
+  EXPECT_TRUE(steps.back()["done"].get<bool>());
+  EXPECT_EQ(steps.back()["purged"], 2);
+}
+
+// Issue 17, item 4: stats says which figures are the store's and which
+// this node's.
+TEST_F(CtlTest, StatsSaysWhoseFiguresTheyAre) {
+  ShellResult stats = Run("stats");
+  EXPECT_NE(stats.out.find("# store-wide"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("# this node, since it started"), std::string::npos);
+  EXPECT_NE(stats.out.find("\nuptime\t"), std::string::npos);
+  EXPECT_NE(stats.out.find("\nhit_ratio\t0.0000"), std::string::npos);
+}
+
+// Issue 17, item 4: bash completion made from the command table.
+TEST(CtlCompletionTest, BashCompletesCommandsAndEachCommandsFlags) {
+  const std::string script =
+      absl::StrCat(testing::TempDir(), "/completion-", getpid(), ".bash");
+  ASSERT_EQ(
+      Shell(absl::StrCat(CLUSTERCACHECTL_BIN, " completion bash > ", script))
+          .exit_code,
+      0);
+  // The words bash offers after `line` (the last word is being typed).
+  auto complete = [&](const std::string& line) {
+    ShellResult r =
+        Shell(absl::StrCat("bash -c 'source ", script, "; COMP_WORDS=(", line,
+                           "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+                           "_clustercachectl; echo \"${COMPREPLY[*]}\"'"));
+    return r.out;
+  };
+  EXPECT_EQ(complete("clustercachectl pu"), "put purge\n");
+  EXPECT_EQ(complete("clustercachectl purge --ol"), "--older-than\n");
+  EXPECT_EQ(complete("clustercachectl --server 127.0.0.1:1 get --js"),
+            "--json\n");
+  EXPECT_EQ(complete("clustercachectl --tok"), "--token-file\n");
+  EXPECT_EQ(complete("clustercachectl help inv"), "invalidate\n");
+  EXPECT_EQ(
+      Shell(absl::StrCat(CLUSTERCACHECTL_BIN, " completion zsh")).exit_code, 2);
 }
 
 }  // namespace
