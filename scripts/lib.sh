@@ -8,17 +8,19 @@ BUILD_PACKAGES="cmake ninja-build pkg-config g++ zlib1g-dev libabsl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libmemcached-dev
   libmysqlcppconn-dev libboost-dev libgoogle-perftools-dev libssl-dev
-  nlohmann-json3-dev prometheus-cpp-dev libsystemd-dev"
+  nlohmann-json3-dev prometheus-cpp-dev libsystemd-dev dpkg-dev"
 # openssl makes the TLS tests' certificates; sasl2-bin and the SASL modules
 # give the memcached that needs authentication its users; stunnel4 is the
 # TLS tunnel to a Redis that serves TLS only. nginx, Varnish (with the xkey
 # vmod of varnish-modules) and HAProxy stand in front of the HTTP face, and
 # php-cli runs the PHP client's tests; Prometheus (and its promtool) scrapes
-# a node in the metrics tests; the tests start them on loopback.
+# a node in the metrics tests; the tests start them on loopback. systemd
+# gives systemd-analyze, which checks the unit file.
 SERVER_PACKAGES="redis-server redis-tools memcached libmemcached-tools
   mariadb-server mariadb-client openssl sasl2-bin libsasl2-modules
   libsasl2-modules-db stunnel4
-  nginx-light varnish varnish-modules haproxy php-cli php-curl prometheus"
+  nginx-light varnish varnish-modules haproxy php-cli php-curl prometheus
+  systemd"
 # libFuzzer comes with clang (scripts/test builds tests/fuzz with it).
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 

@@ -2,6 +2,7 @@
 // SIGINT. Wiring only.
 #include <signal.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -40,6 +41,51 @@ constexpr char kUsage[] =
     "Durations: 500ms, 90s, 15m, 2h, 2d (sums: 1h30m).\n"
     "Sizes: 4096, 64KiB, 512MB, 1G, 1gb (binary: 1G = 2^30 bytes).\n\n"
     "flags:\n";
+
+// SIGHUP: reopens the access log, re-reads the TLS files and the tokens;
+// what fails to load leaves what was there.
+void Reload(const clustercache::ServerConfig& config,
+            clustercache::CacheServer& server,
+            clustercache::AccessLog* access_log) {
+  using namespace clustercache;
+  if (access_log != nullptr) {
+    if (absl::Status s = access_log->Reopen(); !s.ok()) {
+      LogWarning("received SIGHUP: ", s.message(),
+                 "; access lines go to the file before it");
+    } else {
+      LogInfo("received SIGHUP: access log reopened");
+    }
+  }
+  if (!config.tls.cert.empty()) {
+    absl::StatusOr<std::string> tls = server.ReloadTls();
+    if (tls.ok()) {
+      LogInfo("received SIGHUP: TLS: ", *tls,
+              "; new connections get it, open ones keep theirs");
+    } else {
+      LogWarning(
+          "received SIGHUP: TLS files refused, new connections keep "
+          "the certificate before them: ",
+          tls.status().message());
+    }
+  }
+  if (config.auth_file.empty()) {
+    if (config.tls.cert.empty() && access_log == nullptr) {
+      LogInfo(
+          "received SIGHUP: nothing to re-read (no --auth-file, no TLS, no "
+          "--access-log)");
+    }
+    return;
+  }
+  absl::StatusOr<std::string> loaded = server.auth().Load(config.auth_file);
+  if (loaded.ok()) {
+    LogInfo("received SIGHUP: auth: ", *loaded);
+  } else {
+    LogWarning(
+        "received SIGHUP: auth file refused, the tokens before it "
+        "stay: ",
+        loaded.status().message());
+  }
+}
 
 }  // namespace
 
@@ -223,6 +269,8 @@ int main(int argc, char** argv) {
                 : absl::StrCat(admin, ":", server.admin_port()),
             " only");
   }
+  sd_notifyf(0, "READY=1\nSTATUS=serving on %s:%d", address.c_str(),
+             server.port());
   LogInfo("serving on ", address, ":", server.port(), " as node \"",
           config.node_name, "\"");
 
@@ -247,44 +295,13 @@ int main(int argc, char** argv) {
       continue;
     }
     if (sig != SIGHUP) break;
-    if (access_log != nullptr) {
-      if (absl::Status s = access_log->Reopen(); !s.ok()) {
-        LogWarning("received SIGHUP: ", s.message(),
-                   "; access lines go to the file before it");
-      } else {
-        LogInfo("received SIGHUP: access log reopened");
-      }
-    }
-    if (!config.tls.cert.empty()) {
-      absl::StatusOr<std::string> tls = server.ReloadTls();
-      if (tls.ok()) {
-        LogInfo("received SIGHUP: TLS: ", *tls,
-                "; new connections get it, open ones keep theirs");
-      } else {
-        LogWarning(
-            "received SIGHUP: TLS files refused, new connections keep "
-            "the certificate before them: ",
-            tls.status().message());
-      }
-    }
-    if (config.auth_file.empty()) {
-      if (config.tls.cert.empty()) {
-        LogInfo("received SIGHUP: nothing to re-read (no --auth-file, no TLS)");
-      }
-      continue;
-    }
-    absl::StatusOr<std::string> loaded = server.auth().Load(config.auth_file);
-    if (loaded.ok()) {
-      LogInfo("received SIGHUP: auth: ", *loaded);
-    } else {
-      LogWarning(
-          "received SIGHUP: auth file refused, the tokens before it "
-          "stay: ",
-          loaded.status().message());
-    }
+    sd_notify(0, "RELOADING=1");
+    Reload(config, server, access_log.get());
+    sd_notify(0, "READY=1");
   }
   LogInfo("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT",
           "; shutting down (running calls get 5s)");
+  sd_notify(0, "STOPPING=1");
   server.Shutdown(absl::Seconds(5));
   LogInfo("stopped");
   return 0;

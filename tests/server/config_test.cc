@@ -2,13 +2,19 @@
 // (the command line wins), a flagfile that includes itself, and a store that
 // is down at start: the node fails without promising to serve, or with
 // --store-wait waits and then serves.
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -95,6 +101,44 @@ TEST(ConfigTest, StoreWaitWaitsForTheStoreThenServes) {
   EXPECT_EQ(put.exit_code, 0) << put.out;
   node->reset();
   if (redis > 0) KillAndReap(redis);
+}
+
+// Issue 17, item 5: Type=notify. systemd's side of sd_notify is a datagram
+// socket named by $NOTIFY_SOCKET: the node says READY once it serves,
+// RELOADING and READY around a SIGHUP, and STOPPING on SIGTERM.
+TEST(ConfigTest, SystemdHearsReadyReloadingAndStopping) {
+  const std::string path =
+      absl::StrCat(testing::TempDir(), "/notify-", getpid(), ".sock");
+  unlink(path.c_str());
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  std::strcpy(addr.sun_path, path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  // The next datagram, or "" after 10 s.
+  auto next = [fd] {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 10000) != 1) return std::string();
+    char buffer[4096];
+    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    return n > 0 ? std::string(buffer, n) : std::string();
+  };
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  absl::StatusOr<std::unique_ptr<ServerProcess>> node =
+      ServerProcess::Start({});
+  unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(node.ok()) << node.status();
+  const std::string ready = next();
+  EXPECT_TRUE(absl::StartsWith(ready, "READY=1\nSTATUS=serving on ")) << ready;
+  kill((*node)->pid(), SIGHUP);
+  EXPECT_EQ(next(), "RELOADING=1");
+  EXPECT_EQ(next(), "READY=1");
+  (*node)->Stop();
+  EXPECT_EQ(next(), "STOPPING=1");
+  close(fd);
+  unlink(path.c_str());
 }
 
 }  // namespace
