@@ -91,8 +91,18 @@ AuditLine::AuditLine(absl::string_view op, std::string target, std::string peer,
 }
 
 AuditLine::~AuditLine() {
-  LogInfo("audit: ", op_, " {", target_, "} by ", who_, " from ", peer_, ": ",
-          result_, count_ >= 0 ? absl::StrCat(", count ", count_) : "");
+  if (!LogEnabled(LogLevel::kInfo)) return;
+  const std::string count = count_ >= 0 ? absl::StrCat(count_) : "";
+  LogLine(LogLevel::kInfo,
+          absl::StrCat("audit: ", op_, " {", target_, "} by ", who_, " from ",
+                       peer_, ": ", result_,
+                       count.empty() ? "" : absl::StrCat(", count ", count)),
+          {{"audit", op_},
+           {"target", target_},
+           {"caller", who_},
+           {"peer", peer_},
+           {"result", result_},
+           {"count", count}});
 }
 
 absl::Status AuditLine::Done(absl::Status status) {

@@ -45,6 +45,10 @@ bool LogEnabled(LogLevel level) {
 }
 
 void LogLine(LogLevel level, absl::string_view text) {
+  LogLine(level, text, {});
+}
+
+void LogLine(LogLevel level, absl::string_view text, const LogFields& fields) {
   const int l = static_cast<int>(level);
   const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                             absl::UTCTimeZone());
@@ -52,6 +56,11 @@ void LogLine(LogLevel level, absl::string_view text) {
   if (g_format.load(std::memory_order_relaxed) == LogFormat::kJson) {
     nlohmann::ordered_json j = {
         {"time", time}, {"level", kLower[l]}, {"message", std::string(text)}};
+    if (!fields.empty()) {
+      nlohmann::ordered_json& f = j["fields"] =
+          nlohmann::ordered_json::object();
+      for (const auto& [name, value] : fields) f[name] = value;
+    }
     // Invalid UTF-8 (a name from the wire) is replaced, never a throw.
     line = j.dump(-1, ' ', false,
                   nlohmann::ordered_json::error_handler_t::replace);

@@ -1,11 +1,16 @@
 // Log: one line per event on stderr, as text
 // ("2026-11-22T10:00:00.123Z INFO text") or as JSON (one object a line:
-// {"time":..., "level":"info", "message":...}); lines below the level are
+// {"time":..., "level":"info", "message":..., "fields": {...}}); lines
+// below the level are
 // not written (nor formatted). gRPC's and protobuf's own log lines are
 // routed here by the programs (server/log_routing.h). Thread-safe (one
 // write per line).
 #ifndef CLUSTERCACHE_CACHE_UTIL_LOG_H_
 #define CLUSTERCACHE_CACHE_UTIL_LOG_H_
+
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -25,6 +30,11 @@ void SetLogOptions(LogLevel level, LogFormat format);
 bool LogEnabled(LogLevel level);
 
 void LogLine(LogLevel level, absl::string_view text);
+// The same line with named fields: in JSON they are an object "fields"
+// beside the message (for a collector to index); text lines carry the
+// message only, which should say the same.
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+void LogLine(LogLevel level, absl::string_view text, const LogFields& fields);
 
 template <typename... Args>
 void LogDebug(const Args&... args) {

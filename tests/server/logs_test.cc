@@ -86,5 +86,36 @@ TEST(LogsTest, AJsonLoggingNodeServes) {
             0);
 }
 
+// A JSON line may carry named fields: the audit line of an admin call has
+// its operation, caller, peer and result as fields a collector can index.
+TEST(LogsTest, TheAuditLineCarriesItsFieldsInJson) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> node =
+      ServerProcess::Start({"--log-format=json"});
+  ASSERT_TRUE(node.ok()) << node.status();
+  ASSERT_EQ(Shell(absl::StrCat(CLUSTERCACHECTL_BIN, " --server=",
+                               (*node)->address(), " expire news a"))
+                .exit_code,
+            0);
+  (*node)->Stop();
+  bool found = false;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile((*node)->log_path()), '\n', absl::SkipEmpty())) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("fields")) continue;
+    const nlohmann::json& f = j["fields"];
+    if (f.value("audit", "") != "Expire") continue;
+    found = true;
+    EXPECT_EQ(f["result"], "OK");
+    EXPECT_EQ(f["caller"], "-");  // no auth file
+    EXPECT_EQ(f["count"], "0");
+    EXPECT_NE(f["target"].get<std::string>().find("news"), std::string::npos);
+    EXPECT_TRUE(
+        absl::StartsWith(f["peer"].get<std::string>(), "ipv4:127.0.0.1:"));
+    EXPECT_TRUE(
+        absl::StartsWith(j["message"].get<std::string>(), "audit: Expire"));
+  }
+  EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace clustercache
