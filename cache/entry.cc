@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include <limits>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -74,6 +76,19 @@ bool IsWellFormedLeaseToken(absl::string_view token) {
     if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
   }
   return true;
+}
+
+absl::Status ValidateImported(const Entry& entry) {
+  const EntryMeta& meta = entry.meta;
+  if (!PlausibleMeta(meta, std::numeric_limits<int64_t>::max()) ||
+      entry.payload == nullptr ||
+      static_cast<int64_t>(entry.payload->size()) != meta.size ||
+      Crc32(*entry.payload) != meta.crc32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "import: ", meta.key.scope(), "/", meta.key.name(),
+        ": metadata that does not match its payload, or cannot be true"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace clustercache

@@ -74,6 +74,10 @@ EntryMeta MetaForWrite(const EntryWrite& write, int64_t mtime, int64_t now);
 // a crash), and says so with LogBadItem.
 bool PlausibleMeta(const EntryMeta& meta, int64_t max_size);
 
+// Whether `entry`, from another store, can be imported (Store::Import):
+// plausible metadata (any size) whose size and crc32 are its payload's.
+absl::Status ValidateImported(const Entry& entry);
+
 // Logs a store item that cannot be read (at most once a minute per key,
 // and per process at most kBadItemKeysRemembered keys a minute).
 void LogBadItem(absl::string_view store, absl::string_view key,

@@ -78,11 +78,21 @@ std::vector<ExpiryKeyValue> ExpiryTable::List() const {
     out.push_back({ScopeExpiryKey(scope), value});
   }
   for (const auto& [tag, value] : tags_) out.push_back({tag, value});
+  if (tag_floor_ > 0) out.push_back({std::string(kTagFloorKey), tag_floor_});
   std::sort(out.begin(), out.end(),
             [](const ExpiryKeyValue& a, const ExpiryKeyValue& b) {
               return a.name < b.name;
             });
   return out;
+}
+
+void ExpiryTable::Import(absl::string_view name, int64_t value) {
+  if (name == kTagFloorKey) {
+    absl::MutexLock lock(&mu_);
+    tag_floor_ = std::max(tag_floor_, value);
+    return;
+  }
+  Advance(name, value);
 }
 
 }  // namespace clustercache

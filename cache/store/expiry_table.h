@@ -23,7 +23,11 @@ class ExpiryTable {
   int64_t Advance(absl::string_view name, int64_t at);
   // A value later than now + ahead becomes now (Store::ResetExpiryKey).
   ExpiryReset LowerIfAhead(absl::string_view name, int64_t now, int64_t ahead);
+  // Every key set, and the tag floor (kTagFloorKey) once it is above 0.
   std::vector<ExpiryKeyValue> List() const;
+  // Store::ImportExpiryKeys for one key: Advance, or for kTagFloorKey the
+  // tag floor raised.
+  void Import(absl::string_view name, int64_t value);
   // Store::ForgetTags, for tags with values before `before`: each dropped
   // after the tag floor (what a tag not held counts as) is raised to it.
   ForgottenTags ForgetTags(int64_t before);

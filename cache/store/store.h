@@ -123,6 +123,12 @@ struct ExpiryKeyValue {
   int64_t value = 0;
 };
 
+// What Import did with one entry.
+enum class ImportOutcome {
+  kImported,  // written, with the source's mtime
+  kKept,      // this store holds that key at an mtime at least as new
+};
+
 struct StoreUsage {
   int64_t entries = 0;
   int64_t bytes = 0;
@@ -246,6 +252,24 @@ class Store {
 
   virtual absl::StatusOr<ScanPage> Scan(const ScanRequest& request) = 0;
   virtual absl::StatusOr<StoreUsage> Usage() = 0;
+
+  // Migration from another store (clustercachectl migrate). First the
+  // source's expiry keys: each is raised to the value given, never lowered
+  // (as Invalidate with `at`), except that a copy this store never made is
+  // made with that value rather than with now, so that entries imported
+  // after it are judged as the source judged them. Then the entries:
+  virtual absl::Status ImportExpiryKeys(
+      const std::vector<ExpiryKeyValue>& keys) = 0;
+  // Writes each entry as the source held it (mtime, expiry, soft expiry,
+  // tags, content type, payload) unless this store holds its key at an
+  // mtime at least as new (kKept), and either way raises this store's
+  // cluster time past its mtime and soft expiry: every event stamped after
+  // the call (an invalidation, a grant, a write) is later, so an
+  // invalidation issued after an import makes the imported entry stale.
+  // Leases are not touched and no watcher is called. Each entry is one
+  // atomic step; a store may send a batch together.
+  virtual absl::StatusOr<std::vector<ImportOutcome>> Import(
+      const std::vector<EntryRef>& entries) = 0;
 };
 
 }  // namespace clustercache

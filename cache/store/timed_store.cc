@@ -21,7 +21,9 @@ constexpr absl::string_view kOpNames[] = {"now",
                                           "forget_tags",
                                           "reset_expiry_key",
                                           "scan",
-                                          "usage"};
+                                          "usage",
+                                          "import_expiry_keys",
+                                          "import"};
 
 std::string CodeOf(const absl::Status& status) {
   return absl::StatusCodeToString(status.code());
@@ -134,6 +136,17 @@ absl::StatusOr<ScanPage> TimedStore::Scan(const ScanRequest& request) {
 
 absl::StatusOr<StoreUsage> TimedStore::Usage() {
   return Timed(kUsage, [&] { return inner_->Usage(); });
+}
+
+absl::Status TimedStore::ImportExpiryKeys(
+    const std::vector<ExpiryKeyValue>& keys) {
+  return Timed(kImportExpiryKeys,
+               [&] { return inner_->ImportExpiryKeys(keys); });
+}
+
+absl::StatusOr<std::vector<ImportOutcome>> TimedStore::Import(
+    const std::vector<EntryRef>& entries) {
+  return Timed(kImport, [&] { return inner_->Import(entries); });
 }
 
 }  // namespace clustercache

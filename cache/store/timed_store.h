@@ -49,6 +49,10 @@ class TimedStore : public Store {
                                              int64_t ahead_us) override;
   absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override;
   absl::StatusOr<StoreUsage> Usage() override;
+  absl::Status ImportExpiryKeys(
+      const std::vector<ExpiryKeyValue>& keys) override;
+  absl::StatusOr<std::vector<ImportOutcome>> Import(
+      const std::vector<EntryRef>& entries) override;
 
  private:
   enum Op {
@@ -69,6 +73,8 @@ class TimedStore : public Store {
     kResetExpiryKey,
     kScan,
     kUsage,
+    kImportExpiryKeys,
+    kImport,
     kOps
   };
   // Runs `call`, records it under `op`, returns what it returned.

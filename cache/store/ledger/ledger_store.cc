@@ -47,6 +47,32 @@ class LedgerStore : public Store {
     return c;
   }
 
+  // The expiry keys go to the ledger too (it reloads a store that lost
+  // them); imported entries are recorded like written ones.
+  absl::Status ImportExpiryKeys(
+      const std::vector<ExpiryKeyValue>& keys) override {
+    if (absl::Status s = store_->ImportExpiryKeys(keys); !s.ok()) return s;
+    for (const ExpiryKeyValue& k : keys) {
+      if (absl::Status s = ledger_->RaiseExpiryKey(k.name, k.value).status();
+          !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<ImportOutcome>> Import(
+      const std::vector<EntryRef>& entries) override {
+    absl::StatusOr<std::vector<ImportOutcome>> out = store_->Import(entries);
+    if (!out.ok()) return out;
+    for (size_t i = 0; i < entries.size() && i < out->size(); ++i) {
+      if ((*out)[i] == ImportOutcome::kImported) {
+        recorder_.Record(entries[i]->meta);
+      }
+    }
+    return out;
+  }
+
   absl::StatusOr<int64_t> Put(const EntryWrite& write) override {
     absl::StatusOr<int64_t> mtime = store_->Put(write);
     if (mtime.ok()) recorder_.Record(MetaForWrite(write, *mtime, *mtime));

@@ -18,8 +18,8 @@
 #include "cache/store/redis/redis_records.h"
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis/tag_hints.h"
-#include "cache/util/thread_name.h"
 #include "cache/util/store_url.h"
+#include "cache/util/thread_name.h"
 
 namespace clustercache {
 namespace {
@@ -392,6 +392,16 @@ class RedisStore : public Store {
   }
 
   absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override;
+
+  absl::Status ImportExpiryKeys(const std::vector<ExpiryKeyValue>&) override {
+    return absl::UnimplementedError(
+        "redis: importing from another store is not supported yet");
+  }
+  absl::StatusOr<std::vector<ImportOutcome>> Import(
+      const std::vector<EntryRef>&) override {
+    return absl::UnimplementedError(
+        "redis: importing from another store is not supported yet");
+  }
 
   absl::StatusOr<StoreUsage> Usage() override {
     std::vector<RedisCmd> cmds;

@@ -223,6 +223,25 @@ class StoreConformanceTest : public testing::TestWithParam<HarnessParam> {
     return true;
   }
 
+  // Issue 18: an entry as another store held it, generated `age` before
+  // this store's now (negative: after, a source clock ahead).
+  EntryRef Foreign(const Key& key, std::string payload, absl::Duration age,
+                   std::vector<std::string> tags = {}) {
+    EntryWrite w = WriteOf(key, std::move(payload), std::move(tags));
+    w.ttl_us = 3'600'000'000;
+    const int64_t mtime = *store_->Now() - absl::ToInt64Microseconds(age);
+    return std::make_shared<Entry>(
+        Entry{MetaForWrite(w, mtime, mtime), w.payload});
+  }
+
+  // The store's Import, or the test skipped where it is not built yet.
+  bool Imports() {
+    absl::StatusOr<std::vector<ImportOutcome>> probe = store_->Import({});
+    if (absl::IsUnimplemented(probe.status())) return false;
+    EXPECT_TRUE(probe.ok()) << probe.status();
+    return true;
+  }
+
   std::unique_ptr<StoreHarness> harness_;
   Store* store_ = nullptr;
   const Key key_{"content-view", "site/full/2/123.cache"};
@@ -600,6 +619,130 @@ TEST_P(StoreConformanceTest, ResetBringsAPoisonedExpiryKeyBackToNow) {
   ASSERT_TRUE(kept.ok()) << kept.status();
   EXPECT_EQ(kept->before, legit);
   EXPECT_EQ(kept->after, legit);
+}
+
+// Issue 18: Import writes an entry as its source held it.
+TEST_P(StoreConformanceTest, ImportKeepsTheSourcesMtimeAndMetadata) {
+  if (!Imports()) GTEST_SKIP() << GetParam().name << ": no import yet";
+  EntryRef e = Foreign(key_, "from elsewhere", absl::Minutes(5), {"t:1"});
+  absl::StatusOr<std::vector<ImportOutcome>> r = store_->Import({e});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, std::vector<ImportOutcome>{ImportOutcome::kImported});
+  Lookup l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_EQ(*l.entry->payload, "from elsewhere");
+  const EntryMeta& m = l.entry->meta;
+  EXPECT_EQ(m.mtime, e->meta.mtime);
+  EXPECT_EQ(m.expires_at, e->meta.expires_at);
+  EXPECT_EQ(m.content_type, "text/html");
+  EXPECT_EQ(m.tags, std::vector<std::string>{"t:1"});
+  EXPECT_EQ(m.crc32, e->meta.crc32);
+  EXPECT_TRUE(IsFresh(m, l.expiry, {}, l.now));
+  // A soft-expired entry stays expired.
+  EntryRef expired = Foreign({"rss", "gone"}, "x", absl::Minutes(5));
+  std::const_pointer_cast<Entry>(expired)->meta.expired_at =
+      expired->meta.mtime + 1;
+  ASSERT_TRUE(store_->Import({expired}).ok());
+  Lookup gone = MustRead({"rss", "gone"});
+  ASSERT_NE(gone.entry, nullptr);
+  EXPECT_TRUE(gone.entry->meta.expired());
+  EXPECT_FALSE(IsFresh(gone.entry->meta, gone.expiry, {}, gone.now));
+}
+
+TEST_P(StoreConformanceTest, ImportNeverReplacesANewerEntry) {
+  if (!Imports()) GTEST_SKIP() << GetParam().name << ": no import yet";
+  harness_->Advance(absl::Seconds(1));
+  const int64_t put = *store_->Put(WriteOf(key_, "here"));
+  EntryRef older = Foreign(key_, "older", absl::Minutes(1));
+  EXPECT_EQ(*store_->Import({older}),
+            std::vector<ImportOutcome>{ImportOutcome::kKept});
+  EXPECT_EQ(*MustRead(key_).entry->payload, "here");
+  EXPECT_EQ(MustRead(key_).entry->meta.mtime, put);
+  EntryRef newer = Foreign(key_, "newer", -absl::Minutes(1));
+  EXPECT_EQ(*store_->Import({newer}),
+            std::vector<ImportOutcome>{ImportOutcome::kImported});
+  EXPECT_EQ(*MustRead(key_).entry->payload, "newer");
+  // The same import again is kept: it is not newer than itself.
+  EXPECT_EQ(*store_->Import({newer}),
+            std::vector<ImportOutcome>{ImportOutcome::kKept});
+}
+
+// Issue 18: an entry from a source whose clock ran an hour ahead is made
+// stale by an invalidation issued after the import, and a write after it
+// is newer.
+TEST_P(StoreConformanceTest, EverythingAfterAnImportIsLaterThanIt) {
+  if (!Imports()) GTEST_SKIP() << GetParam().name << ": no import yet";
+  EntryRef ahead = Foreign(key_, "ahead", -absl::Hours(1), {"t:2"});
+  ASSERT_TRUE(store_->Import({ahead}).ok());
+  const int64_t all = *store_->Invalidate("all", 0);
+  EXPECT_GT(all, ahead->meta.mtime);
+  Lookup l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_FALSE(IsFresh(l.entry->meta, l.expiry, {}, l.now))
+      << "an invalidation after the import must make it stale";
+  EntryRef ahead2 = Foreign({"rss", "a"}, "ahead", -absl::Hours(1));
+  ASSERT_TRUE(store_->Import({ahead2}).ok());
+  EXPECT_GT(*store_->Put(WriteOf({"rss", "b"}, "later")), ahead2->meta.mtime);
+  EXPECT_GT(*store_->Invalidate("t:2", 0), ahead->meta.mtime);
+}
+
+// Issue 18: the source's expiry keys come first; entries imported after
+// them are judged as the source judged them, and an expiry key is never
+// lowered.
+TEST_P(StoreConformanceTest, ImportedExpiryKeysJudgeImportedEntries) {
+  if (!Imports()) GTEST_SKIP() << GetParam().name << ": no import yet";
+  const int64_t now = *store_->Now();
+  const int64_t scope_t = now - 600'000'000;  // 10 minutes ago
+  const int64_t tag_t = now - 300'000'000;    // 5 minutes ago
+  ASSERT_TRUE(
+      store_
+          ->ImportExpiryKeys({{"scope:content-view", scope_t}, {"t:3", tag_t}})
+          .ok());
+  const Key stale_by_scope{"content-view", "old"};
+  const Key fresh{"content-view", "new"};
+  const Key stale_by_tag{"rss", "tagged"};
+  const Key untouched{"rss", "plain"};
+  ASSERT_TRUE(
+      store_
+          ->Import({Foreign(stale_by_scope, "a", absl::Minutes(20)),
+                    Foreign(fresh, "b", absl::Minutes(8)),
+                    Foreign(stale_by_tag, "c", absl::Minutes(8), {"t:3"}),
+                    Foreign(untouched, "d", absl::Minutes(30))})
+          .ok());
+  auto fresh_now = [&](const Key& k) {
+    Lookup l = MustRead(k);
+    return l.entry != nullptr && IsFresh(l.entry->meta, l.expiry, {}, l.now);
+  };
+  EXPECT_FALSE(fresh_now(stale_by_scope));
+  EXPECT_TRUE(fresh_now(fresh));
+  EXPECT_FALSE(fresh_now(stale_by_tag));
+  EXPECT_TRUE(fresh_now(untouched));
+  // Lower values do not lower the keys.
+  ASSERT_TRUE(store_->ImportExpiryKeys({{"scope:content-view", 1}}).ok());
+  EXPECT_FALSE(fresh_now(stale_by_scope));
+  bool listed = false;
+  absl::StatusOr<std::vector<ExpiryKeyValue>> keys = store_->ListExpiryKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  for (const ExpiryKeyValue& k : *keys) {
+    if (k.name == "scope:content-view") {
+      listed = true;
+      EXPECT_GE(k.value, scope_t);
+    }
+  }
+  EXPECT_TRUE(listed);
+}
+
+TEST_P(StoreConformanceTest, ImportRefusesAnEntryThatCannotBeTrue) {
+  if (!Imports()) GTEST_SKIP() << GetParam().name << ": no import yet";
+  EntryRef good = Foreign({"rss", "good"}, "fine", absl::Minutes(1));
+  EntryRef bad = Foreign(key_, "payload", absl::Minutes(1));
+  std::const_pointer_cast<Entry>(bad)->meta.size = 1000;  // not its payload's
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->Import({good, bad}).status()));
+  EXPECT_EQ(MustRead(key_).entry, nullptr);
+  EXPECT_EQ(MustRead({"rss", "good"}).entry, nullptr)
+      << "a batch with a bad entry writes nothing";
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(store_->ImportExpiryKeys({{"no such key!", 5}})));
 }
 
 TEST_P(StoreConformanceTest, ExpireMarksByNameAndPrefix) {
