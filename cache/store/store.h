@@ -264,8 +264,9 @@ class Store {
   // tags, content type, payload) unless this store holds its key at an
   // mtime at least as new (kKept), and either way raises this store's
   // cluster time past its mtime and soft expiry: every event stamped after
-  // the call (an invalidation, a grant, a write) is later, so an
-  // invalidation issued after an import makes the imported entry stale.
+  // the call that concerns the key (an invalidation of an expiry key it
+  // depends on, a grant or write of it) is later, so an invalidation
+  // issued after an import makes the imported entry stale.
   // Leases are not touched and no watcher is called. Each entry is one
   // atomic step; a store may send a batch together.
   virtual absl::StatusOr<std::vector<ImportOutcome>> Import(

@@ -38,9 +38,9 @@ end
 local function h_mtime(h) return tonumber(string.sub(h, 3, 22)) end
 local function h_expired(h) return tonumber(string.sub(h, 43, 62)) end
 local function h_size(h) return tonumber(string.sub(h, 63, 72)) end
-local function blob(m, x, ct, tags, crc, payload)
+local function blob(m, x, e, ct, tags, crc, payload)
   return 'C1' .. string.format('%020.0f%020.0f%020.0f%010.0f%010.0f%010.0f%010.0f',
-    m, x, 0, #payload, tonumber(crc), #ct, #tags) .. ct .. tags .. payload
+    m, x, e, #payload, tonumber(crc), #ct, #tags) .. ct .. tags .. payload
 end
 -- The lease record: token, granted, lapses; nil when there is none.
 local function lease(l)
@@ -98,16 +98,46 @@ local function void_lease(l, li, name, channel, key)
   redis.call('ZREM', li, name)
   if redis.call('DEL', l) == 1 then redis.call('PUBLISH', channel, key) end
 end
-local function write_entry(k, scope, name, mtime, now, ttl, payload, ct, tags, crc)
+-- Replaces the key's entry with `b` (a blob) and indexes it.
+local function put_blob(k, scope, name, mtime, b, size)
   remove_entry(k[1], k[5], k[6], k[8], name)
-  local x = 0
-  if tonumber(ttl) > 0 then x = now + tonumber(ttl) end
-  redis.call('SET', k[1], blob(mtime, x, ct, tags, crc, payload))
+  redis.call('SET', k[1], b)
   redis.call('ZADD', k[5], 0, name)
   redis.call('ZADD', k[6], mtime, name)
   redis.call('SADD', k[7], scope)
   redis.call('HINCRBY', k[8], 'entries', 1)
-  redis.call('HINCRBY', k[8], 'bytes', #payload)
+  redis.call('HINCRBY', k[8], 'bytes', size)
+end
+local function write_entry(k, scope, name, mtime, now, ttl, payload, ct, tags, crc)
+  local x = 0
+  if tonumber(ttl) > 0 then x = now + tonumber(ttl) end
+  put_blob(k, scope, name, mtime, blob(mtime, x, 0, ct, tags, crc, payload),
+           #payload)
+end
+-- Imports (kImportExpiry, kImport): what the bucket knew before the first
+-- import reached it, kept in its marker `ik`: its clock (nothing stamped
+-- there is later), now for a bucket with entries but no clock (it lost
+-- it), 0 for a new bucket. A copy of an expiry key the bucket never made
+-- is made with that value, not with now: entries imported later are then
+-- judged by the source's values alone.
+local function before_import(ik, clock, usage)
+  local v = redis.call('GET', ik)
+  if v then return tonumber(v) end
+  local c = redis.call('GET', clock)
+  if c then
+    v = tonumber(c)
+  elseif tonumber(redis.call('HGET', usage, 'entries') or '0') > 0 then
+    v = now_us()
+  else
+    v = 0
+  end
+  redis.call('SET', ik, s(v))
+  return v
+end
+local function raise_clock(clock, t)
+  if t > tonumber(redis.call('GET', clock) or '0') then
+    redis.call('SET', clock, s(t))
+  end
 end
 )lua";
 
@@ -338,6 +368,53 @@ end
 local out = {s(top)}
 for _, name in ipairs(gone) do out[#out + 1] = name end
 return out
+)lua",
+    // kImportExpiry. KEYS: the bucket's copy (a string for "all" and
+    // "scope:S", the tag hash for a tag and for the tag floor), clock,
+    // usage, import marker. ARGV: expiry key, value, "s" / "h" / "f" (the
+    // tag floor). Raises, never lowers; raises the clock to the value.
+    R"lua(
+local b = before_import(KEYS[4], KEYS[2], KEYS[3])
+local v = tonumber(ARGV[2])
+if ARGV[3] == 's' then
+  local cur = tonumber(redis.call('GET', KEYS[1]) or s(b))
+  if v > cur then cur = v end
+  redis.call('SET', KEYS[1], s(cur))
+else
+  local floor = tonumber(redis.call('HGET', KEYS[1], '~floor') or s(b))
+  if ARGV[3] == 'f' then
+    if v > floor then floor = v end
+    redis.call('HSET', KEYS[1], '~floor', s(floor))
+  else
+    redis.call('HSET', KEYS[1], '~floor', s(floor))
+    local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or s(floor))
+    if v > cur then redis.call('HSET', KEYS[1], ARGV[1], s(v)) end
+  end
+end
+raise_clock(KEYS[2], v)
+return 1
+)lua",
+    // kImport. KEYS: as the write scripts, then the import marker. ARGV:
+    // mtime, expires at, expired at, payload, content type, tags, crc,
+    // scope, name. Writes the entry unless one at least as new is here;
+    // raises the clock past it either way. 1 imported, 0 kept.
+    R"lua(
+local b = before_import(KEYS[12], KEYS[4], KEYS[8])
+if redis.call('HEXISTS', KEYS[3], '~floor') == 0 then
+  redis.call('HSET', KEYS[3], '~floor', s(b))
+end
+for _, xk in ipairs({KEYS[9], KEYS[10]}) do
+  if redis.call('EXISTS', xk) == 0 then redis.call('SET', xk, s(b)) end
+end
+local m = tonumber(ARGV[1])
+raise_clock(KEYS[4], math.max(m, tonumber(ARGV[3])))
+local h = header(KEYS[1])
+if h and h_mtime(h) >= m then return 0 end
+put_blob(KEYS, ARGV[8], ARGV[9], m,
+         blob(m, tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[5], ARGV[6],
+              ARGV[7], ARGV[4]),
+         #ARGV[4])
+return 1
 )lua",
 };
 static_assert(std::size(kBodies) == static_cast<size_t>(RedisScript::kCount));

@@ -30,6 +30,8 @@ enum class RedisScript {
   kRecordExpiry,  // the list of expiry keys, for ListExpiryKeys
   kResetExpiry,   // lower a poisoned expiry key to now in one bucket
   kForgetTags,    // drop old tag keys of one bucket under its ~floor
+  kImportExpiry,  // raise one imported expiry key in one bucket
+  kImport,        // write an entry as another store held it
   kCount
 };
 

@@ -393,14 +393,81 @@ class RedisStore : public Store {
 
   absl::StatusOr<ScanPage> Scan(const ScanRequest& request) override;
 
-  absl::Status ImportExpiryKeys(const std::vector<ExpiryKeyValue>&) override {
-    return absl::UnimplementedError(
-        "redis: importing from another store is not supported yet");
+  // Each key in every bucket (kImportExpiry), then in the list that
+  // ListExpiryKeys reads.
+  absl::Status ImportExpiryKeys(
+      const std::vector<ExpiryKeyValue>& keys) override {
+    for (const ExpiryKeyValue& k : keys) {
+      if (k.name != kTagFloorKey) {
+        if (absl::Status s = ValidateExpiryKey(k.name); !s.ok()) return s;
+      }
+      if (k.value < 0) {
+        return absl::InvalidArgumentError("import: a negative expiry value");
+      }
+    }
+    for (const ExpiryKeyValue& k : keys) {
+      const bool floor = k.name == kTagFloorKey;
+      const bool tag =
+          floor || (k.name != "all" && !absl::StartsWith(k.name, "scope:"));
+      std::vector<RedisCmd> cmds;
+      for (int b = 0; b < options_.buckets; ++b) {
+        cmds.push_back(router_->Script(
+            RedisScript::kImportExpiry,
+            {tag ? BucketKey(b, "xt") : CopyKey(b, k.name), BucketKey(b, "c"),
+             BucketKey(b, "u"), BucketKey(b, "i")},
+            {k.name, absl::StrCat(k.value),
+             floor ? "f"
+             : tag ? "h"
+                   : "s"}));
+      }
+      absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
+      if (!replies.ok()) return replies.status();
+      for (const RedisReply& r : *replies) {
+        if (r.is_error()) return absl::InternalError("import: " + r.str());
+      }
+      if (!floor) {
+        absl::StatusOr<RedisReply> listed =
+            router_->Run(RedisScript::kRecordExpiry, {ExpiryListKey()},
+                         {k.name, absl::StrCat(k.value)});
+        if (!listed.ok()) return listed.status();
+      }
+    }
+    return absl::OkStatus();
   }
+
+  // One kImport per entry, pipelined (one round trip per node).
   absl::StatusOr<std::vector<ImportOutcome>> Import(
-      const std::vector<EntryRef>&) override {
-    return absl::UnimplementedError(
-        "redis: importing from another store is not supported yet");
+      const std::vector<EntryRef>& entries) override {
+    for (const EntryRef& e : entries) {
+      if (absl::Status s = ValidateImported(*e); !s.ok()) return s;
+      if (e->meta.size > options_.max_payload) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "import: ", e->meta.key.scope(), "/", e->meta.key.name(), ": ",
+            e->meta.size, " bytes, more than --max-payload"));
+      }
+    }
+    std::vector<RedisCmd> cmds;
+    for (const EntryRef& e : entries) {
+      const EntryMeta& m = e->meta;
+      std::vector<std::string> keys = KeysFor(m.key);
+      keys.push_back(BucketKey(BucketOf(m.key), "i"));
+      hints_.Note(m.key.encoded(), !m.tags.empty());
+      cmds.push_back(router_->Script(
+          RedisScript::kImport, keys,
+          {absl::StrCat(m.mtime), absl::StrCat(m.expires_at),
+           absl::StrCat(m.expired_at), *e->payload, m.content_type,
+           absl::StrJoin(m.tags, "\n"), absl::StrCat(m.crc32),
+           std::string(m.key.scope()), std::string(m.key.name())}));
+    }
+    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
+    if (!replies.ok()) return replies.status();
+    std::vector<ImportOutcome> out;
+    for (const RedisReply& r : *replies) {
+      if (r.is_error()) return absl::InternalError("import: " + r.str());
+      out.push_back(r.integer() == 1 ? ImportOutcome::kImported
+                                     : ImportOutcome::kKept);
+    }
+    return out;
   }
 
   absl::StatusOr<StoreUsage> Usage() override {
