@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "cache/key.h"
 #include "client/ctl/run_command.h"
+#include "client/ctl/store_commands.h"
 #include "client/get_or_generate.h"
 #include "proto/proto_json.h"
 
@@ -549,6 +550,22 @@ const std::vector<CtlCommand>& CtlCommands() {
          JsonFlag(t, o);
        },
        Purge},
+      {"migrate",
+       "--from URL --to URL [--from-ledger URL] [--to-ledger URL] "
+       "[--from-namespace N] [--to-namespace N] [--scope S] [--prefix P] "
+       "[--fresh-only] [--dry-run] [--batch N] [--pause D] "
+       "[--resume-after SCOPE/NAME] [--json]",
+       "Copy entries and expiry keys from one store into another, talking "
+       "to the stores themselves (not to a node): expiry keys first, then "
+       "the entries page by page with their mtimes. Nothing becomes fresh "
+       "that was not fresh in the source; a newer entry in the target is "
+       "kept; an invalidation on the target afterwards is newer than every "
+       "copied entry. Progress (and the key to resume after) on stderr.",
+       0, 0, false, MigrateFlags, Migrate},
+      {"store", "URL [--ledger URL] [--namespace N]",
+       "What a --store URL opens: the store, its cluster time, entries and "
+       "expiry keys.",
+       1, 1, false, StoreFlags, DescribeStore},
   };
   return *commands;
 }

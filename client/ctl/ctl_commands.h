@@ -46,6 +46,11 @@ struct CtlOptions {
   // --json: one JSON document (NDJSON for streams) on stdout, in proto3's
   // JSON mapping with the proto's field names.
   bool json = false;
+  // migrate, store: the stores, as clustercached's flags name them.
+  std::string from, to, from_ledger, to_ledger;
+  std::string from_namespace = "cc", to_namespace = "cc";
+  bool fresh_only = false;
+  std::string resume_after;  // SCOPE/NAME
 };
 
 struct CtlCall {
