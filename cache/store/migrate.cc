@@ -8,6 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "cache/freshness.h"
 #include "cache/key.h"
+#include "cache/limits.h"
 
 namespace clustercache {
 namespace {
@@ -72,6 +73,23 @@ absl::StatusOr<MigrateProgress> Migrate(
   MigrateProgress p;
   absl::StatusOr<std::vector<ExpiryKeyValue>> keys = from.ListExpiryKeys();
   if (!keys.ok()) return Side("source", keys.status());
+  // Cluster time stays near real time: nothing is imported from more than
+  // kMaxInvalidateAhead past the target's now (a source clock that ran
+  // ahead, or a poisoned key), since the target's clock would follow it.
+  absl::StatusOr<int64_t> target_now = to.Now();
+  if (!target_now.ok()) return Side("target", target_now.status());
+  const int64_t limit =
+      *target_now + absl::ToInt64Microseconds(kMaxInvalidateAhead);
+  for (const ExpiryKeyValue& k : *keys) {
+    if (k.value > limit) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "source: expiry key ", k.name, " is ",
+          absl::FormatDuration(absl::Microseconds(k.value - *target_now)),
+          " past the target's cluster time; bring it back with "
+          "`clustercachectl expiry-keys --reset ",
+          k.name, "` on the source first"));
+    }
+  }
   p.expiry_keys = static_cast<int64_t>(keys->size());
   if (!options.dry_run) {
     if (absl::Status s = to.ImportExpiryKeys(*keys); !s.ok()) {
@@ -86,7 +104,8 @@ absl::StatusOr<MigrateProgress> Migrate(
     std::vector<Key> names;
     for (const ScannedEntry& e : page->entries) {
       ++p.examined;
-      if (options.fresh_only && !IsFresh(e.meta, e.expiry, {}, page->now)) {
+      if ((options.fresh_only && !IsFresh(e.meta, e.expiry, {}, page->now)) ||
+          e.meta.mtime > limit) {
         ++p.skipped;
         continue;
       }
@@ -95,7 +114,8 @@ absl::StatusOr<MigrateProgress> Migrate(
     std::vector<EntryRef> entries;
     if (options.dry_run) {
       for (const ScannedEntry& e : page->entries) {
-        if (!options.fresh_only || IsFresh(e.meta, e.expiry, {}, page->now)) {
+        if ((!options.fresh_only || IsFresh(e.meta, e.expiry, {}, page->now)) &&
+            e.meta.mtime <= limit) {
           ++p.copied;
           p.bytes += e.meta.size;
         }
@@ -104,7 +124,9 @@ absl::StatusOr<MigrateProgress> Migrate(
       absl::StatusOr<std::vector<Lookup>> read = ReadAll(from, names);
       if (!read.ok()) return Side("source", read.status());
       for (Lookup& l : *read) {
-        if (l.entry == nullptr) {  // removed since the scan
+        // Removed since the scan, or rewritten from too far ahead.
+        if (l.entry == nullptr || l.entry->meta.mtime > limit ||
+            l.entry->meta.expired_at > limit) {
           ++p.skipped;
           continue;
         }

@@ -5,7 +5,10 @@
 // Store::Import): memory stays flat however many entries there are, and a
 // run stopped half-way resumes after the last key it reported. Nothing
 // becomes fresh in the target that was not fresh in the source, and a
-// newer entry in the target is never replaced (Import's contract).
+// newer entry in the target is never replaced (Import's contract). Nothing
+// is imported from more than kMaxInvalidateAhead past the target's cluster
+// time (an entry is skipped; an expiry key stops the copy before it
+// starts), so the target's clock stays near real time.
 #ifndef CLUSTERCACHE_CACHE_STORE_MIGRATE_H_
 #define CLUSTERCACHE_CACHE_STORE_MIGRATE_H_
 
@@ -36,9 +39,10 @@ struct MigrateProgress {
   int64_t examined = 0;     // entries looked at in the source
   int64_t copied = 0;       // imported (dry run: would be)
   int64_t kept = 0;         // the target held them at least as new
-  int64_t skipped = 0;      // not fresh (fresh_only), or gone meanwhile
-  int64_t bytes = 0;        // payload bytes copied
-  std::string last_key;     // the encoded key to resume after
+  // not fresh (fresh_only), gone meanwhile, or from too far ahead
+  int64_t skipped = 0;
+  int64_t bytes = 0;     // payload bytes copied
+  std::string last_key;  // the encoded key to resume after
   bool done = false;
 };
 

@@ -201,6 +201,33 @@ TEST_P(MigrateTest, AStoppedRunResumesAfterTheKeyItReported) {
   }
 }
 
+// The target's cluster time stays near real time: an entry from a source
+// whose clock ran an hour ahead is skipped, and an expiry key that far
+// ahead stops the copy before anything is written.
+TEST_P(MigrateTest, NothingFromFarAheadMovesTheTargetsClock) {
+  ASSERT_TRUE(from_->Put(WriteOf(KeyOf(2), "today")).ok());
+  const int64_t ahead =
+      *from_->Now() + absl::ToInt64Microseconds(absl::Hours(1));
+  // An entry stamped an hour ahead (a source whose clock ran ahead): only
+  // a source that imports can be made to hold one.
+  EntryWrite w = WriteOf(KeyOf(1), "from the future");
+  auto future =
+      std::make_shared<Entry>(Entry{MetaForWrite(w, ahead, ahead), w.payload});
+  const bool holds_future = from_->Import({future}).ok();
+  absl::StatusOr<MigrateProgress> copied = Run();
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  EXPECT_EQ(copied->copied, 1);
+  EXPECT_EQ(copied->skipped, holds_future ? 1 : 0);
+  EXPECT_FALSE(Fresh(*to_, KeyOf(1)));
+  EXPECT_LT(*to_->Put(WriteOf(KeyOf(1), "x")), ahead);
+  // An expiry key an hour ahead (poisoned) stops the copy.
+  ASSERT_TRUE(from_->Invalidate("far", ahead).ok());
+  absl::StatusOr<MigrateProgress> refused = Run();
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_NE(refused.status().message().find("--reset far"),
+            absl::string_view::npos);
+}
+
 // The pairs whose target imports today (memcached as a target: not yet).
 INSTANTIATE_TEST_SUITE_P(
     Pairs, MigrateTest,
