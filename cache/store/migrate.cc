@@ -1,5 +1,6 @@
 #include "cache/store/migrate.h"
 
+#include <future>
 #include <memory>
 #include <vector>
 
@@ -53,6 +54,54 @@ absl::StatusOr<std::vector<Lookup>> ReadAll(Store& store,
   return std::move(batch->lookups);
 }
 
+// One page of the source: the entries to copy (with payloads; for a dry
+// run, metadata only), and what was looked at and left.
+struct Fetched {
+  std::vector<EntryRef> entries;
+  int64_t examined = 0;
+  int64_t skipped = 0;
+  std::string next_after;
+  bool done = false;
+};
+
+absl::StatusOr<Fetched> FetchPage(Store& from, const ScanRequest& scan,
+                                  const MigrateOptions& options,
+                                  int64_t limit) {
+  absl::StatusOr<ScanPage> page = from.Scan(scan);
+  if (!page.ok()) return page.status();
+  Fetched out;
+  out.next_after = page->next_after;
+  out.done = page->done;
+  std::vector<Key> names;
+  for (ScannedEntry& e : page->entries) {
+    ++out.examined;
+    if ((options.fresh_only && !IsFresh(e.meta, e.expiry, {}, page->now)) ||
+        e.meta.mtime > limit) {
+      ++out.skipped;
+      continue;
+    }
+    if (options.dry_run) {
+      out.entries.push_back(
+          std::make_shared<Entry>(Entry{std::move(e.meta), nullptr}));
+    } else {
+      names.push_back(e.meta.key);
+    }
+  }
+  if (options.dry_run) return out;
+  absl::StatusOr<std::vector<Lookup>> read = ReadAll(from, names);
+  if (!read.ok()) return read.status();
+  for (Lookup& l : *read) {
+    // Removed since the scan, or rewritten from too far ahead.
+    if (l.entry == nullptr || l.entry->meta.mtime > limit ||
+        l.entry->meta.expired_at > limit) {
+      ++out.skipped;
+      continue;
+    }
+    out.entries.push_back(std::move(l.entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<MigrateProgress> Migrate(
@@ -96,58 +145,46 @@ absl::StatusOr<MigrateProgress> Migrate(
       return Side("target", s);
     }
   }
-  ScanRequest scan{options.scope, options.prefix, options.resume_after,
-                   options.batch};
+  // One page is read from the source while the one before it is written
+  // to the target (at most one ahead: memory stays flat).
+  ScanRequest first{options.scope, options.prefix, options.resume_after,
+                    options.batch};
+  auto fetch = [&from, &options, limit](ScanRequest scan) {
+    return FetchPage(from, scan, options, limit);
+  };
+  std::future<absl::StatusOr<Fetched>> next =
+      std::async(std::launch::async, fetch, first);
   for (;;) {
-    absl::StatusOr<ScanPage> page = from.Scan(scan);
+    absl::StatusOr<Fetched> page = next.get();
     if (!page.ok()) return Side("source", page.status());
-    std::vector<Key> names;
-    for (const ScannedEntry& e : page->entries) {
-      ++p.examined;
-      if ((options.fresh_only && !IsFresh(e.meta, e.expiry, {}, page->now)) ||
-          e.meta.mtime > limit) {
-        ++p.skipped;
-        continue;
-      }
-      names.push_back(e.meta.key);
+    const bool more = !page->done && !page->next_after.empty();
+    if (more) {
+      ScanRequest following = first;
+      following.after = page->next_after;
+      next = std::async(std::launch::async, fetch, following);
     }
-    std::vector<EntryRef> entries;
+    p.examined += page->examined;
+    p.skipped += page->skipped;
     if (options.dry_run) {
-      for (const ScannedEntry& e : page->entries) {
-        if ((!options.fresh_only || IsFresh(e.meta, e.expiry, {}, page->now)) &&
-            e.meta.mtime <= limit) {
-          ++p.copied;
-          p.bytes += e.meta.size;
-        }
-      }
+      p.copied += static_cast<int64_t>(page->entries.size());
+      for (const EntryRef& e : page->entries) p.bytes += e->meta.size;
     } else {
-      absl::StatusOr<std::vector<Lookup>> read = ReadAll(from, names);
-      if (!read.ok()) return Side("source", read.status());
-      for (Lookup& l : *read) {
-        // Removed since the scan, or rewritten from too far ahead.
-        if (l.entry == nullptr || l.entry->meta.mtime > limit ||
-            l.entry->meta.expired_at > limit) {
-          ++p.skipped;
-          continue;
-        }
-        entries.push_back(std::move(l.entry));
-      }
-      absl::StatusOr<std::vector<ImportOutcome>> imported = to.Import(entries);
+      absl::StatusOr<std::vector<ImportOutcome>> imported =
+          to.Import(page->entries);
       if (!imported.ok()) return Side("target", imported.status());
       for (size_t i = 0; i < imported->size(); ++i) {
         if ((*imported)[i] == ImportOutcome::kImported) {
           ++p.copied;
-          p.bytes += entries[i]->meta.size;
+          p.bytes += page->entries[i]->meta.size;
         } else {
           ++p.kept;
         }
       }
     }
-    if (!page->next_after.empty()) {
-      scan.after = page->next_after;
-      p.last_key = page->next_after;
-    }
-    p.done = page->done;
+    if (!page->next_after.empty()) p.last_key = page->next_after;
+    p.done = !more;
+    // A page read ahead is dropped when the copy stops here (the future's
+    // destructor waits for it: bounded by the store's timeouts).
     if (!progress(p) || p.done) return p;
     if (options.cancelled && options.cancelled()) return p;
     if (options.pause > absl::ZeroDuration()) absl::SleepFor(options.pause);

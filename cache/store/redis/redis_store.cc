@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -459,14 +460,42 @@ class RedisStore : public Store {
            absl::StrJoin(m.tags, "\n"), absl::StrCat(m.crc32),
            std::string(m.key.scope()), std::string(m.key.name())}));
     }
-    absl::StatusOr<std::vector<RedisReply>> replies = router_->ExecMany(cmds);
-    if (!replies.ok()) return replies.status();
-    std::vector<ImportOutcome> out;
-    for (const RedisReply& r : *replies) {
-      if (r.is_error()) return absl::InternalError("import: " + r.str());
-      out.push_back(r.integer() == 1 ? ImportOutcome::kImported
-                                     : ImportOutcome::kKept);
+    // The nodes of a cluster work at once: one pipeline per node, each on
+    // a thread of its own (a migration is bound by the nodes' scripts).
+    absl::flat_hash_map<RedisNode*, std::vector<size_t>> by_node;
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      by_node[router_->topology().NodeFor(cmds[i].route)].push_back(i);
     }
+    std::vector<std::future<absl::StatusOr<std::vector<RedisReply>>>> sent;
+    std::vector<const std::vector<size_t>*> order;
+    for (const auto& [node, indexes] : by_node) {
+      std::vector<RedisCmd> part;
+      part.reserve(indexes.size());
+      for (size_t i : indexes) part.push_back(std::move(cmds[i]));
+      order.push_back(&indexes);
+      sent.push_back(std::async(
+          std::launch::async,
+          [this, part = std::move(part)] { return router_->ExecMany(part); }));
+    }
+    std::vector<ImportOutcome> out(cmds.size(), ImportOutcome::kKept);
+    absl::Status failed;
+    for (size_t n = 0; n < sent.size(); ++n) {
+      absl::StatusOr<std::vector<RedisReply>> replies = sent[n].get();
+      if (!replies.ok()) {
+        if (failed.ok()) failed = replies.status();
+        continue;
+      }
+      for (size_t k = 0; k < replies->size(); ++k) {
+        const RedisReply& r = (*replies)[k];
+        if (r.is_error()) {
+          if (failed.ok()) failed = absl::InternalError("import: " + r.str());
+          continue;
+        }
+        out[(*order[n])[k]] =
+            r.integer() == 1 ? ImportOutcome::kImported : ImportOutcome::kKept;
+      }
+    }
+    if (!failed.ok()) return failed;
     return out;
   }
 
