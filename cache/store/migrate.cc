@@ -97,6 +97,16 @@ absl::StatusOr<Fetched> FetchPage(Store& from, const ScanRequest& scan,
       ++out.skipped;
       continue;
     }
+    // An entry the source does not judge fresh is copied soft-expired: the
+    // target may keep its expiry keys or floors differently (Redis per
+    // bucket, a copy remade after an eviction), and must not judge it
+    // fresh either way. It stays a stale copy to serve.
+    if (!l.entry->meta.expired() &&
+        !IsFresh(l.entry->meta, l.expiry, {}, l.now)) {
+      auto stale = std::make_shared<Entry>(*l.entry);
+      stale->meta.expired_at = stale->meta.mtime + 1;
+      l.entry = std::move(stale);
+    }
     out.entries.push_back(std::move(l.entry));
   }
   return out;

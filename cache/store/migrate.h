@@ -4,7 +4,8 @@
 // key order (Scan, then a batch read of their payloads, then
 // Store::Import): memory stays flat however many entries there are, and a
 // run stopped half-way resumes after the last key it reported. Nothing
-// becomes fresh in the target that was not fresh in the source, and a
+// becomes fresh in the target that was not fresh in the source (an entry
+// the source does not judge fresh is copied soft-expired), and a
 // newer entry in the target is never replaced (Import's contract). Nothing
 // is imported from more than kMaxInvalidateAhead past the target's cluster
 // time (an entry is skipped; an expiry key stops the copy before it
