@@ -123,6 +123,12 @@ struct ExpiryKeyValue {
   int64_t value = 0;
 };
 
+// Whether `keys`, from another store, can be imported
+// (Store::ImportExpiryKeys): each a valid expiry-key name or kTagFloorKey,
+// with a value not below 0. Every store checks with it before it writes.
+absl::Status ValidateImportedExpiryKeys(
+    const std::vector<ExpiryKeyValue>& keys);
+
 // What Import did with one entry.
 enum class ImportOutcome {
   kImported,  // written, with the source's mtime

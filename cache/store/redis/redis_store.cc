@@ -398,14 +398,7 @@ class RedisStore : public Store {
   // ListExpiryKeys reads.
   absl::Status ImportExpiryKeys(
       const std::vector<ExpiryKeyValue>& keys) override {
-    for (const ExpiryKeyValue& k : keys) {
-      if (k.name != kTagFloorKey) {
-        if (absl::Status s = ValidateExpiryKey(k.name); !s.ok()) return s;
-      }
-      if (k.value < 0) {
-        return absl::InvalidArgumentError("import: a negative expiry value");
-      }
-    }
+    if (absl::Status s = ValidateImportedExpiryKeys(keys); !s.ok()) return s;
     for (const ExpiryKeyValue& k : keys) {
       const bool floor = k.name == kTagFloorKey;
       const bool tag =
