@@ -127,30 +127,32 @@ uint32_t McHandle::ServerIndex(absl::string_view group) const {
 absl::StatusOr<absl::flat_hash_map<std::string, McItem>> McHandle::MultiGet(
     absl::string_view group, const std::vector<std::string>& keys) {
   absl::flat_hash_map<std::string, McItem> found;
-  if (keys.empty()) return found;
-  if (absl::Status s = Admit(group); !s.ok()) return s;
   std::vector<const char*> ptrs;
   std::vector<size_t> lens;
-  ptrs.reserve(keys.size());
-  lens.reserve(keys.size());
-  for (const std::string& k : keys) {
-    ptrs.push_back(k.data());
-    lens.push_back(k.size());
+  for (size_t first = 0; first < keys.size(); first += kMaxKeysPerGet) {
+    if (absl::Status s = Admit(group); !s.ok()) return s;
+    const size_t n = std::min(kMaxKeysPerGet, keys.size() - first);
+    ptrs.clear();
+    lens.clear();
+    for (size_t i = first; i < first + n; ++i) {
+      ptrs.push_back(keys[i].data());
+      lens.push_back(keys[i].size());
+    }
+    memcached_return_t rc = memcached_mget_by_key(
+        memc_, group.data(), group.size(), ptrs.data(), lens.data(), n);
+    if (!IsAnswer(rc)) return Fail(group, rc);  // sent, not yet answered
+    memcached_result_st result;
+    memcached_result_create(memc_, &result);
+    while (memcached_fetch_result(memc_, &result, &rc) != nullptr) {
+      McItem& item = found[std::string(memcached_result_key_value(&result),
+                                       memcached_result_key_length(&result))];
+      item.value.assign(memcached_result_value(&result),
+                        memcached_result_length(&result));
+      item.cas = memcached_result_cas(&result);
+    }
+    memcached_result_free(&result);
+    if (absl::Status s = Check(group, rc); !s.ok()) return s;
   }
-  memcached_return_t rc = memcached_mget_by_key(
-      memc_, group.data(), group.size(), ptrs.data(), lens.data(), keys.size());
-  if (!IsAnswer(rc)) return Fail(group, rc);  // sent, not yet answered
-  memcached_result_st result;
-  memcached_result_create(memc_, &result);
-  while (memcached_fetch_result(memc_, &result, &rc) != nullptr) {
-    McItem& item = found[std::string(memcached_result_key_value(&result),
-                                     memcached_result_key_length(&result))];
-    item.value.assign(memcached_result_value(&result),
-                      memcached_result_length(&result));
-    item.cas = memcached_result_cas(&result);
-  }
-  memcached_result_free(&result);
-  if (absl::Status s = Check(group, rc); !s.ok()) return s;
   return found;
 }
 

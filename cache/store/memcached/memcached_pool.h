@@ -71,7 +71,13 @@ class McHandle {
  public:
   explicit McHandle(memcached_st* memc) : memc_(memc) {}
 
-  // The keys found, by key; one request to the group's server.
+  // The keys found, by key, from the group's server: one round trip per
+  // kMaxKeysPerGet keys. (A binary multi-get is a request per key; memcached
+  // handles at most -R, default 20, requests of a connection per event and
+  // then yields, and a yield amid quiet gets can leave the rest unanswered
+  // until the client times out: with bigger pipelines a busy pool saw
+  // spurious half-second "timeouts" several times a minute.)
+  static constexpr size_t kMaxKeysPerGet = 16;
   absl::StatusOr<absl::flat_hash_map<std::string, McItem>> MultiGet(
       absl::string_view group, const std::vector<std::string>& keys);
   absl::Status Set(absl::string_view group, absl::string_view key,
