@@ -7,6 +7,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 
 namespace clustercache {
 namespace {
@@ -80,8 +82,9 @@ class Checker {
   }
 
  private:
-  void Report(char check, std::string what) {
-    r_.anomalies.push_back({check, std::move(what)});
+  void Report(char check, std::string what, const Op* about = nullptr) {
+    r_.anomalies.push_back(
+        {check, std::move(what), about ? about - h_.ops.data() : -1});
   }
 
   std::string Describe(const Op& op) const {
@@ -103,8 +106,10 @@ class Checker {
   // Calls `fn(call)` for every successful call covering `w` (invalidation,
   // or Expire/Delete of its key) that started before `to` and may have
   // ended after `from`; stops when fn returns true. Returns whether it did.
-  // Failed calls count too unless `only_ok` (a failed call may have been
-  // applied in part).
+  // Failed calls count too unless `only_ok`: one may have been applied in
+  // part, and at any time after it started (the node may still be at it
+  // when the client gives up, and a memcached node that missed a copy
+  // during an outage raises it when the server is back).
   template <typename Fn>
   bool ForCovering(const Op& w, int64_t from, int64_t to, Fn fn,
                    bool only_ok = false) const {
@@ -114,7 +119,8 @@ class Checker {
           [&](size_t i, int64_t t) { return h_.ops[i].start_ns < t; });
       for (; it != list.end() && h_.ops[*it].start_ns < to; ++it) {
         const Op& c = h_.ops[*it];
-        if ((c.ok || !only_ok) && c.end_ns > from && Covers(c, w) && fn(c)) {
+        const bool may_apply = c.ok ? c.end_ns > from : !only_ok;
+        if (may_apply && Covers(c, w) && fn(c)) {
           return true;
         }
       }
@@ -139,8 +145,11 @@ class Checker {
     return g == grant_of_token_.end() ? w.start_ns : h_.ops[g->second].start_ns;
   }
 
-  bool InFault(int64_t from, int64_t to) const {
+  // Whether a fault overlaps [from, to]; `losing`: only faults that may
+  // have lost state.
+  bool InFault(int64_t from, int64_t to, bool losing = false) const {
     for (const Fault& f : h_.faults) {
+      if (losing && f.kept_state) continue;
       if (f.start_ns < to && f.end_ns > from) return true;
     }
     return false;
@@ -166,10 +175,7 @@ class Checker {
       auto lost_since = [&](int64_t end, int64_t to) {
         if (o_.entries_survive_faults) return false;
         const int64_t from = started.at(end);
-        for (const Fault& f : h_.faults) {
-          if (f.end_ns > from && f.start_ns < to) return true;
-        }
-        return false;
+        return InFault(from, to, /*losing=*/true);
       };
       std::sort(stored.begin(), stored.end());
       std::vector<int64_t> newest(stored.size());
@@ -204,7 +210,8 @@ class Checker {
                                   : inv.kind == OpKind::kExpire   ? "expire"
                                                                   : "delete",
                                   " returned: ", Describe(f), " wrote ",
-                                  Describe(w)));
+                                  Describe(w)),
+                     &f);
               return true;
             },
             /*only_ok=*/true);
@@ -222,9 +229,11 @@ class Checker {
             }
           }
           if (f.mtime < limit) {
-            Report('b', absl::StrCat("HIT of mtime ", f.mtime,
-                                     " after a store of mtime ", limit,
-                                     " returned: ", Describe(f)));
+            Report('b',
+                   absl::StrCat("HIT of mtime ", f.mtime,
+                                " after a store of mtime ", limit,
+                                " returned: ", Describe(f)),
+                   &f);
           }
         }
         if (w.ok && w.store == SeenStore::kStored && w.mtime != f.mtime) {
@@ -312,7 +321,7 @@ class Checker {
         for (size_t i = 0; i < j && list[i].end < list[j].start; ++i) {
           if (list[i].value <= list[j].value) continue;
           if (!o_.expiry_survives_faults &&
-              InFault(list[i].start, list[j].end)) {
+              InFault(list[i].start, list[j].end, /*losing=*/true)) {
             continue;
           }
           Report('d', absl::StrCat("expiry key ", name, " went from ",
@@ -394,9 +403,11 @@ class Checker {
           if (touched) break;
           ++r_.checked_births;
           if (f.fetch != SeenFetch::kHit) {
-            Report('g', absl::StrCat("stale at birth: ", Describe(f),
-                                     " did not hit the entry stored by ",
-                                     Describe(w)));
+            Report(
+                'g',
+                absl::StrCat("stale at birth: ", Describe(f),
+                             " did not hit the entry stored by ", Describe(w)),
+                &f);
           }
           break;
         }
@@ -467,6 +478,84 @@ std::string Summarize(const CheckReport& report, size_t max_examples) {
     for (size_t i = 0; i < list.size() && i < max_examples; ++i) {
       absl::StrAppend(&out, "    ", list[i]->what, "\n");
     }
+  }
+  return out;
+}
+
+std::string OpsAround(const History& history, const Anomaly& anomaly,
+                      int64_t window_ns) {
+  if (anomaly.op < 0 ||
+      anomaly.op >= static_cast<int64_t>(history.ops.size())) {
+    return "";
+  }
+  const Op& about = history.ops[anomaly.op];
+  const std::string key = KeyOf(about);
+  const int64_t from = about.start_ns - window_ns;
+  std::vector<const Op*> ops;
+  for (const Op& op : history.ops) {
+    if (op.end_ns < from || op.start_ns > about.end_ns) continue;
+    if (op.kind == OpKind::kInvalidate || KeyOf(op) == key) ops.push_back(&op);
+  }
+  std::sort(ops.begin(), ops.end(),
+            [](const Op* a, const Op* b) { return a->start_ns < b->start_ns; });
+  static constexpr const char* kKinds[] = {
+      "fetch", "store", "release", "invalidate", "expire", "delete", "list"};
+  static constexpr const char* kFetches[] = {
+      "other",       "hit",     "stale",      "miss_lease",
+      "stale_lease", "timeout", "unavailable"};
+  static constexpr const char* kStores[] = {"other", "stored", "superseded",
+                                            "lease_lost"};
+  std::string out = absl::StrCat(
+      "  ops on ", key, " and invalidations from ", window_ns / 1000,
+      " us before it (which started at ",
+      absl::FormatTime("%H:%M:%E3S", absl::FromUnixMicros(about.wall_start_us),
+                       absl::UTCTimeZone()),
+      " UTC):\n");
+  for (const Op* op : ops) {
+    absl::StrAppend(&out, op == &about ? "  > " : "    ", "[",
+                    op->start_ns / 1000, "..", op->end_ns / 1000, " us] c",
+                    op->client, " n", op->node, op->http ? " http " : " grpc ",
+                    kKinds[static_cast<int>(op->kind)]);
+    if (op->kind != OpKind::kInvalidate) absl::StrAppend(&out, " ", KeyOf(*op));
+    if (op->kind == OpKind::kInvalidate) absl::StrAppend(&out, " ", op->target);
+    if (op->kind == OpKind::kStore && !op->tags.empty()) {
+      absl::StrAppend(&out, " tags ", absl::StrJoin(op->tags, ","));
+    }
+    if (!op->ok) {
+      absl::StrAppend(&out, " failed\n");
+      continue;
+    }
+    switch (op->kind) {
+      case OpKind::kFetch:
+        absl::StrAppend(&out, " ", kFetches[static_cast<int>(op->fetch)]);
+        if (!op->got_payload.empty()) {
+          absl::StrAppend(&out, " mtime ", op->mtime);
+        }
+        if (!op->lease_token.empty()) {
+          absl::StrAppend(&out, " lease ", op->lease_token.substr(0, 8),
+                          " granted ", op->granted_at);
+        }
+        break;
+      case OpKind::kStore:
+        absl::StrAppend(&out, " ",
+                        op->token.empty()
+                            ? std::string("unconditional")
+                            : absl::StrCat("lease ", op->token.substr(0, 8)),
+                        " -> ", kStores[static_cast<int>(op->store)]);
+        if (op->store == SeenStore::kStored) {
+          absl::StrAppend(&out, " mtime ", op->mtime);
+        }
+        break;
+      case OpKind::kRelease:
+        absl::StrAppend(&out, " lease ", op->token.substr(0, 8));
+        break;
+      case OpKind::kInvalidate:
+        absl::StrAppend(&out, " -> ", op->value);
+        break;
+      default:
+        break;
+    }
+    absl::StrAppend(&out, "\n");
   }
   return out;
 }

@@ -64,6 +64,10 @@ struct Op {
 struct Fault {
   std::string what;  // "store restarted", "node 3 killed", ...
   int64_t start_ns = 0, end_ns = 0;
+  // The store was away for a node (a timeout, say) but lost nothing: it
+  // excuses what an outage may do (answers it cannot vouch for, leases
+  // not taken over in time), never lost entries or expiry keys.
+  bool kept_state = false;
 };
 
 struct History {
@@ -98,6 +102,7 @@ struct CheckOptions {
 struct Anomaly {
   char check;  // 'a' .. 'h', as in issue 12
   std::string what;
+  int64_t op = -1;  // the client operation it is about (index), if one
 };
 
 struct CheckReport {
@@ -113,6 +118,12 @@ CheckReport CheckHistory(const History& history, const CheckOptions& options);
 
 // One line per check that found anything, and the counts.
 std::string Summarize(const CheckReport& report, size_t max_examples = 3);
+
+// For a failure report: every operation on the anomaly's key (and every
+// invalidation) that overlaps the `window_ns` before its operation, in
+// start order, one line each with its request and answer.
+std::string OpsAround(const History& history, const Anomaly& anomaly,
+                      int64_t window_ns = 1'000'000'000);
 
 }  // namespace clustercache
 

@@ -2,13 +2,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/cache_client.h"
 #include "tests/support/http_cache_client.h"
 
@@ -60,12 +63,65 @@ absl::Status Nodes::Restart(int i) {
         ServerProcess::Start(flags);
     if (p.ok()) {
       processes_[i] = *std::move(p);
+      logs_.push_back(processes_[i]->log_path());
       return absl::OkStatus();
     }
     last = p.status();
     absl::SleepFor(absl::Milliseconds(250));
   }
   return last;
+}
+
+std::vector<Fault> Nodes::StoreOutages() const {
+  // Log times are real time; the history orders by the monotonic clock.
+  const int64_t mono_minus_wall =
+      MonotonicNanos() - absl::GetCurrentTimeNanos();
+  const int64_t now = MonotonicNanos();
+  std::vector<Fault> faults;
+  for (size_t n = 0; n < logs_.size(); ++n) {
+    std::ifstream in(logs_[n]);
+    std::map<std::string, size_t> open;  // server -> its fault in `faults`
+    std::string line;
+    while (std::getline(in, line)) {
+      // "<RFC 3339 time> <LEVEL> <server> unreachable (...)" and so on.
+      const size_t t_end = line.find(' ');
+      const size_t level_end =
+          t_end == std::string::npos ? t_end : line.find(' ', t_end + 1);
+      if (level_end == std::string::npos) continue;
+      absl::Time at;
+      std::string error;
+      if (!absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", line.substr(0, t_end), &at,
+                           &error)) {
+        continue;
+      }
+      const int64_t mono = absl::ToUnixNanos(at) + mono_minus_wall;
+      const absl::string_view rest =
+          absl::string_view(line).substr(level_end + 1);
+      static constexpr absl::string_view kDown = " unreachable (";
+      static constexpr absl::string_view kBack = " reachable again";
+      static constexpr absl::string_view kSynced =
+          ": expiry copies brought up to date";
+      if (size_t p = rest.find(kDown); p != absl::string_view::npos) {
+        const std::string server(rest.substr(0, p));
+        auto it = open.find(server);
+        if (it != open.end() && faults[it->second].end_ns != now) {
+          open.erase(it);  // the last outage had ended: a new one
+        }
+        if (open.count(server) == 0) {
+          open[server] = faults.size();
+          faults.push_back({absl::StrCat("node ", n, ": ", server, " away"),
+                            mono - 1'000'000'000, now, /*kept_state=*/true});
+        }
+      } else if (size_t p = rest.find(kBack); p != absl::string_view::npos) {
+        auto it = open.find(std::string(rest.substr(0, p)));
+        if (it != open.end()) faults[it->second].end_ns = mono;
+      } else if (size_t p = rest.find(kSynced); p != absl::string_view::npos) {
+        auto it = open.find(std::string(rest.substr(0, p)));
+        if (it != open.end()) faults[it->second].end_ns = mono;
+      }
+    }
+  }
+  return faults;
 }
 
 namespace {

@@ -32,6 +32,12 @@ class Nodes {
   std::string http_address(int i) const;
   void Kill(int i);
   absl::Status Restart(int i);
+  // The store outages the nodes reported in their logs so far, as faults
+  // that lost nothing: from a second before "<server> unreachable" (the
+  // call that timed out started then) to the last "<server> reachable
+  // again" or "<server>: expiry copies brought up to date" before the next
+  // outage of that server (the end of the logs if it never came back).
+  std::vector<Fault> StoreOutages() const;
 
  private:
   std::vector<std::string> flags_;
@@ -39,6 +45,7 @@ class Nodes {
   std::vector<int> ports_;
   std::vector<int> http_ports_;
   std::vector<std::unique_ptr<ServerProcess>> processes_;
+  std::vector<std::string> logs_;  // of every process started
 };
 
 struct RunOptions {

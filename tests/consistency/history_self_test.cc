@@ -139,6 +139,18 @@ TEST(HistorySelfTest, AWriteLostInAStoreRestartDoesNotBoundLaterHits) {
   EXPECT_TRUE(Found(h, lossy).count('b')) << "p4 was written after the fault";
 }
 
+// A node that found the store away lost nothing: its outage never excuses
+// an older hit, even where a restart would.
+TEST(HistorySelfTest, AStoreOutageThatLostNothingDoesNotExcuseAnOlderHit) {
+  History h = Clean();
+  h.ops.push_back(Stored(80, 81, "p3", "", kWall + 80'000));
+  h.faults.push_back({"node 1: store away", 85 * kMs, 88 * kMs, true});
+  h.ops.push_back(Hit(90, 91, "p2", kWall + 40'001));
+  CheckOptions lossy = Options();
+  lossy.entries_survive_faults = false;
+  EXPECT_TRUE(Found(h, lossy).count('b'));
+}
+
 TEST(HistorySelfTest, TwoHoldersOfOneLeaseAreFound) {
   History h = Clean();
   h.ops.push_back(Grant(5, 6, "t9"));  // while t1 is held (until 10 ms)
@@ -174,6 +186,35 @@ TEST(HistorySelfTest, AnEntryStaleAtBirthIsFound) {
   h.ops[6].fetch = SeenFetch::kStale;  // the regenerated entry, not fresh
   h.ops[6].got_payload = "p2";
   EXPECT_TRUE(Found(h).count('g'));
+}
+
+// An invalidation whose caller got an error may still take effect after
+// it returned (the node finishes it, or raises what it missed when the
+// store is back): an entry it covers may be stale then. One that covers
+// nothing of the entry, or that started after the fetch, excuses nothing.
+TEST(HistorySelfTest, AFailedInvalidationMayApplyAfterItReturned) {
+  History h = Clean();
+  h.ops[6].fetch = SeenFetch::kStale;  // the entry stored at 50-51 ms
+  h.ops[6].got_payload = "p2";
+  Op failed = Invalidated(35, 38, "scope:s", 0);  // returned before 40 ms
+  failed.ok = false;
+  h.ops.push_back(failed);
+  EXPECT_FALSE(Found(h).count('g'));
+  h.ops.back().target = "scope:other";
+  EXPECT_TRUE(Found(h).count('g'));
+  h.ops.back().target = "scope:s";
+  h.ops.back().start_ns = 65 * kMs;  // after the fetch
+  h.ops.back().end_ns = 66 * kMs;
+  EXPECT_TRUE(Found(h).count('g'));
+}
+
+// A store outage a node saw excuses an answer it could not vouch for.
+TEST(HistorySelfTest, AStoreOutageExcusesAnEntryStaleAtBirth) {
+  History h = Clean();
+  h.ops[6].fetch = SeenFetch::kStale;
+  h.ops[6].got_payload = "p2";
+  h.faults.push_back({"node 1: store away", 55 * kMs, 58 * kMs, true});
+  EXPECT_FALSE(Found(h).count('g'));
 }
 
 TEST(HistorySelfTest, ALeaseNotTakenOverInTimeIsFound) {
