@@ -1082,6 +1082,11 @@ class MemcachedStore : public Store {
             if (item != nullptr) head = DecodeHead(item->value, head_limits_);
             const bool live = head && !head->tombstone && head->meta.key == key;
             if (head && VoidedAt(*head, key) >= *now) return 0;
+            // Written after this call's time (by a grant or put since the
+            // tick): this call came first. Voiding it as of `now` would
+            // leave a tombstone older than a lease granted meanwhile, and
+            // that lease's older entry could then land over the newer one.
+            if (live && head->meta.mtime > *now) return 0;
             std::string value;
             int64_t result = 0;
             if (live && !remove) {

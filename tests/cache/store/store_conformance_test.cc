@@ -9,10 +9,12 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "cache/clock.h"
 #include "cache/freshness.h"
 #include "cache/store/ledger/ledger_store.h"
@@ -393,6 +395,122 @@ class WatchCounter {
   absl::Mutex mu_;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// What a delete does is one step: it voids the lease and removes the entry
+// as of one time. Leases granted, entries put and deletes run at once on
+// one key: a read never returns an entry older than a write that returned
+// before it started (a delete that removed the newer entry also voided the
+// lease of any older one). Memcached once wrote a delete's tombstone, from
+// the time it took first, over an entry put meanwhile; a lease granted in
+// between then committed its older entry over it.
+TEST_P(StoreConformanceTest, ConcurrentDeletesNeverLetAnOlderEntryBackIn) {
+  struct Written {
+    int64_t end_ns, mtime;
+  };
+  absl::Mutex mu;
+  std::vector<Written> written;                    // by end
+  std::vector<std::pair<int64_t, int64_t>> reads;  // (start, mtime)
+  auto mono = [] { return absl::GetCurrentTimeNanos(); };
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0}, commits{0}, deletes{0};
+  std::string first_error;
+  // ABORTED (too much contention on one key) is an honest answer here.
+  auto failed = [&](const absl::Status& s) {
+    if (absl::IsAborted(s)) return;
+    absl::MutexLock lock(&mu);
+    if (errors++ == 0) first_error = s.ToString();
+  };
+  auto note = [&](int64_t mtime) {
+    const int64_t end = mono();
+    absl::MutexLock lock(&mu);
+    written.push_back({end, mtime});
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {  // generates under leases
+    while (!stop.load()) {
+      absl::StatusOr<Lookup> l = store_->Read(key_);
+      if (!l.ok()) {
+        failed(l.status());
+        continue;
+      }
+      const int64_t seen = l->entry ? l->entry->meta.mtime : 0;
+      absl::StatusOr<Grant> g =
+          store_->AcquireLease(key_, seen, absl::Seconds(60));
+      if (!g.ok()) {
+        failed(g.status());
+        continue;
+      }
+      if (g->outcome != GrantOutcome::kGranted) continue;
+      absl::StatusOr<Commit> c =
+          store_->CommitLeased(WriteOf(key_, "leased"), g->lease.token);
+      if (!c.ok()) {
+        failed(c.status());
+      } else if (c->outcome == CommitOutcome::kStored) {
+        ++commits;
+        note(c->mtime);
+      }
+    }
+  });
+  threads.emplace_back([&] {  // puts
+    while (!stop.load()) {
+      absl::StatusOr<int64_t> m = store_->Put(WriteOf(key_, "put"));
+      if (m.ok()) {
+        note(*m);
+      } else {
+        failed(m.status());
+      }
+    }
+  });
+  threads.emplace_back([&] {  // deletes
+    while (!stop.load()) {
+      const Selector one{std::string(key_.scope()), std::string(key_.name()),
+                         ""};
+      absl::StatusOr<int64_t> d = store_->Delete(one);
+      if (d.ok()) {
+        ++deletes;
+      } else {
+        failed(d.status());
+      }
+    }
+  });
+  threads.emplace_back([&] {  // reads
+    while (!stop.load()) {
+      const int64_t start = mono();
+      absl::StatusOr<Lookup> l = store_->Read(key_);
+      if (!l.ok()) {
+        failed(l.status());
+      } else if (l->entry) {
+        absl::MutexLock lock(&mu);
+        reads.push_back({start, l->entry->meta.mtime});
+      }
+    }
+  });
+  absl::SleepFor(absl::Seconds(1));
+  stop = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0) << "the first: " << first_error;
+  EXPECT_GT(commits.load(), 0);
+  EXPECT_GT(deletes.load(), 0);
+  std::sort(
+      written.begin(), written.end(),
+      [](const Written& a, const Written& b) { return a.end_ns < b.end_ns; });
+  std::vector<int64_t> newest(written.size());
+  for (size_t i = 0; i < written.size(); ++i) {
+    newest[i] = std::max(i ? newest[i - 1] : 0, written[i].mtime);
+  }
+  int older = 0;
+  for (const auto& [start, mtime] : reads) {
+    auto before = std::lower_bound(
+        written.begin(), written.end(), start,
+        [](const Written& w, int64_t t) { return w.end_ns < t; });
+    if (before == written.begin()) continue;
+    if (mtime < newest[before - written.begin() - 1] && ++older <= 3) {
+      ADD_FAILURE() << "a read returned mtime " << mtime << " after a write of "
+                    << newest[before - written.begin() - 1] << " returned";
+    }
+  }
+  EXPECT_EQ(older, 0) << "of " << reads.size() << " reads";
+}
 
 TEST_P(StoreConformanceTest, WatchIsCalledOnACommit) {
   Grant g = MustAcquire(key_, 0);
