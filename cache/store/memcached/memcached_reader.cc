@@ -11,10 +11,12 @@ McReader::McReader(MemcachedPool* pool, int servers) : pool_(pool) {
   for (int i = 0; i < servers; ++i) {
     lanes_.push_back(std::make_unique<Lane>());
     Lane* lane = lanes_.back().get();
-    lane->thread = std::thread([this, lane] {
-      NameThisThread("cc-mc-reader");
-      Run(lane);
-    });
+    for (int t = 0; t < kThreadsPerServer; ++t) {
+      lane->threads.emplace_back([this, lane] {
+        NameThisThread("cc-mc-reader");
+        Run(lane);
+      });
+    }
   }
 }
 
@@ -23,7 +25,9 @@ McReader::~McReader() {
     absl::MutexLock lock(&lane->mu);
     lane->stop = true;
   }
-  for (auto& lane : lanes_) lane->thread.join();
+  for (auto& lane : lanes_) {
+    for (std::thread& t : lane->threads) t.join();
+  }
 }
 
 void McReader::Submit(uint32_t server, std::string group,
@@ -47,13 +51,28 @@ void McReader::Run(Lane* lane) {
           },
           lane));
       if (lane->stop) {
-        batch.swap(lane->pending);
+        for (Request& r : lane->pending) batch.push_back(std::move(r));
+        lane->pending.clear();
         for (Request& r : batch) {
           r.done(absl::UnavailableError("memcached store shutting down"));
         }
         return;
       }
-      batch.swap(lane->pending);
+      // As many as fit one round trip (always one); the rest are left to
+      // this server's other readers.
+      size_t fit = 0;
+      absl::flat_hash_set<absl::string_view> seen;
+      while (!lane->pending.empty()) {
+        size_t more = 0;
+        for (const std::string& k : lane->pending.front().keys) {
+          if (!seen.contains(k)) ++more;
+        }
+        if (!batch.empty() && fit + more > McHandle::kMaxKeysPerGet) break;
+        batch.push_back(std::move(lane->pending.front()));
+        lane->pending.pop_front();
+        for (const std::string& k : batch.back().keys) seen.insert(k);
+        fit += more;
+      }
     }
     absl::flat_hash_set<std::string> unique;
     std::vector<std::string> keys;

@@ -1,12 +1,15 @@
-// McReader: reads for many callers coalesced into one multi-get per server.
-// A thread per server takes every request queued while its previous
-// multi-get was out and sends them as one (libmemcached binary getkq
-// pipeline), then hands each caller its own items on that thread. Callers
-// never block on the network, and a burst of fetches costs one round trip
-// per server instead of one each. Thread-safe.
+// McReader: reads for many callers coalesced into multi-gets per server.
+// Each server has a few reader threads; a free one takes the requests
+// queued for its server, as many as fit one round trip
+// (McHandle::kMaxKeysPerGet keys, at least one request), sends them as one
+// (libmemcached binary getkq pipeline), then hands each caller its own
+// items on that thread. Callers never block on the network, and a burst of
+// fetches costs a few round trips per server, sent side by side, instead
+// of one each. Thread-safe.
 #ifndef CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_READER_H_
 #define CLUSTERCACHE_CACHE_STORE_MEMCACHED_MEMCACHED_READER_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,11 +45,13 @@ class McReader {
     std::vector<std::string> keys;
     Done done;
   };
+  // Reader threads per server: round trips in flight side by side.
+  static constexpr int kThreadsPerServer = 3;
   struct Lane {
     absl::Mutex mu;
-    std::vector<Request> pending ABSL_GUARDED_BY(mu);
+    std::deque<Request> pending ABSL_GUARDED_BY(mu);
     bool stop ABSL_GUARDED_BY(mu) = false;
-    std::thread thread;
+    std::vector<std::thread> threads;
   };
   void Run(Lane* lane);
 
