@@ -92,6 +92,7 @@ struct ListRequest {
   std::string scope;  // "" = every scope
   std::string prefix;
   int64_t limit = 0;  // 0 = no limit
+  std::string after;  // an encoded key: list only what follows it
 };
 
 class ContentCache {

@@ -197,7 +197,7 @@ absl::Status ContentCache::List(
   }
   constexpr int kPage = 1000;
   int64_t left = request.limit == 0 ? INT64_MAX : request.limit;
-  ScanRequest scan{request.scope, request.prefix, "", kPage};
+  ScanRequest scan{request.scope, request.prefix, request.after, kPage};
   while (left > 0) {
     scan.limit = static_cast<int>(std::min<int64_t>(kPage, left));
     absl::StatusOr<ScanPage> page = store_->Scan(scan);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "cache/key.h"
 #include "cache/limits.h"
 #include "cache/util/log.h"
 #include "cache/util/version.h"
@@ -199,7 +200,16 @@ grpc::Status AdminService::List(grpc::ServerContext* context,
   AuditLine audit = Audit(*context, auth_, "List", *request);
   if (!audit.allowed()) return Done(audit, audit.refusal());
 
-  ListRequest list{request->scope(), request->prefix(), request->limit()};
+  ListRequest list{request->scope(), request->prefix(), request->limit(), ""};
+  if (request->has_after()) {
+    absl::StatusOr<Key> after =
+        Key::Make(request->after().scope(), request->after().name());
+    if (!after.ok()) {
+      return Done(audit, ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+                             "after: ", after.status().message()))));
+    }
+    list.after = after->encoded();
+  }
   absl::Status s = cache_->List(list, [&](const EntryMeta& meta, bool fresh) {
     v1::ListResponse out;
     MetaToProto(meta, fresh, out.mutable_meta());

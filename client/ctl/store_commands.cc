@@ -12,10 +12,13 @@
 #include "cache/key.h"
 #include "cache/store/migrate.h"
 #include "cache/store/open_store.h"
+#include "client/ctl/node_source.h"
 #include "nlohmann/json.hpp"
 
 namespace clustercache {
 namespace {
+
+constexpr absl::string_view kNodeSource = "node";
 
 // The store of `url` (with `ledger` beside it), as clustercached opens it.
 absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& url,
@@ -53,7 +56,9 @@ absl::StatusOr<std::string> Encoded(const std::string& printable) {
 void MigrateFlags(FlagTable* t, CtlOptions* o) {
   t->AddString("from", &o->from,
                "the source store, a --store URL of clustercached (redis://, "
-               "redis-cluster://, memcached://)");
+               "redis-cluster://, memcached://), or `node`: the running node "
+               "--server names, read through its gRPC face (how a node's "
+               "embedded memory store is moved)");
   t->AddString("to", &o->to, "the target store, a --store URL");
   t->AddString("from-ledger", &o->from_ledger,
                "the source's ledger (mysql://...), beside memcached: it "
@@ -94,8 +99,12 @@ int Migrate(const CtlCall& call) {
     if (!after.ok()) return Fail(kExitUsage, after.status().message());
     options.resume_after = *after;
   }
+  // A running node (its embedded memory store has no URL to open): read
+  // through its gRPC face, the node --server names.
   absl::StatusOr<std::unique_ptr<Store>> from =
-      Open(o.from, o.from_ledger, o.from_namespace);
+      o.from == kNodeSource ? absl::StatusOr<std::unique_ptr<Store>>(
+                                  NewNodeSource(call.client, "(--server)"))
+                            : Open(o.from, o.from_ledger, o.from_namespace);
   if (!from.ok()) {
     return Fail(kExitError, absl::StrCat("source: ", from.status().message()));
   }

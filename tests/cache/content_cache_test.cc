@@ -435,7 +435,7 @@ TEST_F(ContentCacheTest, ListStreamsMetadataInKeyOrder) {
   ASSERT_TRUE(cache_->Expire({"rss", std::string("b"), ""}).ok());
   std::vector<std::pair<std::string, bool>> seen;
   ASSERT_TRUE(cache_
-                  ->List({"rss", "", 0},
+                  ->List({"rss", "", 0, ""},
                          [&](const EntryMeta& m, bool fresh) {
                            seen.emplace_back(std::string(m.key.name()), fresh);
                            return true;
@@ -445,7 +445,7 @@ TEST_F(ContentCacheTest, ListStreamsMetadataInKeyOrder) {
                                                              {"b", false}}));
   int n = 0;
   ASSERT_TRUE(cache_
-                  ->List({"", "", 2},
+                  ->List({"", "", 2, ""},
                          [&](const EntryMeta&, bool) {
                            ++n;
                            return true;

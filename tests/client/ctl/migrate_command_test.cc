@@ -82,5 +82,65 @@ TEST(MigrateCommandTest, CopiesBetweenStoresAndANodeServesTheCopy) {
   EXPECT_NE(same.out.find("the same store"), std::string::npos) << same.out;
 }
 
+// A node's embedded memory store has no URL: `--from=node` reads it through
+// the node --server names. What the node judges fresh arrives fresh; what
+// it does not (a tag invalidated there) arrives as a stale copy, never
+// fresh; the expiry keys come too.
+TEST(MigrateCommandTest, ANodesEmbeddedMemoryStoreMovesThroughTheNode) {
+  CLUSTERCACHE_NEED_SERVER(redis, "CLUSTERCACHE_TEST_REDIS");
+  const std::string ns = absl::StrCat(
+      "ctlnode-", getpid(), "-", absl::ToUnixMicros(absl::Now()) % 1000000);
+  absl::StatusOr<std::unique_ptr<ServerProcess>> source =
+      ServerProcess::Start({"--store=memory://"});
+  ASSERT_TRUE(source.ok()) << source.status();
+  const std::string ctl =
+      absl::StrCat(CLUSTERCACHECTL_BIN, " --server=", (*source)->address());
+  for (int i = 0; i < 24; ++i) {
+    ASSERT_EQ(Shell(absl::StrCat("printf 'v", i, "' | ", ctl, " put news p/",
+                                 i < 10 ? "0" : "", i,
+                                 i % 3 == 0 ? " --tag=old" : ""))
+                  .exit_code,
+              0);
+  }
+  ASSERT_EQ(Shell(ctl + " invalidate --tag=old").exit_code, 0);
+
+  const std::string migrate =
+      absl::StrCat(ctl, " migrate --from=node --to=", "redis://", redis,
+                   " --to-namespace=", ns);
+  ShellResult copied = Shell(migrate + " --batch=5 --json 2>/dev/null");
+  ASSERT_EQ(copied.exit_code, 0) << copied.out;
+  nlohmann::json summary = nlohmann::json::parse(copied.out, nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << copied.out;
+  EXPECT_EQ(summary["examined"], 24);
+  EXPECT_EQ(summary["copied"], 24);
+  EXPECT_EQ(summary["last_key"], "news/p/23");
+  EXPECT_GE(summary["expiry_keys"].get<int>(), 1);  // the tag
+  // Resumed half-way, it looks only at what follows.
+  ShellResult resumed =
+      Shell(migrate + " --resume-after=news/p/11 --json 2>/dev/null");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
+  summary = nlohmann::json::parse(resumed.out, nullptr, false);
+  EXPECT_EQ(summary["examined"], 12);
+  EXPECT_EQ(summary["kept"], 12);
+
+  absl::StatusOr<std::unique_ptr<ServerProcess>> target =
+      ServerProcess::Start({"--store=redis://" + redis, "--namespace=" + ns});
+  ASSERT_TRUE(target.ok()) << target.status();
+  const std::string at =
+      absl::StrCat(CLUSTERCACHECTL_BIN, " --server=", (*target)->address());
+  ShellResult fresh = Shell(at + " get news p/04");
+  EXPECT_EQ(fresh.exit_code, 0);
+  EXPECT_EQ(fresh.out, "v4");
+  EXPECT_EQ(Shell(at + " get news p/03").exit_code, 3) << "invalidated there";
+  ShellResult stale = Shell(at + " get news p/03 --allow-stale");
+  EXPECT_EQ(stale.out, "v3");
+  // A node is a source only.
+  ShellResult refused = Shell(
+      absl::StrCat(CLUSTERCACHECTL_BIN, " --server=", (*source)->address(),
+                   " migrate --from=redis://", redis, " --from-namespace=", ns,
+                   " --to=node 2>&1"));
+  EXPECT_NE(refused.exit_code, 0);
+}
+
 }  // namespace
 }  // namespace clustercache
