@@ -26,8 +26,10 @@ class Ledger {
   // Ok when the ledger can be reached now.
   virtual absl::Status Ping() = 0;
 
-  // Records an entry's metadata, unless a newer version is recorded.
-  virtual absl::Status Record(const EntryMeta& meta) = 0;
+  // Records entries' metadata, each unless a newer version is recorded, in
+  // one transaction (one commit for the lot: a busy node's stores are
+  // recorded in batches).
+  virtual absl::Status Record(const std::vector<EntryMeta>& metas) = 0;
   // Marks the recorded versions as soft-expired at `at`.
   virtual absl::Status MarkExpired(const std::vector<Key>& keys,
                                    int64_t at) = 0;

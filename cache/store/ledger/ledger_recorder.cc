@@ -1,5 +1,7 @@
 #include "cache/store/ledger/ledger_recorder.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -62,11 +64,17 @@ void LedgerRecorder::Run() {
       if (queue_.empty()) return;  // stopping, and nothing left
       batch.swap(queue_);
     }
-    // In order. After a failure the rest of the batch is given up at once:
-    // one ledger timeout per batch, not one per entry.
+    // In order, kRecordBatch to a transaction. After a failure the rest of
+    // the batch is given up at once: one ledger timeout per batch, not one
+    // per entry.
     size_t recorded = 0;
-    for (; recorded < batch.size(); ++recorded) {
-      if (!ledger_->Record(batch[recorded]).ok()) break;
+    while (recorded < batch.size()) {
+      const size_t end = std::min(batch.size(), recorded + kRecordBatch);
+      std::vector<EntryMeta> chunk(
+          std::make_move_iterator(batch.begin() + recorded),
+          std::make_move_iterator(batch.begin() + end));
+      if (!ledger_->Record(chunk).ok()) break;
+      recorded = end;
     }
     absl::MutexLock lock(&mu_);
     done_ += static_cast<int64_t>(batch.size());

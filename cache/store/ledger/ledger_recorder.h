@@ -1,7 +1,8 @@
 // LedgerRecorder: records stored entries in the ledger off the store's
 // path. A commit hands the entry's metadata to a bounded queue and returns;
-// one thread records them in order, so a slow or hung ledger never adds to
-// a Store's latency and never serialises Stores behind one connection. An
+// one thread records them in order, kRecordBatch to a transaction, so a
+// slow or hung ledger never adds to a Store's latency and never serialises
+// Stores behind one connection, and a burst costs a commit per batch. An
 // entry is left unrecorded (not in the ledger's index: listing and purge do
 // not find it; TTL and eviction do) when the queue is full or the ledger
 // fails; those are counted and logged once recording works again.
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -25,6 +27,8 @@ class LedgerRecorder {
  public:
   // The most entries waiting to be recorded.
   static constexpr size_t kDefaultCapacity = 10000;
+  // The most entries recorded in one transaction.
+  static constexpr size_t kRecordBatch = 500;
 
   explicit LedgerRecorder(Ledger* ledger, size_t capacity = kDefaultCapacity);
   // Records what is queued (each batch waits at most the ledger's own

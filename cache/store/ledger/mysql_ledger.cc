@@ -190,7 +190,8 @@ class MysqlLedger : public Ledger {
     });
   }
 
-  absl::Status Record(const EntryMeta& m) override {
+  absl::Status Record(const std::vector<EntryMeta>& metas) override {
+    if (metas.empty()) return absl::OkStatus();
     return Run(Lane::kRecord, [&](sql::Connection& c) -> absl::Status {
       // mtime is assigned last: the IFs before it must see the old value.
       Statement ps(c.prepareStatement(
@@ -207,17 +208,24 @@ class MysqlLedger : public Ledger {
           "   content_type),"
           " tags = IF(VALUES(mtime) >= mtime, VALUES(tags), tags),"
           " mtime = GREATEST(mtime, VALUES(mtime))"));
-      ps->setString(1, options_.ns);
-      ps->setString(2, std::string(m.key.scope()));
-      ps->setString(3, std::string(m.key.name()));
-      ps->setInt64(4, m.mtime);
-      ps->setInt64(5, m.expires_at);
-      ps->setInt64(6, m.expired_at);
-      ps->setInt64(7, m.size);
-      ps->setInt64(8, m.crc32);
-      ps->setString(9, m.content_type);
-      ps->setString(10, absl::StrJoin(m.tags, " "));
-      ps->executeUpdate();
+      // One commit for the batch (a failure rolls it back in Run, and a
+      // retry records it all again: each row is an idempotent upsert).
+      c.setAutoCommit(false);
+      for (const EntryMeta& m : metas) {
+        ps->setString(1, options_.ns);
+        ps->setString(2, std::string(m.key.scope()));
+        ps->setString(3, std::string(m.key.name()));
+        ps->setInt64(4, m.mtime);
+        ps->setInt64(5, m.expires_at);
+        ps->setInt64(6, m.expired_at);
+        ps->setInt64(7, m.size);
+        ps->setInt64(8, m.crc32);
+        ps->setString(9, m.content_type);
+        ps->setString(10, absl::StrJoin(m.tags, " "));
+        ps->executeUpdate();
+      }
+      c.commit();
+      c.setAutoCommit(true);
       return absl::OkStatus();
     });
   }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -88,6 +89,34 @@ TEST_F(MysqlLedgerTest, ALockWaitTimeoutIsRetried) {
   ASSERT_TRUE(raised.ok()) << raised.status();
   EXPECT_EQ(*raised, 200);
   EXPECT_GE(took, absl::Milliseconds(900)) << "it did wait for the lock";
+}
+
+// The recorder hands the ledger a batch at a time (one commit each): every
+// row lands, and of two versions of a key, in one batch or across two,
+// the newer stays whatever the order.
+TEST_F(MysqlLedgerTest, ABatchLandsWholeAndTheNewestVersionOfAKeyWins) {
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Open();
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  auto meta = [](int i, int64_t mtime) {
+    EntryMeta m;
+    m.key = Key("rss", absl::StrCat("k", 1000 + i));
+    m.mtime = mtime;
+    m.size = i;
+    return m;
+  };
+  std::vector<EntryMeta> batch;
+  for (int i = 0; i < 1200; ++i) batch.push_back(meta(i, 100));
+  batch.push_back(meta(0, 50));   // older, later in the batch: ignored
+  batch.push_back(meta(1, 200));  // newer: wins
+  ASSERT_TRUE((*ledger)->Record(batch).ok());
+  ASSERT_TRUE((*ledger)->Record({meta(2, 300), meta(1, 150)}).ok());
+  absl::StatusOr<ScanPage> page = (*ledger)->Scan({"rss", "", "", 5000});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->entries.size(), 1200u);
+  EXPECT_EQ(page->entries[0].meta.mtime, 100);
+  EXPECT_EQ(page->entries[1].meta.mtime, 200);
+  EXPECT_EQ(page->entries[2].meta.mtime, 300);
+  EXPECT_EQ(page->entries[1199].meta.size, 1199);
 }
 
 TEST(LedgerUrlTest, UrlsAreCheckedWithClearErrors) {
