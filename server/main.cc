@@ -162,6 +162,8 @@ int main(int argc, char** argv) {
   settings.ledger_url = config.ledger;
   settings.ledger_pool_size = static_cast<int>(config.ledger_pool_size);
   settings.ledger_timeout = config.ledger_timeout;
+  settings.migrate_from = config.migrate_from;
+  settings.migrate_from_ledger = config.migrate_from_ledger;
   // An unreachable store is waited for up to --store-wait (a SIGTERM ends
   // the wait); anything else, or the end of the wait, stops the node.
   const absl::Time give_up = absl::Now() + config.store_wait;

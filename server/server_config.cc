@@ -147,6 +147,13 @@ void ServerConfig::Register(FlagTable* t) {
             "ledger: connections (plus one for recording stores)");
   t->AddDuration("ledger-timeout", &ledger_timeout,
                  "ledger: timeout to connect and for every statement");
+  t->AddString("migrate-from", &migrate_from,
+               "a live move: the store this cluster moves from (a --store "
+               "URL). Until `clustercachectl migrate --finish` it is read, "
+               "and both stores are written; then --store is read. README: "
+               "Moving to another store. Also from the environment");
+  t->AddString("migrate-from-ledger", &migrate_from_ledger,
+               "the ledger beside --migrate-from (mysql://...)");
   t->AddSignedDuration(
       "clock-offset", &clock_offset,
       "testing: shift this node's clock (skew tests); timestamps come from "

@@ -48,6 +48,8 @@ struct ServerConfig {
   std::string ledger;  // mysql://...; empty = none
   int64_t ledger_pool_size = 4;
   absl::Duration ledger_timeout = absl::Seconds(2);
+  std::string migrate_from;  // a live move: the store moved from
+  std::string migrate_from_ledger;
   absl::Duration clock_offset;  // testing: skew this node's clock
   ScopePolicy policy;
 

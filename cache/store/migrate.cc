@@ -10,6 +10,7 @@
 #include "cache/freshness.h"
 #include "cache/key.h"
 #include "cache/limits.h"
+#include "cache/store/migrating_store.h"
 
 namespace clustercache {
 namespace {
@@ -199,6 +200,81 @@ absl::StatusOr<MigrateProgress> Migrate(
     if (options.cancelled && options.cancelled()) return p;
     if (options.pause > absl::ZeroDuration()) absl::SleepFor(options.pause);
   }
+}
+
+namespace {
+
+// Whether `from` vouches for `to`'s entry: holds it fresh, with the same
+// bytes, content type and tags.
+bool SameAndFresh(const Entry& mine, const Lookup& theirs) {
+  if (theirs.entry == nullptr || theirs.entry->payload == nullptr ||
+      mine.payload == nullptr) {
+    return false;
+  }
+  const EntryMeta& a = mine.meta;
+  const EntryMeta& b = theirs.entry->meta;
+  return IsFresh(b, theirs.expiry, {}, theirs.now) &&
+         a.content_type == b.content_type && a.tags == b.tags &&
+         *mine.payload == *theirs.entry->payload;
+}
+
+}  // namespace
+
+absl::StatusOr<CheckProgress> CheckAgainstSource(
+    Store& from, Store& to, int batch,
+    const std::function<bool(const CheckProgress&)>& progress) {
+  if (batch < 1 || batch > 10000) {
+    return absl::InvalidArgumentError("batch: must be 1 to 10000");
+  }
+  CheckProgress p;
+  ScanRequest scan;
+  scan.limit = batch;
+  for (;;) {
+    absl::StatusOr<ScanPage> page = to.Scan(scan);
+    if (!page.ok()) return Side("target", page.status());
+    std::vector<Key> fresh;
+    for (const ScannedEntry& e : page->entries) {
+      ++p.examined;
+      if (IsFresh(e.meta, e.expiry, {}, page->now)) fresh.push_back(e.meta.key);
+    }
+    absl::StatusOr<std::vector<Lookup>> mine = ReadAll(to, fresh);
+    if (!mine.ok()) return Side("target", mine.status());
+    absl::StatusOr<std::vector<Lookup>> theirs = ReadAll(from, fresh);
+    if (!theirs.ok()) return Side("source", theirs.status());
+    std::vector<KeyVersion> remove;
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      const Lookup& m = (*mine)[i];
+      // Gone or stale since the scan: nothing to vouch for.
+      if (m.entry == nullptr || !IsFresh(m.entry->meta, m.expiry, {}, m.now)) {
+        continue;
+      }
+      if (!SameAndFresh(*m.entry, (*theirs)[i])) {
+        remove.push_back({fresh[i], m.entry->meta.mtime});
+      }
+    }
+    if (!remove.empty()) {
+      absl::StatusOr<Removed> removed = to.RemoveIfUnchanged(remove);
+      if (!removed.ok()) return Side("target", removed.status());
+      p.removed += removed->count;
+    }
+    if (!page->next_after.empty()) p.last_key = page->next_after;
+    p.done = page->done || page->next_after.empty();
+    if (!progress(p) || p.done) return p;
+    scan.after = page->next_after;
+  }
+}
+
+absl::Status MarkMoveFinished(Store& to) {
+  EntryWrite marker;
+  marker.key = MigrationMarker();
+  marker.payload = std::make_shared<const std::string>(absl::StrCat(
+      "the move into this store finished at ", absl::FormatTime(absl::Now()),
+      "; nodes with --migrate-from read this store from now on"));
+  marker.content_type = "text/plain";
+  absl::StatusOr<int64_t> put = to.Put(marker);
+  if (!put.ok()) return Side("target", put.status());
+  absl::SleepFor(kMoveSettle);
+  return absl::OkStatus();
 }
 
 }  // namespace clustercache

@@ -53,6 +53,25 @@ absl::StatusOr<MigrateProgress> Migrate(
     Store& from, Store& to, const MigrateOptions& options,
     const std::function<bool(const MigrateProgress&)>& progress);
 
+// The check of a live move's --finish (migrating_store.h, step 2): every
+// entry `to` judges fresh is compared with `from`; one that `from` does not
+// hold fresh with the same payload, content type and tags is removed from
+// `to` (if still that version). Run while every node writes both stores,
+// it leaves nothing in `to` fresher than in `from`.
+struct CheckProgress {
+  int64_t examined = 0;  // entries of `to` looked at
+  int64_t removed = 0;
+  std::string last_key;
+  bool done = false;
+};
+absl::StatusOr<CheckProgress> CheckAgainstSource(
+    Store& from, Store& to, int batch,
+    const std::function<bool(const CheckProgress&)>& progress);
+
+// The end of --finish: writes MigrationMarker() into `to`, then waits
+// kMoveSettle, after which no migrating node reads the store it moves from.
+absl::Status MarkMoveFinished(Store& to);
+
 }  // namespace clustercache
 
 #endif  // CLUSTERCACHE_CACHE_STORE_MIGRATE_H_

@@ -7,6 +7,7 @@
 #include "cache/store/ledger/mysql_ledger.h"
 #include "cache/store/memcached/memcached_store.h"
 #include "cache/store/memory/memory_store.h"
+#include "cache/store/migrating_store.h"
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis/redis_store.h"
 
@@ -67,10 +68,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenBareStore(
                    "memcached://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...])"));
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Store>> OpenStore(
-    absl::string_view url, const StoreSettings& settings) {
+absl::StatusOr<std::unique_ptr<Store>> OpenOne(absl::string_view url,
+                                               const StoreSettings& settings) {
   if (settings.ledger_url.empty()) return OpenBareStore(url, settings, nullptr);
   if (!absl::StartsWith(url, "redis") && !absl::StartsWith(url, "memcached")) {
     return absl::InvalidArgumentError(
@@ -91,6 +90,37 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
       OpenBareStore(url, settings, ledger);
   if (!store.ok()) return store.status();
   return NewLedgerStore(*std::move(store), ledger);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(
+    absl::string_view url, const StoreSettings& settings) {
+  if (settings.migrate_from.empty()) return OpenOne(url, settings);
+  if (settings.migrate_from == "memory" || url == "memory") {
+    return absl::InvalidArgumentError(
+        "migrate-from: a live move is between shared stores (redis, "
+        "redis-cluster, memcached); a node's embedded memory store moves "
+        "offline (clustercachectl migrate --from=node)");
+  }
+  if (settings.migrate_from == url &&
+      settings.migrate_from_ledger == settings.ledger_url) {
+    return absl::InvalidArgumentError(
+        "migrate-from: the same store as --store");
+  }
+  absl::StatusOr<std::unique_ptr<Store>> to = OpenOne(url, settings);
+  if (!to.ok()) return to.status();
+  StoreSettings old = settings;
+  old.ledger_url = settings.migrate_from_ledger;
+  old.migrate_from.clear();
+  absl::StatusOr<std::unique_ptr<Store>> from =
+      OpenOne(settings.migrate_from, old);
+  if (!from.ok()) {
+    return absl::Status(
+        from.status().code(),
+        absl::StrCat("migrate-from: ", from.status().message()));
+  }
+  return std::make_unique<MigratingStore>(*std::move(to), *std::move(from));
 }
 
 }  // namespace clustercache

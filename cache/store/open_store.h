@@ -30,6 +30,10 @@ struct StoreSettings {
   // store ("" = none).
   std::string ledger_url;
   int ledger_pool_size = 4;
+  // A live move (migrating_store.h): the store moved from, and its ledger.
+  // The other settings apply to it too.
+  std::string migrate_from;
+  std::string migrate_from_ledger;
   absl::Duration ledger_timeout = absl::Seconds(2);
 };
 

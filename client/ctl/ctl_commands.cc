@@ -554,13 +554,15 @@ const std::vector<CtlCommand>& CtlCommands() {
        "--from URL --to URL [--from-ledger URL] [--to-ledger URL] "
        "[--from-namespace N] [--to-namespace N] [--scope S] [--prefix P] "
        "[--fresh-only] [--dry-run] [--batch N] [--pause D] "
-       "[--resume-after SCOPE/NAME] [--json]",
+       "[--resume-after SCOPE/NAME] [--finish] [--json]",
        "Copy entries and expiry keys from one store into another, talking "
        "to the stores themselves (not to a node): expiry keys first, then "
        "the entries page by page with their mtimes. Nothing becomes fresh "
        "that was not fresh in the source; a newer entry in the target is "
        "kept; an invalidation on the target afterwards is newer than every "
-       "copied entry. Progress (and the key to resume after) on stderr.",
+       "copied entry. Progress (and the key to resume after) on stderr. "
+       "--finish ends a live move (clustercached --migrate-from): run it "
+       "once every node migrates.",
        0, 0, false, MigrateFlags, Migrate},
       {"store", "URL [--ledger URL] [--namespace N]",
        "What a --store URL opens: the store, its cluster time, entries and "

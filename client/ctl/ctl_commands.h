@@ -50,6 +50,7 @@ struct CtlOptions {
   std::string from, to, from_ledger, to_ledger;
   std::string from_namespace = "cc", to_namespace = "cc";
   bool fresh_only = false;
+  bool finish = false;       // migrate --finish
   std::string resume_after;  // SCOPE/NAME
 };
 

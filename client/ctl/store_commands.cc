@@ -11,6 +11,7 @@
 #include "cache/duration.h"
 #include "cache/key.h"
 #include "cache/store/migrate.h"
+#include "cache/store/migrating_store.h"
 #include "cache/store/open_store.h"
 #include "client/ctl/node_source.h"
 #include "nlohmann/json.hpp"
@@ -51,6 +52,35 @@ absl::StatusOr<std::string> Encoded(const std::string& printable) {
   return key->encoded();
 }
 
+// The rest of --finish, after the copy.
+int FinishMove(Store& from, Store& to, const CtlOptions& o) {
+  const absl::Time start = absl::Now();
+  absl::StatusOr<CheckProgress> checked = CheckAgainstSource(
+      from, to, static_cast<int>(o.batch), [&](const CheckProgress& p) {
+        std::cerr << "finish: checked " << p.examined << ", removed "
+                  << p.removed << "\n";
+        return true;
+      });
+  if (!checked.ok()) {
+    return Fail(kExitError, absl::StrCat("finish: ", checked.status().message(),
+                                         " (nothing is marked; run "
+                                         "--finish again)"));
+  }
+  std::cerr << "finish: marking the move finished; waiting "
+            << absl::FormatDuration(kMoveSettle) << "\n";
+  if (absl::Status s = MarkMoveFinished(to); !s.ok()) {
+    return Fail(kExitError, absl::StrCat("finish: ", s.message()));
+  }
+  std::cout << "finished: checked " << checked->examined
+            << " entries of the target, removed " << checked->removed
+            << " the source does not vouch for"
+            << absl::StrFormat(" in %.1f s",
+                               absl::ToDoubleSeconds(absl::Now() - start))
+            << "; nodes read " << to.Describe()
+            << " now: restart them without --migrate-from\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void MigrateFlags(FlagTable* t, CtlOptions* o) {
@@ -76,6 +106,12 @@ void MigrateFlags(FlagTable* t, CtlOptions* o) {
   t->AddDuration("pause", &o->pause, "pause between pages (at most 1m)");
   t->AddString("resume-after", &o->resume_after,
                "SCOPE/NAME: go on after this key (a stopped run prints it)");
+  t->AddBool("finish", &o->finish,
+             "end a live move, once every node runs with --migrate-from: "
+             "copy, then remove from the target what the source does not "
+             "hold fresh with the same bytes, then mark the move finished "
+             "(nodes read the target from then on; restart them without "
+             "--migrate-from after)");
   t->AddBool("json", &o->json, "print the summary as JSON");
 }
 
@@ -86,6 +122,12 @@ int Migrate(const CtlCall& call) {
   }
   if (o.from == o.to && o.from_namespace == o.to_namespace) {
     return Fail(kExitUsage, "migrate: --from and --to are the same store");
+  }
+  if (o.finish && (!o.scope.empty() || !o.prefix.empty() || o.dry_run ||
+                   !o.resume_after.empty() || o.from == kNodeSource)) {
+    return Fail(kExitUsage,
+                "migrate: --finish moves everything from a store: not with "
+                "--scope, --prefix, --dry-run, --resume-after or --from=node");
   }
   MigrateOptions options;
   options.scope = o.scope;
@@ -112,6 +154,22 @@ int Migrate(const CtlCall& call) {
       Open(o.to, o.to_ledger, o.to_namespace);
   if (!to.ok()) {
     return Fail(kExitError, absl::StrCat("target: ", to.status().message()));
+  }
+  // A finished move's marker in the target would switch a node that starts
+  // migrating into it at once, before the target holds what it should.
+  absl::StatusOr<Lookup> marker = (*to)->Read(MigrationMarker());
+  if (!marker.ok()) {
+    return Fail(kExitError,
+                absl::StrCat("target: ", marker.status().message()));
+  }
+  if (marker->entry != nullptr && !o.finish) {
+    return Fail(kExitError,
+                "target: it holds the marker of a finished live move (" +
+                    MigrationMarker().ToString() +
+                    "); once no node runs with --migrate-from into it, "
+                    "delete that key (`clustercachectl delete "
+                    "clustercache-migration finished` through a node on it) "
+                    "and run this again");
   }
   // For the ETA: how many the source holds, when it can tell.
   absl::StatusOr<StoreUsage> usage = (*from)->Usage();
@@ -166,6 +224,7 @@ int Migrate(const CtlCall& call) {
               << done->skipped << absl::StrFormat(" in %.1f s", seconds)
               << "\n";
   }
+  if (o.finish && !o.dry_run) return FinishMove(**from, **to, o);
   return kExitOk;
 }
 

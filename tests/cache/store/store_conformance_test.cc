@@ -21,6 +21,7 @@
 #include "cache/store/ledger/mysql_ledger.h"
 #include "cache/store/memcached/memcached_store.h"
 #include "cache/store/memory/memory_store.h"
+#include "cache/store/migrating_store.h"
 #include "cache/store/redis/redis_router.h"
 #include "cache/store/redis/redis_store.h"
 #include "cache/store/store.h"
@@ -49,21 +50,52 @@ class StoreHarness {
   virtual bool enumerates() const { return true; }
 };
 
+// Memory stores on a manual clock.
 class MemoryHarness : public StoreHarness {
  public:
-  MemoryHarness() {
-    MemoryStoreOptions options;
-    options.clock = &clock_;
-    store_ = NewMemoryStore(options);
-  }
+  MemoryHarness() { store_ = NewMemoryStore(Options()); }
   Store* store() override { return store_.get(); }
   void Advance(absl::Duration d) override {
     clock_.Advance(absl::ToInt64Microseconds(d));
   }
 
- private:
+ protected:
+  MemoryStoreOptions Options() {
+    MemoryStoreOptions options;
+    options.clock = &clock_;
+    return options;
+  }
   ManualClock clock_;
   std::unique_ptr<Store> store_;
+};
+
+// A node on a live move between two memory stores (MigratingStore):
+// before the move finished (the store moved from answers, both are
+// written) or after (the store moved to answers). One manual clock: the
+// contract's times are each store's own, and both keep them.
+class MigratingHarness : public MemoryHarness {
+ public:
+  explicit MigratingHarness(bool finished) {
+    std::unique_ptr<Store> to = NewMemoryStore(Options());
+    if (finished) {
+      EXPECT_TRUE(to->Put(WriteOf(MigrationMarker(), "finished")).ok());
+    }
+    // Polls are real time: trusted for long, so a loaded machine cannot
+    // make reads fail.
+    auto store = std::make_unique<MigratingStore>(
+        std::move(to), NewMemoryStore(Options()), absl::Milliseconds(250),
+        absl::Minutes(10));
+    EXPECT_EQ(store->switched(), finished);
+    // Once seen, the marker is not needed: out of the way of the counts.
+    if (finished) {
+      EXPECT_TRUE(store
+                      ->Delete({std::string(MigrationMarker().scope()),
+                                std::string(MigrationMarker().name()), ""})
+                      .ok());
+      clock_.Advance(1'000'000);  // the tests' writes come after it
+    }
+    store_ = std::move(store);
+  }
 };
 
 // A real Redis at $CLUSTERCACHE_TEST_REDIS (or a Redis Cluster at
@@ -1088,6 +1120,10 @@ INSTANTIATE_TEST_SUITE_P(
                        return std::make_unique<MemcachedHarness>(
                            nullptr, "CLUSTERCACHE_TEST_MEMCACHED_SASL");
                      }},
+        HarnessParam{"migrating",
+                     [] { return std::make_unique<MigratingHarness>(false); }},
+        HarnessParam{"migrating_finished",
+                     [] { return std::make_unique<MigratingHarness>(true); }},
         HarnessParam{"memcached_ledger", &LedgerHarness::Memcached},
         HarnessParam{"redis_ledger", &LedgerHarness::Redis}),
     ByName());
