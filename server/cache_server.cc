@@ -200,14 +200,15 @@ void CacheServer::Shutdown(absl::Duration grace) {
   health_service_.Shutdown();
   if (http_routes_ != nullptr) http_routes_->Stopping();
   cache_->CancelWaits();
+  // One grace for every face, not one each.
+  const absl::Time deadline = absl::Now() + grace;
+  const auto grpc_deadline = absl::ToChronoTime(deadline);
   if (http_ != nullptr) http_->Shutdown(grace);
   if (metrics_http_ != nullptr) metrics_http_->Shutdown(absl::ZeroDuration());
   cache_workers_.StopTaking();
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoMicroseconds(grace));
+  server_->Shutdown(grpc_deadline);
   if (admin_server_ != nullptr) {
-    admin_server_->Shutdown(std::chrono::system_clock::now() +
-                            absl::ToChronoMicroseconds(grace));
+    admin_server_->Shutdown(grpc_deadline);
     admin_server_->Wait();
     admin_server_.reset();
   }

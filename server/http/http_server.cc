@@ -119,6 +119,9 @@ struct HttpServer::State {
 
 struct HttpServer::SessionBase {
   virtual ~SessionBase() = default;
+  // Shutdown: closes the connection now if it waits for a request, or
+  // after the answer it is giving (with "Connection: close").
+  virtual void CloseWhenIdle() = 0;
 };
 
 namespace {
@@ -150,6 +153,13 @@ class HttpServer::Session
       peer_ = absl::StrCat(remote.address().to_string(), ":", remote.port());
   }
   ~Session() override { Bump(state_->counters.http_connections, -1); }
+
+  void CloseWhenIdle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->stopping_ = true;
+      if (!self->answering_) self->Close();
+    });
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -400,6 +410,7 @@ class HttpServer::Session
   void WriteHead(HttpResponse res, std::shared_ptr<Step> step) {
     auto head = std::make_shared<http::response<http::empty_body>>(
         std::move(res.base()));
+    keep_alive_ = keep_alive_ && !stopping_;
     head->keep_alive(keep_alive_);
     head->chunked(true);
     auto serializer =
@@ -424,6 +435,7 @@ class HttpServer::Session
   }
 
   void Write(HttpResponse res) {
+    keep_alive_ = keep_alive_ && !stopping_;
     res.keep_alive(keep_alive_);
     if (head_) res.body().length = 0;  // Content-Length stays the entry's
     response_ = std::make_unique<HttpResponse>(std::move(res));
@@ -438,7 +450,7 @@ class HttpServer::Session
 
   void AfterAnswer(beast::error_code ec) {
     answering_ = false;
-    if (ec || !keep_alive_) return Close();
+    if (ec || !keep_alive_ || stopping_) return Close();
     if (!reading_) return AwaitRequest();
     // The watching read goes on as the idle wait (one read at a time).
     Tcp(stream_).expires_after(Chrono(state_->limits.idle_timeout));
@@ -462,6 +474,7 @@ class HttpServer::Session
   bool answering_ = false;  // a request is with the handler or being written
   bool reading_ = false;    // a read is pending
   bool keep_alive_ = false;
+  bool stopping_ = false;  // the server shuts down: no next request
   bool head_ = false;
   // The handler answered before it returned (set from its thread).
   std::atomic<bool> answered_at_once_{false};
@@ -570,11 +583,14 @@ void HttpServer::Shutdown(absl::Duration grace) {
     beast::error_code ec;
     state->acceptor.close(ec);
   });
+  // Connections waiting for a request close now; the others once their
+  // answer is out. (Told again each round: one accepted meanwhile.)
   const absl::Time deadline = absl::Now() + grace;
   while (absl::Now() < deadline) {
     {
       absl::MutexLock lock(&state_->mu);
       if (state_->sessions.empty()) break;
+      for (auto& [raw, session] : state_->sessions) session->CloseWhenIdle();
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

@@ -2,6 +2,7 @@
 // every outcome, conditional GET and ranges (each of eZ's index_cluster.php
 // mistakes as a case), tokens, probes and the listener's limits.
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -480,6 +481,25 @@ TEST_F(HttpTest, LimitsOnHeadersUrlsAndSlowClients) {
   EXPECT_TRUE(closed);
   // The node serves on.
   EXPECT_EQ(Curl(Url("/healthz")).status, 200);
+}
+
+// SIGTERM: a kept-alive connection waiting for its next request is closed
+// at once, not held open for the shutdown's grace (5 s, which every
+// rolling restart paid while any client kept a connection).
+TEST_F(HttpTest, AStoppingNodeClosesIdleKeptAliveConnectionsAtOnce) {
+  bool closed = false;
+  std::string answer;
+  std::thread client([&] {
+    answer =
+        Raw(node_->http_address(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            absl::Seconds(4), &closed);
+  });
+  absl::SleepFor(absl::Milliseconds(500));  // answered, and idle since
+  ASSERT_EQ(kill(node_->pid(), SIGTERM), 0);
+  client.join();
+  EXPECT_NE(answer.find("ok\n"), std::string::npos) << answer;
+  EXPECT_TRUE(closed) << "still open 3.5 s after SIGTERM";
+  EXPECT_EQ(node_->Stop(), 0);
 }
 
 // A kept-alive connection serves one request after another, and requests
