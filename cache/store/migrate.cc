@@ -150,8 +150,8 @@ absl::StatusOr<MigrateProgress> Migrate(
           k.name, "` on the source first"));
     }
   }
-  p.expiry_keys = static_cast<int64_t>(keys->size());
-  if (!options.dry_run) {
+  p.expiry_keys = options.expiry_keys ? static_cast<int64_t>(keys->size()) : 0;
+  if (!options.dry_run && options.expiry_keys) {
     if (absl::Status s = to.ImportExpiryKeys(*keys); !s.ok()) {
       return Side("target", s);
     }

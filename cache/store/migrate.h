@@ -24,10 +24,15 @@
 namespace clustercache {
 
 struct MigrateOptions {
-  std::string scope;         // "" = every scope
-  std::string prefix;        // names starting with this (requires scope)
-  bool fresh_only = false;   // only entries fresh in the source
-  bool dry_run = false;      // count, write nothing
+  std::string scope;        // "" = every scope
+  std::string prefix;       // names starting with this (requires scope)
+  bool fresh_only = false;  // only entries fresh in the source
+  bool dry_run = false;     // count, write nothing
+  // false: entries only. A live move's --finish: the target has had every
+  // invalidation since all nodes moved, and what one before that made
+  // stale the check removes; the source's values, from another clock,
+  // would only make entries stale at birth on the target.
+  bool expiry_keys = true;
   int batch = 500;           // entries per page, 1..10000
   absl::Duration pause;      // between pages, at most 1 minute
   std::string resume_after;  // an encoded key reported by an earlier run

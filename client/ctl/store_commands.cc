@@ -136,6 +136,7 @@ int Migrate(const CtlCall& call) {
   options.dry_run = o.dry_run;
   options.batch = static_cast<int>(o.batch);
   options.pause = o.pause;
+  options.expiry_keys = !o.finish;
   if (!o.resume_after.empty()) {
     absl::StatusOr<std::string> after = Encoded(o.resume_after);
     if (!after.ok()) return Fail(kExitUsage, after.status().message());

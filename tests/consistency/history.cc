@@ -147,6 +147,15 @@ class Checker {
 
   // Whether a fault overlaps [from, to]; `losing`: only faults that may
   // have lost state.
+  // Whether a restamping fault (a move between stores) lies within
+  // [from, to]: timestamps taken on either side are of different clocks.
+  bool Restamped(int64_t from, int64_t to) const {
+    for (const Fault& f : h_.faults) {
+      if (f.restamps && f.start_ns < to && f.end_ns > from) return true;
+    }
+    return false;
+  }
+
   bool InFault(int64_t from, int64_t to, bool losing = false) const {
     for (const Fault& f : h_.faults) {
       if (losing && f.kept_state) continue;
@@ -220,10 +229,14 @@ class Checker {
                                        std::make_pair(f.start_ns, int64_t{0}));
         if (before != stored.begin()) {
           int64_t limit = newest[before - stored.begin() - 1];
-          if (f.mtime < limit && !o_.entries_survive_faults) {
-            limit = 0;  // only writes no fault may have lost bound it
+          if (f.mtime < limit &&
+              (!o_.entries_survive_faults || has_restamps_)) {
+            // Only writes no fault may have lost bound it, and only
+            // those stamped by the clock that stamped the hit.
+            limit = 0;
             for (auto it = before; it-- != stored.begin();) {
-              if (!lost_since(it->first, f.start_ns)) {
+              if (!lost_since(it->first, f.start_ns) &&
+                  !Restamped(started.at(it->first), f.start_ns)) {
                 limit = std::max(limit, it->second);
               }
             }
@@ -236,7 +249,8 @@ class Checker {
                    &f);
           }
         }
-        if (w.ok && w.store == SeenStore::kStored && w.mtime != f.mtime) {
+        if (w.ok && w.store == SeenStore::kStored && w.mtime != f.mtime &&
+            !Restamped(w.start_ns, f.end_ns)) {
           Report('e',
                  absl::StrCat("HIT mtime ", f.mtime, " but its write said ",
                               w.mtime, ": ", Describe(f)));
@@ -324,6 +338,7 @@ class Checker {
               InFault(list[i].start, list[j].end, /*losing=*/true)) {
             continue;
           }
+          if (Restamped(list[i].start, list[j].end)) continue;
           Report('d', absl::StrCat("expiry key ", name, " went from ",
                                    list[i].value, " back to ", list[j].value));
           break;
@@ -447,6 +462,9 @@ class Checker {
   }
 
   const History& h_;
+  const bool has_restamps_ =
+      std::any_of(h_.faults.begin(), h_.faults.end(),
+                  [](const Fault& f) { return f.restamps; });
   const CheckOptions& o_;
   CheckReport r_;
   absl::flat_hash_map<std::string, size_t> grant_of_token_;

@@ -68,6 +68,11 @@ struct Fault {
   // excuses what an outage may do (answers it cannot vouch for, leases
   // not taken over in time), never lost entries or expiry keys.
   bool kept_state = false;
+  // The cluster moved to another store (a live move's switch): timestamps
+  // before it (mtimes, expiry-key values) are the old store's clock, after
+  // it the new one's, so (b), (d) and (e) do not compare one with the
+  // other. (a), which judges by real time, is untouched.
+  bool restamps = false;
 };
 
 struct History {

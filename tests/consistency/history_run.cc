@@ -26,7 +26,7 @@ int64_t MonotonicNanos() {
 absl::StatusOr<std::unique_ptr<Nodes>> Nodes::Start(
     std::vector<std::string> flags, std::vector<std::string> offsets) {
   auto nodes = std::unique_ptr<Nodes>(new Nodes());
-  nodes->flags_ = std::move(flags);
+  nodes->flags_.assign(offsets.size(), flags);
   nodes->offsets_ = std::move(offsets);
   for (size_t i = 0; i < nodes->offsets_.size(); ++i) {
     nodes->ports_.push_back(FreeLoopbackPort());
@@ -50,8 +50,15 @@ void Nodes::Kill(int i) {
   processes_[i].reset();
 }
 
+absl::Status Nodes::RestartWith(int i, std::vector<std::string> flags) {
+  if (processes_[i] != nullptr) processes_[i]->Stop();
+  processes_[i].reset();
+  flags_[i] = std::move(flags);
+  return Restart(i);
+}
+
 absl::Status Nodes::Restart(int i) {
-  std::vector<std::string> flags = flags_;
+  std::vector<std::string> flags = flags_[i];
   flags.push_back(absl::StrCat("--listen=", address(i)));
   flags.push_back(absl::StrCat("--http-listen=", http_address(i)));
   flags.push_back(absl::StrCat("--node-name=node", i + 1));

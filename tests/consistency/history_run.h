@@ -32,6 +32,10 @@ class Nodes {
   std::string http_address(int i) const;
   void Kill(int i);
   absl::Status Restart(int i);
+  // Stops node i (SIGTERM: it finishes what it serves) and starts it again
+  // with `flags` in place of the ones it had (a node moved to another
+  // store).
+  absl::Status RestartWith(int i, std::vector<std::string> flags);
   // The store outages the nodes reported in their logs so far, as faults
   // that lost nothing: from a second before "<server> unreachable" (the
   // call that timed out started then) to the last "<server> reachable
@@ -40,7 +44,7 @@ class Nodes {
   std::vector<Fault> StoreOutages() const;
 
  private:
-  std::vector<std::string> flags_;
+  std::vector<std::vector<std::string>> flags_;  // per node
   std::vector<std::string> offsets_;
   std::vector<int> ports_;
   std::vector<int> http_ports_;

@@ -60,6 +60,14 @@ Op Invalidated(int64_t start_ms, int64_t end_ms, const std::string& target,
   return op;
 }
 
+Op Listed(int64_t start_ms, int64_t end_ms, const std::string& name,
+          int64_t value) {
+  Op op = At(OpKind::kListExpiry, start_ms, end_ms);
+  op.name.clear();
+  op.expiry = {{name, value}};
+  return op;
+}
+
 // A lease granted at 0-1 ms, stored at 10-11 ms (mtime = grant), a hit at
 // 20 ms; an invalidation of the scope at 30 ms; then a regeneration
 // granted at 40 ms, stored, and hit at 60 ms.
@@ -72,10 +80,7 @@ History Clean() {
   h.ops.push_back(Grant(40, 41, "t2"));
   h.ops.push_back(Stored(50, 51, "p2", "t2", kWall + 40'001));
   h.ops.push_back(Hit(60, 61, "p2", kWall + 40'001));
-  Op list = At(OpKind::kListExpiry, 70, 71);
-  list.name.clear();
-  list.expiry = {{"scope:s", kWall + 30'500}};
-  h.ops.push_back(list);
+  h.ops.push_back(Listed(70, 71, "scope:s", kWall + 30'500));
   return h;
 }
 
@@ -151,6 +156,25 @@ TEST(HistorySelfTest, AStoreOutageThatLostNothingDoesNotExcuseAnOlderHit) {
   EXPECT_TRUE(Found(h, lossy).count('b'));
 }
 
+// A live move's switch: mtimes and expiry values before it are the old
+// store's clock, after it the new one's. Across it they are not compared;
+// on one side they are, as ever.
+TEST(HistorySelfTest, AMoveBetweenStoresComparesStampsOnlyOnOneSide) {
+  History h = Clean();
+  h.ops.push_back(Stored(80, 81, "p3", "", kWall + 80'000));
+  // p3 as the new store stamped its copy.
+  h.ops.push_back(Hit(90, 91, "p3", kWall + 50'000));
+  h.ops.push_back(Listed(92, 93, "scope:s", kWall + 20'000));
+  EXPECT_EQ(Found(h), (std::set<char>{'b', 'd', 'e'})) << "no move: all found";
+  h.faults.push_back({"the switch", 85 * kMs, 88 * kMs, true, true});
+  EXPECT_EQ(Found(h), std::set<char>{});
+  // After the switch, one clock: an older hit and a key moving back count.
+  h.ops.push_back(Stored(94, 95, "p4", "", kWall + 94'000));
+  h.ops.push_back(Hit(96, 97, "p3", kWall + 50'000));
+  h.ops.push_back(Listed(98, 99, "scope:s", kWall + 10'000));
+  EXPECT_EQ(Found(h), (std::set<char>{'b', 'd'}));
+}
+
 TEST(HistorySelfTest, TwoHoldersOfOneLeaseAreFound) {
   History h = Clean();
   h.ops.push_back(Grant(5, 6, "t9"));  // while t1 is held (until 10 ms)
@@ -162,10 +186,7 @@ TEST(HistorySelfTest, TwoHoldersOfOneLeaseAreFound) {
 
 TEST(HistorySelfTest, AnExpiryKeyThatMovesBackIsFound) {
   History h = Clean();
-  Op list = At(OpKind::kListExpiry, 80, 81);
-  list.name.clear();
-  list.expiry = {{"scope:s", kWall + 20'000}};
-  h.ops.push_back(list);
+  h.ops.push_back(Listed(80, 81, "scope:s", kWall + 20'000));
   EXPECT_TRUE(Found(h).count('d'));
 }
 
