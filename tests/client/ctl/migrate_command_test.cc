@@ -142,5 +142,57 @@ TEST(MigrateCommandTest, ANodesEmbeddedMemoryStoreMovesThroughTheNode) {
   EXPECT_NE(refused.exit_code, 0);
 }
 
+// The live move as an operator runs it: a node still on the old store, a
+// node with --migrate-from (it reads the old store), then migrate
+// --finish: the migrating node reads the new store from then on, and a
+// plain copy into a store a move finished in is refused with a reason.
+TEST(MigrateCommandTest, ALiveMoveEndsWithFinish) {
+  CLUSTERCACHE_NEED_SERVER(redis, "CLUSTERCACHE_TEST_REDIS");
+  CLUSTERCACHE_NEED_SERVER(cluster, "CLUSTERCACHE_TEST_REDIS_CLUSTER");
+  const std::string ns = absl::StrCat(
+      "live-", getpid(), "-", absl::ToUnixMicros(absl::Now()) % 1000000);
+  const std::string from = "redis://" + redis;
+  const std::string to = "redis-cluster://" + cluster;
+  absl::StatusOr<std::unique_ptr<ServerProcess>> old_node =
+      ServerProcess::Start({"--store=" + from, "--namespace=" + ns});
+  ASSERT_TRUE(old_node.ok()) << old_node.status();
+  absl::StatusOr<std::unique_ptr<ServerProcess>> moving = ServerProcess::Start(
+      {"--store=" + to, "--migrate-from=" + from, "--namespace=" + ns});
+  ASSERT_TRUE(moving.ok()) << moving.status();
+  auto ctl = [](const ServerProcess& node, const std::string& args,
+                const std::string& in = "") {
+    return Shell(absl::StrCat("printf '", in, "' | ", CLUSTERCACHECTL_BIN,
+                              " --server=", node.address(), " ", args,
+                              " 2>&1"));
+  };
+  ASSERT_EQ(ctl(**old_node, "put news a", "old").exit_code, 0);
+  EXPECT_EQ(ctl(**moving, "get news a").out, "old")
+      << "before --finish a migrating node reads the old store";
+  ASSERT_EQ(ctl(**moving, "put news b", "both").exit_code, 0);
+  EXPECT_EQ(ctl(**old_node, "get news b").out, "both");
+
+  const std::string migrate =
+      absl::StrCat(CLUSTERCACHECTL_BIN, " migrate --from=", from, " --to=", to,
+                   " --from-namespace=", ns, " --to-namespace=", ns);
+  ShellResult refused = Shell(migrate + " --finish --scope=news 2>&1");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.out.find("--finish moves everything"), std::string::npos)
+      << refused.out;
+  ShellResult finished = Shell(migrate + " --finish 2>/dev/null");
+  ASSERT_EQ(finished.exit_code, 0) << finished.out;
+  EXPECT_NE(finished.out.find("finished: checked 2 entries"), std::string::npos)
+      << finished.out;
+  // The old store is no longer read: what reaches it alone is not seen.
+  ASSERT_EQ(ctl(**old_node, "put news a", "old-only").exit_code, 0);
+  EXPECT_EQ(ctl(**moving, "get news a").out, "old");
+  EXPECT_EQ(ctl(**moving, "get news b").out, "both");
+
+  ShellResult again = Shell(migrate + " 2>&1");
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.out.find("holds the marker of a finished live move"),
+            std::string::npos)
+      << again.out;
+}
+
 }  // namespace
 }  // namespace clustercache
