@@ -11,8 +11,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
 #include <map>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cache/freshness.h"
@@ -26,6 +32,30 @@ namespace clustercache {
 namespace {
 
 constexpr int kEntries = 1000;
+
+// The main copy's size: $CLUSTERCACHE_MIGRATE_ENTRIES (CI: 100,000), 1000
+// to 1,000,000; default kEntries.
+int MainEntries() {
+  const char* v = std::getenv("CLUSTERCACHE_MIGRATE_ENTRIES");
+  int n = kEntries;
+  if (v != nullptr && absl::SimpleAtoi(v, &n) && n >= kEntries &&
+      n <= 1'000'000) {
+    return n;
+  }
+  return kEntries;
+}
+
+// fn(i) for i in [0, n), on 8 threads (the stores are shared by threads).
+void ForEach(int n, const std::function<void(int)>& fn) {
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < n; i += kThreads) fn(i);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+}
 
 struct Side {
   const char* name;
@@ -96,27 +126,25 @@ class MigrateTest : public testing::TestWithParam<Pair> {
     return IsFresh(l->entry->meta, l->expiry, {}, l->now);
   }
 
-  // kEntries entries over two scopes; every 10th tagged "hot" (then
-  // invalidated), every 7th soft-expired. Returns each key's freshness.
-  std::map<std::string, bool> Fill() {
-    for (int i = 0; i < kEntries; ++i) {
+  // n entries over two scopes; every 10th tagged "hot" (then
+  // invalidated), every 7th soft-expired. Returns each one's freshness.
+  std::vector<char> Fill(int n) {
+    ForEach(n, [&](int i) {
       std::vector<std::string> tags = {absl::StrCat("item:", i)};
       if (i % 10 == 0) tags.push_back("hot");
       EXPECT_TRUE(
           from_->Put(WriteOf(KeyOf(i), absl::StrCat("payload ", i), tags))
               .ok());
-    }
+    });
     EXPECT_TRUE(from_->Invalidate("hot", 0).ok());
-    for (int i = 0; i < kEntries; i += 7) {
+    ForEach((n + 6) / 7, [&](int j) {
       EXPECT_TRUE(from_
-                      ->Expire({std::string(KeyOf(i).scope()),
-                                std::string(KeyOf(i).name()), ""})
+                      ->Expire({std::string(KeyOf(j * 7).scope()),
+                                std::string(KeyOf(j * 7).name()), ""})
                       .ok());
-    }
-    std::map<std::string, bool> fresh;
-    for (int i = 0; i < kEntries; ++i) {
-      fresh[KeyOf(i).encoded()] = Fresh(*from_, KeyOf(i));
-    }
+    });
+    std::vector<char> fresh(n);
+    ForEach(n, [&](int i) { fresh[i] = Fresh(*from_, KeyOf(i)); });
     return fresh;
   }
 
@@ -133,50 +161,58 @@ class MigrateTest : public testing::TestWithParam<Pair> {
 };
 
 TEST_P(MigrateTest, WhatWasFreshIsFreshAndNothingElse) {
-  std::map<std::string, bool> fresh = Fill();
+  const int n = MainEntries();
+  std::vector<char> fresh = Fill(n);
   int fresh_count = 0;
-  for (const auto& [k, f] : fresh) fresh_count += f;
-  ASSERT_GT(fresh_count, kEntries / 2);
-  ASSERT_LT(fresh_count, kEntries);
+  for (char f : fresh) fresh_count += f;
+  ASSERT_GT(fresh_count, n / 2);
+  ASSERT_LT(fresh_count, n);
 
   MigrateOptions dry;
   dry.dry_run = true;
   absl::StatusOr<MigrateProgress> counted = Run(dry);
   ASSERT_TRUE(counted.ok()) << counted.status();
-  EXPECT_EQ(counted->copied, kEntries);
+  EXPECT_EQ(counted->copied, n);
   EXPECT_FALSE(Fresh(*to_, KeyOf(1))) << "a dry run wrote";
 
+  const absl::Time start = absl::Now();
   absl::StatusOr<MigrateProgress> copied = Run();
   ASSERT_TRUE(copied.ok()) << copied.status();
-  EXPECT_EQ(copied->examined, kEntries);
-  EXPECT_EQ(copied->copied, kEntries);
+  std::cout << GetParam().name << ": copied " << copied->copied << " in "
+            << absl::FormatDuration(absl::Now() - start) << std::endl;
+  EXPECT_EQ(copied->examined, n);
+  EXPECT_EQ(copied->copied, n);
   EXPECT_TRUE(copied->done);
-  for (int i = 0; i < kEntries; ++i) {
+  std::atomic<int> wrong{0};
+  ForEach(n, [&](int i) {
     EntryRef in_source, in_target;
     Fresh(*from_, KeyOf(i), &in_source);
     const bool now_fresh = Fresh(*to_, KeyOf(i), &in_target);
-    ASSERT_NE(in_target, nullptr) << KeyOf(i).ToString();
-    EXPECT_EQ(now_fresh, fresh[KeyOf(i).encoded()]) << KeyOf(i).ToString();
-    EXPECT_EQ(*in_target->payload, *in_source->payload);
-    EXPECT_EQ(in_target->meta.mtime, in_source->meta.mtime);
-    EXPECT_EQ(in_target->meta.tags, in_source->meta.tags);
-  }
+    if (in_target == nullptr || in_source == nullptr ||
+        now_fresh != static_cast<bool>(fresh[i]) ||
+        *in_target->payload != *in_source->payload ||
+        in_target->meta.mtime != in_source->meta.mtime ||
+        in_target->meta.tags != in_source->meta.tags) {
+      if (wrong++ < 5) ADD_FAILURE() << KeyOf(i).ToString() << " differs";
+    }
+  });
+  EXPECT_EQ(wrong.load(), 0);
 
   // A second run finds everything there already.
   absl::StatusOr<MigrateProgress> again = Run();
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->copied, 0);
-  EXPECT_EQ(again->kept, kEntries);
+  EXPECT_EQ(again->kept, n);
 
   // Everything invalidated on the target, after the copy: nothing fresh.
   ASSERT_TRUE(to_->Invalidate("all", 0).ok());
-  for (int i = 0; i < kEntries; i += 13) {
-    EXPECT_FALSE(Fresh(*to_, KeyOf(i))) << KeyOf(i).ToString();
-  }
+  std::atomic<int> still{0};
+  ForEach(n, [&](int i) { still += Fresh(*to_, KeyOf(i)); });
+  EXPECT_EQ(still.load(), 0);
 }
 
 TEST_P(MigrateTest, AStoppedRunResumesAfterTheKeyItReported) {
-  std::map<std::string, bool> fresh = Fill();
+  std::vector<char> fresh = Fill(kEntries);
   MigrateOptions first;
   first.batch = 100;
   std::string last;
@@ -196,7 +232,7 @@ TEST_P(MigrateTest, AStoppedRunResumesAfterTheKeyItReported) {
   EXPECT_EQ(resumed->examined, kEntries - 100);
   EXPECT_EQ(resumed->kept, 0) << "the first page was not read again";
   for (int i = 0; i < kEntries; ++i) {
-    EXPECT_EQ(Fresh(*to_, KeyOf(i)), fresh[KeyOf(i).encoded()])
+    EXPECT_EQ(Fresh(*to_, KeyOf(i)), static_cast<bool>(fresh[i]))
         << KeyOf(i).ToString();
   }
 }
@@ -232,8 +268,11 @@ TEST_P(MigrateTest, NothingFromFarAheadMovesTheTargetsClock) {
 INSTANTIATE_TEST_SUITE_P(
     Pairs, MigrateTest,
     testing::Values(Pair{"memory_to_redis", kMemory, kRedis},
+                    Pair{"memory_to_redis_cluster", kMemory, kCluster},
+                    Pair{"redis_to_redis", kRedis, kRedis},
                     Pair{"redis_to_redis_cluster", kRedis, kCluster},
                     Pair{"redis_cluster_to_redis", kCluster, kRedis},
+                    Pair{"memcached_ledger_to_redis", kMemcachedLedger, kRedis},
                     Pair{"memcached_ledger_to_redis_cluster", kMemcachedLedger,
                          kCluster},
                     Pair{"redis_to_memory", kRedis, kMemory}),
