@@ -45,16 +45,16 @@ int MainEntries() {
   return kEntries;
 }
 
-// fn(i) for i in [0, n), on 8 threads (the stores are shared by threads).
-void ForEach(int n, const std::function<void(int)>& fn) {
-  constexpr int kThreads = 8;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = t; i < n; i += kThreads) fn(i);
+// fn(i) for i in [0, n), on `threads` threads (stores are shared by
+// threads).
+void ForEach(int n, const std::function<void(int)>& fn, int threads = 8) {
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&, t] {
+      for (int i = t; i < n; i += threads) fn(i);
     });
   }
-  for (std::thread& t : threads) t.join();
+  for (std::thread& t : running) t.join();
 }
 
 struct Side {
@@ -128,14 +128,21 @@ class MigrateTest : public testing::TestWithParam<Pair> {
 
   // n entries over two scopes; every 10th tagged "hot" (then
   // invalidated), every 7th soft-expired. Returns each one's freshness.
+  // Into a ledgered store on two threads only: its recorder's queue is
+  // bounded, and entries written faster than the ledger takes them are
+  // left out of its index (by design: a Store never waits for the ledger)
+  // and so out of the copy; eight threads outran it under CI's load.
   std::vector<char> Fill(int n) {
-    ForEach(n, [&](int i) {
-      std::vector<std::string> tags = {absl::StrCat("item:", i)};
-      if (i % 10 == 0) tags.push_back("hot");
-      EXPECT_TRUE(
-          from_->Put(WriteOf(KeyOf(i), absl::StrCat("payload ", i), tags))
-              .ok());
-    });
+    ForEach(
+        n,
+        [&](int i) {
+          std::vector<std::string> tags = {absl::StrCat("item:", i)};
+          if (i % 10 == 0) tags.push_back("hot");
+          EXPECT_TRUE(
+              from_->Put(WriteOf(KeyOf(i), absl::StrCat("payload ", i), tags))
+                  .ok());
+        },
+        GetParam().from.ledger ? 2 : 8);
     EXPECT_TRUE(from_->Invalidate("hot", 0).ok());
     ForEach((n + 6) / 7, [&](int j) {
       EXPECT_TRUE(from_
