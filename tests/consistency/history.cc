@@ -16,6 +16,10 @@ namespace {
 // No call lasts longer than this (client deadlines are 5 s): a bound for
 // looking back at calls that started earlier and may still overlap.
 constexpr int64_t kLongestCallNs = 10'000'000'000;
+// How long after it failed (or after the fault it met ended) a covering
+// call may still take effect: the node finishing it within its store
+// timeouts.
+constexpr int64_t kLateApplyNs = 3'000'000'000;
 
 std::string KeyOf(const Op& op) { return absl::StrCat(op.scope, "/", op.name); }
 
@@ -119,7 +123,7 @@ class Checker {
           [&](size_t i, int64_t t) { return h_.ops[i].start_ns < t; });
       for (; it != list.end() && h_.ops[*it].start_ns < to; ++it) {
         const Op& c = h_.ops[*it];
-        const bool may_apply = c.ok ? c.end_ns > from : !only_ok;
+        const bool may_apply = (c.ok || !only_ok) && MayApplyUntil(c) > from;
         if (may_apply && Covers(c, w) && fn(c)) {
           return true;
         }
@@ -145,8 +149,21 @@ class Checker {
     return g == grant_of_token_.end() ? w.start_ns : h_.ops[g->second].start_ns;
   }
 
-  // Whether a fault overlaps [from, to]; `losing`: only faults that may
-  // have lost state.
+  // Until when covering call `c` may take effect: its end if it returned;
+  // if it failed, the node may finish it after its caller gave up (or
+  // memcached raise the copies it missed when the server is back): until
+  // the end of a fault it overlaps, or its own end, plus kLateApplyNs.
+  int64_t MayApplyUntil(const Op& c) const {
+    if (c.ok) return c.end_ns;
+    int64_t until = c.end_ns;
+    for (const Fault& f : h_.faults) {
+      if (f.start_ns < c.end_ns && f.end_ns > c.start_ns) {
+        until = std::max(until, f.end_ns);
+      }
+    }
+    return until + kLateApplyNs;
+  }
+
   // Whether a restamping fault (a move between stores) lies within
   // [from, to]: timestamps taken on either side are of different clocks.
   bool Restamped(int64_t from, int64_t to) const {
@@ -156,6 +173,8 @@ class Checker {
     return false;
   }
 
+  // Whether a fault overlaps [from, to]; `losing`: only faults that may
+  // have lost state.
   bool InFault(int64_t from, int64_t to, bool losing = false) const {
     for (const Fault& f : h_.faults) {
       if (losing && f.kept_state) continue;

@@ -227,6 +227,14 @@ TEST(HistorySelfTest, AFailedInvalidationMayApplyAfterItReturned) {
   h.ops.back().start_ns = 65 * kMs;  // after the fetch
   h.ops.back().end_ns = 66 * kMs;
   EXPECT_TRUE(Found(h).count('g'));
+  // Not for ever: one that failed 4 s before the generation began is over.
+  h.ops.back().start_ns = -4000 * kMs;
+  h.ops.back().end_ns = -3990 * kMs;
+  EXPECT_TRUE(Found(h).count('g'));
+  // Unless it met an outage that ended since: it may land when the store
+  // is back.
+  h.faults.push_back({"node 1: store away", -3995 * kMs, 39 * kMs, true});
+  EXPECT_FALSE(Found(h).count('g'));
 }
 
 // A store outage a node saw excuses an answer it could not vouch for.
