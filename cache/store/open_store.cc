@@ -103,6 +103,12 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
         "redis-cluster, memcached); a node's embedded memory store moves "
         "offline (clustercachectl migrate --from=node)");
   }
+  if (absl::StartsWith(url, "memcached")) {
+    return absl::InvalidArgumentError(
+        "migrate-from: moving into memcached is not supported yet (the move "
+        "ends by importing into the new store, which memcached cannot do "
+        "yet); move into redis:// or redis-cluster://");
+  }
   if (settings.migrate_from == url &&
       settings.migrate_from_ledger == settings.ledger_url) {
     return absl::InvalidArgumentError(

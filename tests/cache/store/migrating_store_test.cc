@@ -148,5 +148,21 @@ TEST_F(MigratingStoreTest, FinishKeepsOnlyWhatTheOldStoreVouchesFor) {
   EXPECT_EQ(FreshPayload(*migrating_, only_new), "n2");
 }
 
+TEST_F(MigratingStoreTest, WhatCannotMoveLiveIsRefusedAtStart) {
+  StoreSettings s = settings_;
+  s.migrate_from = new_url_;
+  absl::StatusOr<std::unique_ptr<Store>> into_memcached =
+      OpenStore(old_url_, s);
+  EXPECT_TRUE(absl::IsInvalidArgument(into_memcached.status()))
+      << into_memcached.status();
+  s.migrate_from = "memory";
+  absl::StatusOr<std::unique_ptr<Store>> from_memory = OpenStore(new_url_, s);
+  EXPECT_TRUE(absl::IsInvalidArgument(from_memory.status()))
+      << from_memory.status();
+  s.migrate_from = new_url_;
+  absl::StatusOr<std::unique_ptr<Store>> itself = OpenStore(new_url_, s);
+  EXPECT_TRUE(absl::IsInvalidArgument(itself.status())) << itself.status();
+}
+
 }  // namespace
 }  // namespace clustercache
