@@ -141,6 +141,20 @@ absl::StatusOr<Lookup> MigratingStore::Read(const Key& key) {
   return lookup;
 }
 
+void MigratingStore::ReadMany(const std::vector<Key>& keys,
+                              const ReadDone& done) {
+  absl::StatusOr<Roles> roles = Current();
+  if (!roles.ok()) {
+    for (size_t i = 0; i < keys.size(); ++i) done(i, roles.status());
+    return;
+  }
+  if (roles->authority != from_.get()) return to_->ReadMany(keys, done);
+  from_->ReadMany(keys, [this, done](size_t i, absl::StatusOr<Lookup> l) {
+    absl::StatusOr<Roles> after = Current();
+    done(i, l.ok() && !after.ok() ? after.status() : std::move(l));
+  });
+}
+
 absl::StatusOr<Grant> MigratingStore::LeaseAnyVersion(
     Store& store, const Key& key, absl::Duration lease_time) {
   absl::StatusOr<Grant> grant;

@@ -71,6 +71,9 @@ class MigratingStore : public Store {
   std::string Describe() const override;
   absl::StatusOr<int64_t> Now() override;
   absl::StatusOr<Lookup> Read(const Key& key) override;
+  // The answering store's batch read (one round trip per server), each
+  // answer judged as Read's.
+  void ReadMany(const std::vector<Key>& keys, const ReadDone& done) override;
   bool CallsMayBlock() const override {
     return to_->CallsMayBlock() || from_->CallsMayBlock();
   }

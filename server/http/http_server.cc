@@ -1,5 +1,6 @@
 #include "server/http/http_server.h"
 
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -122,6 +123,7 @@ struct HttpServer::SessionBase {
   // Shutdown: closes the connection now if it waits for a request, or
   // after the answer it is giving (with "Connection: close").
   virtual void CloseWhenIdle() = 0;
+  std::atomic<bool> told_to_close{false};  // CloseWhenIdle called
 };
 
 namespace {
@@ -584,13 +586,15 @@ void HttpServer::Shutdown(absl::Duration grace) {
     state->acceptor.close(ec);
   });
   // Connections waiting for a request close now; the others once their
-  // answer is out. (Told again each round: one accepted meanwhile.)
+  // answer is out. (Looked at each round: one accepted meanwhile.)
   const absl::Time deadline = absl::Now() + grace;
   while (absl::Now() < deadline) {
     {
       absl::MutexLock lock(&state_->mu);
       if (state_->sessions.empty()) break;
-      for (auto& [raw, session] : state_->sessions) session->CloseWhenIdle();
+      for (auto& [raw, session] : state_->sessions) {
+        if (!session->told_to_close.exchange(true)) session->CloseWhenIdle();
+      }
     }
     absl::SleepFor(absl::Milliseconds(20));
   }

@@ -288,6 +288,32 @@ TEST_P(StoreConformanceTest, ReadOfAbsentKeyHasNothing) {
   EXPECT_GT(l.now, 0);
 }
 
+// A batch read answers each key once, as Read would: the entry that is
+// there, nothing where there is none.
+TEST_P(StoreConformanceTest, ReadManyAnswersEachKeyAsReadDoes) {
+  const Key absent("rss", "absent");
+  ASSERT_TRUE(store_->Put(WriteOf(key_, "one")).ok());
+  ASSERT_TRUE(store_->Put(WriteOf(Key("rss", "x"), "two")).ok());
+  const std::vector<Key> keys = {key_, absent, Key("rss", "x")};
+  absl::Mutex mu;
+  std::vector<int> answers(keys.size(), 0);
+  std::vector<std::string> payloads(keys.size());
+  int left = static_cast<int>(keys.size());
+  store_->ReadMany(keys, [&](size_t i, absl::StatusOr<Lookup> l) {
+    absl::MutexLock lock(&mu);
+    ++answers[i];
+    --left;
+    EXPECT_TRUE(l.ok()) << l.status();
+    if (l.ok() && l->entry != nullptr) payloads[i] = *l->entry->payload;
+  });
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                      +[](int* n) { return *n == 0; }, &left),
+                                  absl::Seconds(30)));
+  EXPECT_EQ(answers, std::vector<int>({1, 1, 1}));
+  EXPECT_EQ(payloads, std::vector<std::string>({"one", "", "two"}));
+}
+
 TEST_P(StoreConformanceTest, PutThenReadReturnsEntryAndMetadata) {
   EntryWrite w = WriteOf(key_, "payload", {"subtree:2"});
   w.ttl_us = 60'000'000;
