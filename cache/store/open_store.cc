@@ -105,9 +105,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(
   }
   if (absl::StartsWith(url, "memcached")) {
     return absl::InvalidArgumentError(
-        "migrate-from: moving into memcached is not supported yet (the move "
-        "ends by importing into the new store, which memcached cannot do "
-        "yet); move into redis:// or redis-cluster://");
+        "migrate-from: a live move into memcached is not supported: it ends "
+        "by checking every entry the new store holds against the old one, "
+        "and memcached can list only what its ledger recorded (the recorder "
+        "drops under a burst, by design), so an entry the old store had "
+        "invalidated could stay fresh; move into memcached offline "
+        "(clustercachectl migrate), or live into redis:// or "
+        "redis-cluster://");
   }
   if (settings.migrate_from == url &&
       settings.migrate_from_ledger == settings.ledger_url) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -128,6 +129,16 @@ int Migrate(const CtlCall& call) {
     return Fail(kExitUsage,
                 "migrate: --finish moves everything from a store: not with "
                 "--scope, --prefix, --dry-run, --resume-after or --from=node");
+  }
+  // Refused before the target is opened: opening memcached alone makes its
+  // expiry-key map without a ledger, and a pool with such a map refuses
+  // imports for good (see MemcachedStore's CheckImportable).
+  if (absl::StartsWith(o.to, "memcached") && o.to_ledger.empty()) {
+    return Fail(kExitUsage,
+                "migrate: into memcached only with its ledger "
+                "(--to-ledger=mysql://...): alone, memcached counts every "
+                "expiry key it has not seen as invalidated when its map was "
+                "made, so every copied entry would arrive stale");
   }
   MigrateOptions options;
   options.scope = o.scope;

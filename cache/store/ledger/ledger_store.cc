@@ -47,28 +47,35 @@ class LedgerStore : public Store {
     return c;
   }
 
-  // The expiry keys go to the ledger too (it reloads a store that lost
-  // them); imported entries are recorded like written ones.
+  // The expiry keys go to the ledger first (it remakes a store's expiry
+  // keys that were lost: one lost between the two is then remade with the
+  // imported value), then to the store.
   absl::Status ImportExpiryKeys(
       const std::vector<ExpiryKeyValue>& keys) override {
-    if (absl::Status s = store_->ImportExpiryKeys(keys); !s.ok()) return s;
+    if (absl::Status s = ValidateImportedExpiryKeys(keys); !s.ok()) return s;
     for (const ExpiryKeyValue& k : keys) {
       if (absl::Status s = ledger_->RaiseExpiryKey(k.name, k.value).status();
           !s.ok()) {
-        return s;
+        return LedgerError("import of expiry keys", s);
       }
     }
-    return absl::OkStatus();
+    return store_->ImportExpiryKeys(keys);
   }
 
+  // Imported entries are recorded before the call returns (not through
+  // the recorder, whose bounded queue drops under a burst): a copy is a
+  // burst, and an entry left out of the index could not be listed, purged
+  // or copied on. Kept ones too (recorded unless a newer version is), so
+  // that a copy resumed after a failure here records what it finds there.
   absl::StatusOr<std::vector<ImportOutcome>> Import(
       const std::vector<EntryRef>& entries) override {
     absl::StatusOr<std::vector<ImportOutcome>> out = store_->Import(entries);
-    if (!out.ok()) return out;
-    for (size_t i = 0; i < entries.size() && i < out->size(); ++i) {
-      if ((*out)[i] == ImportOutcome::kImported) {
-        recorder_.Record(entries[i]->meta);
-      }
+    if (!out.ok() || entries.empty()) return out;
+    std::vector<EntryMeta> metas;
+    metas.reserve(entries.size());
+    for (const EntryRef& e : entries) metas.push_back(e->meta);
+    if (absl::Status s = ledger_->Record(metas); !s.ok()) {
+      return LedgerError("import: written to the store, not to the ledger", s);
     }
     return out;
   }

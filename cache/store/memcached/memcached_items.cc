@@ -91,6 +91,9 @@ class Reader {
 };
 
 constexpr absl::string_view kHeadMagic = "CCE1";
+// A head written at another time than its mtime (an imported entry): the
+// magic, then that time, then what follows kHeadMagic.
+constexpr absl::string_view kWrittenHeadMagic = "CCE2";
 constexpr absl::string_view kTombstone = "CCT1";
 
 }  // namespace
@@ -144,9 +147,14 @@ std::string McLayout::MasterItem() const {
 }
 
 std::string EncodeHead(const EntryMeta& meta, int chunks,
-                       absl::string_view inline_payload) {
+                       absl::string_view inline_payload, int64_t written_at) {
   Writer w;
-  w.Raw(kHeadMagic);
+  if (written_at > 0 && written_at != meta.mtime) {
+    w.Raw(kWrittenHeadMagic);
+    w.U64(written_at);
+  } else {
+    w.Raw(kHeadMagic);
+  }
   w.Str(meta.key.encoded());
   w.U64(meta.mtime);
   w.U64(meta.expires_at);
@@ -178,8 +186,13 @@ std::optional<McHead> DecodeHead(absl::string_view value,
     head.tombstone = true;
     return head;
   }
-  if (value.substr(0, kHeadMagic.size()) != kHeadMagic) return std::nullopt;
+  const bool written = absl::StartsWith(value, kWrittenHeadMagic);
+  if (!written && !absl::StartsWith(value, kHeadMagic)) return std::nullopt;
+  static_assert(kHeadMagic.size() == kWrittenHeadMagic.size());
   Reader r(value.substr(kHeadMagic.size()));
+  if (written && (!r.I64(&head.written_at) || head.written_at <= 0)) {
+    return std::nullopt;
+  }
   std::string encoded;
   uint64_t crc = 0, ntags = 0, chunks = 0;
   EntryMeta& m = head.meta;

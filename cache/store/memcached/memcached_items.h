@@ -60,10 +60,17 @@ struct McHead {
   // A tombstone left by Delete or Expire: the cluster time of that call. A
   // lease granted before it cannot commit (0: left by a purge).
   int64_t voided_at = 0;
+  // The bucket's time when the head was written, where that is not its
+  // mtime (0): an imported entry keeps its source's mtime, from another
+  // clock. Voids, grants and writes in this store are ordered against
+  // Written(); expiry keys against the mtime.
+  int64_t written_at = 0;
+  int64_t Written() const { return written_at > 0 ? written_at : meta.mtime; }
 };
 
 std::string EncodeHead(const EntryMeta& meta, int chunks,
-                       absl::string_view inline_payload);
+                       absl::string_view inline_payload,
+                       int64_t written_at = 0);
 std::string TombstoneHead(int64_t voided_at = 0);
 // What a head may say: a payload of at most max_size bytes, inline when it
 // fits chunk_size, else in ceil(size / chunk_size) chunks.

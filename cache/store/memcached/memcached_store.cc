@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "cache/key.h"
 #include "cache/limits.h"
 #include "cache/store/key_watchers.h"
@@ -172,10 +174,10 @@ class MemcachedStore : public Store {
           if (head->tombstone || !(head->meta.key == key)) {
             return done(std::move(l));
           }
-          if (voided && head->meta.mtime < voided->removed) {
+          if (voided && head->Written() < voided->removed) {
             return done(std::move(l));
           }
-          if (voided && head->meta.mtime < voided->any) {
+          if (voided && head->Written() < voided->any) {
             head->meta.expired_at =
                 std::max(head->meta.expired_at, voided->any);
           }
@@ -359,7 +361,7 @@ class MemcachedStore : public Store {
             return Commit{CommitOutcome::kLeaseLost, 0};
           }
           if (decoded && !decoded->tombstone && decoded->meta.key == key &&
-              decoded->meta.mtime > lease->granted_at) {
+              decoded->Written() > lease->granted_at) {
             absl::StatusOr<bool> ended = EndLease(h, group, key, lease->token);
             if (!ended.ok()) return ended.status();
             return Commit{CommitOutcome::kSuperseded, 0};
@@ -412,8 +414,7 @@ class MemcachedStore : public Store {
               std::optional<McHead> decoded =
                   DecodeHead(head->value, head_limits_);
               if (decoded && !decoded->tombstone &&
-                  decoded->meta.key == write.key &&
-                  decoded->meta.mtime > *now) {
+                  decoded->meta.key == write.key && decoded->Written() > *now) {
                 return *now;  // a newer entry is there: as if overwritten
               }
             }
@@ -504,73 +505,8 @@ class MemcachedStore : public Store {
   absl::StatusOr<int64_t> Invalidate(absl::string_view expiry_key,
                                      int64_t at) override {
     const std::string name(expiry_key);
-    return pool_->With([&](McHandle& h) -> absl::StatusOr<int64_t> {
-      // Every bucket's clock and copy, one multi-get per server. A server
-      // that does not answer is left to ResyncServer when it is back.
-      std::map<uint32_t, std::vector<int>> by_server;
-      for (int b = 0; b < layout_.buckets(); ++b) {
-        by_server[server_of_[b]].push_back(b);
-      }
-      Items seen;
-      std::set<uint32_t> unreached;
-      absl::Status first_error;
-      for (const auto& [server, buckets] : by_server) {
-        std::vector<std::string> items;
-        for (int b : buckets) {
-          items.push_back(layout_.ClockItem(b));
-          items.push_back(layout_.CopyItem(b, name));
-        }
-        absl::StatusOr<Items> got =
-            h.MultiGet(layout_.Group(buckets.front()), items);
-        if (!got.ok()) {
-          unreached.insert(server);
-          if (first_error.ok()) first_error = got.status();
-          continue;
-        }
-        seen.merge(*got);
-      }
-      if (unreached.size() == by_server.size()) return first_error;
-      int64_t value = at;
-      if (at == 0) {
-        // Newer than every bucket's clock: newer than every grant so far.
-        value = clock_->NowMicros();
-        for (int b = 0; b < layout_.buckets(); ++b) {
-          if (const McItem* c = Find(seen, layout_.ClockItem(b))) {
-            value = std::max(value, DecodeCounter(c->value).value_or(0) + 1);
-          }
-        }
-      }
-      absl::StatusOr<int64_t> raised = RaiseMaster(h, name, value);
-      if (!raised.ok()) return raised.status();
-      value = *raised;
-      int applied = 0;
-      for (int b = 0; b < layout_.buckets(); ++b) {
-        if (unreached.count(server_of_[b]) > 0) continue;
-        absl::Status s;
-        if (at == 0) {
-          s = LiftClock(h, b, value, Find(seen, layout_.ClockItem(b)));
-        }
-        if (s.ok()) {
-          s = RaiseCopy(h, b, name, value,
-                        Find(seen, layout_.CopyItem(b, name)));
-        }
-        if (s.ok()) {
-          ++applied;
-        } else {
-          unreached.insert(server_of_[b]);
-          if (first_error.ok()) first_error = s;
-        }
-      }
-      if (unreached.empty()) return value;
-      for (uint32_t server : unreached) {
-        suspect_[server] = true;
-        resync_[server] = true;
-      }
-      return absl::UnavailableError(absl::StrCat(
-          "invalidate ", name, ": applied to ", applied, " of ",
-          layout_.buckets(), " buckets (", first_error.message(),
-          "); the keys of an unreachable server answer UNAVAILABLE and take "
-          "the new value when it answers again"));
+    return pool_->With([&](McHandle& h) {
+      return RaiseExpiryKey(h, name, at, /*lift_clocks=*/at == 0);
     });
   }
 
@@ -656,15 +592,66 @@ class MemcachedStore : public Store {
     return absl::FailedPreconditionError(kMemcachedCannotEnumerate);
   }
 
-  // Not yet: issue 18 (migration) brings it.
-  absl::Status ImportExpiryKeys(const std::vector<ExpiryKeyValue>&) override {
-    return absl::UnimplementedError(
-        "memcached: importing from another store is not supported yet");
+  // Each key as Invalidate at its value (every bucket's clock lifted to
+  // it first); the tag floor into the map only (tag copies are made from
+  // it). Only into a pool whose expiry map knows every value: see
+  // CheckImportable.
+  absl::Status ImportExpiryKeys(
+      const std::vector<ExpiryKeyValue>& keys) override {
+    if (absl::Status s = ValidateImportedExpiryKeys(keys); !s.ok()) return s;
+    return pool_->With([&](McHandle& h) -> absl::Status {
+      if (absl::Status s = CheckImportable(h); !s.ok()) return s;
+      for (const ExpiryKeyValue& k : keys) {
+        if (k.value <= 0) continue;  // nothing to raise
+        if (k.name != kTagFloorKey) {
+          absl::StatusOr<int64_t> raised =
+              RaiseExpiryKey(h, k.name, k.value, /*lift_clocks=*/true);
+          if (!raised.ok()) return raised.status();
+          continue;
+        }
+        for (int b = 0; b < layout_.buckets(); ++b) {
+          if (absl::Status s = LiftClockTo(h, b, k.value); !s.ok()) return s;
+        }
+        absl::StatusOr<int64_t> raised = RaiseMaster(h, k.name, k.value);
+        if (!raised.ok()) return raised.status();
+      }
+      return absl::OkStatus();
+    });
   }
+
+  // Bucket by bucket (a few at once): the copies and void lists the
+  // entries need (a void list made now is older than what follows), the
+  // bucket's clock past every mtime and soft expiry, then the heads, read
+  // and written by CAS with a bucket time taken after the read as their
+  // Written() time. So voids, grants and writes of this store order
+  // against the import, not against the source's mtime: a void list made
+  // for the import does not void what it imports, and a call that ticked
+  // before the import does not apply to it.
   absl::StatusOr<std::vector<ImportOutcome>> Import(
-      const std::vector<EntryRef>&) override {
-    return absl::UnimplementedError(
-        "memcached: importing from another store is not supported yet");
+      const std::vector<EntryRef>& entries) override {
+    for (const EntryRef& e : entries) {
+      if (absl::Status s = ValidateImported(*e); !s.ok()) return s;
+      if (e->meta.size > head_limits_.max_size) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "import: ", e->meta.key.ToString(), " has ", e->meta.size,
+            " bytes, more than this store's limit of ", head_limits_.max_size));
+      }
+    }
+    if (absl::Status s = pool_->With(
+            [&](McHandle& h) -> absl::Status { return CheckImportable(h); });
+        !s.ok()) {
+      return s;
+    }
+    std::map<int, std::vector<size_t>> by_bucket;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      by_bucket[layout_.BucketOf(entries[i]->meta.key)].push_back(i);
+    }
+    std::vector<ImportOutcome> out(entries.size());
+    absl::Status s = ForBuckets(by_bucket, [&](McHandle& h, int b) {
+      return ImportInBucket(h, b, entries, by_bucket.at(b), out);
+    });
+    if (!s.ok()) return s;
+    return out;
   }
 
   // Creates the expiry map when the pool has none (a new pool).
@@ -875,19 +862,6 @@ class MemcachedStore : public Store {
     return std::optional<McItem>();
   }
 
-  // The latest value of `name`, as the expiry map says.
-  absl::StatusOr<int64_t> MasterValue(McHandle& h, const std::string& name) {
-    absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
-    if (!master.ok()) return master.status();
-    if (!*master) return clock_->NowMicros();
-    std::optional<std::map<std::string, int64_t>> values =
-        DecodeExpiryMap((*master)->value);
-    if (!values) return clock_->NowMicros();
-    auto it = values->find(name);
-    if (it != values->end()) return it->second;
-    return Unlisted(*values, name);
-  }
-
   // What an expiry key the map does not hold counts as: the map's floor,
   // and for a tag also the tag floor (raised by ForgetTags).
   static int64_t Unlisted(const std::map<std::string, int64_t>& values,
@@ -965,6 +939,187 @@ class MemcachedStore : public Store {
         absl::StrCat("invalidate ", name, ": too many concurrent changes"));
   }
 
+  // Invalidate's work: `name` raised to `at` (0: past every bucket's
+  // clock) in the expiry map and in every bucket's copy; with
+  // `lift_clocks`, each bucket's clock is first moved to at least the
+  // value (nothing granted after it is older).
+  absl::StatusOr<int64_t> RaiseExpiryKey(McHandle& h, const std::string& name,
+                                         int64_t at, bool lift_clocks) {
+    // Every bucket's clock and copy, one multi-get per server. A server
+    // that does not answer is left to ResyncServer when it is back.
+    std::map<uint32_t, std::vector<int>> by_server;
+    for (int b = 0; b < layout_.buckets(); ++b) {
+      by_server[server_of_[b]].push_back(b);
+    }
+    Items seen;
+    std::set<uint32_t> unreached;
+    absl::Status first_error;
+    for (const auto& [server, buckets] : by_server) {
+      std::vector<std::string> items;
+      for (int b : buckets) {
+        items.push_back(layout_.ClockItem(b));
+        items.push_back(layout_.CopyItem(b, name));
+      }
+      absl::StatusOr<Items> got =
+          h.MultiGet(layout_.Group(buckets.front()), items);
+      if (!got.ok()) {
+        unreached.insert(server);
+        if (first_error.ok()) first_error = got.status();
+        continue;
+      }
+      seen.merge(*got);
+    }
+    if (unreached.size() == by_server.size()) return first_error;
+    int64_t value = at;
+    if (at == 0) {
+      // Newer than every bucket's clock: newer than every grant so far.
+      value = clock_->NowMicros();
+      for (int b = 0; b < layout_.buckets(); ++b) {
+        if (const McItem* c = Find(seen, layout_.ClockItem(b))) {
+          value = std::max(value, DecodeCounter(c->value).value_or(0) + 1);
+        }
+      }
+    }
+    absl::StatusOr<int64_t> raised = RaiseMaster(h, name, value);
+    if (!raised.ok()) return raised.status();
+    value = *raised;
+    int applied = 0;
+    for (int b = 0; b < layout_.buckets(); ++b) {
+      if (unreached.count(server_of_[b]) > 0) continue;
+      absl::Status s;
+      if (lift_clocks) {
+        s = LiftClock(h, b, value, Find(seen, layout_.ClockItem(b)));
+      }
+      if (s.ok()) {
+        s = RaiseCopy(h, b, name, value, Find(seen, layout_.CopyItem(b, name)));
+      }
+      if (s.ok()) {
+        ++applied;
+      } else {
+        unreached.insert(server_of_[b]);
+        if (first_error.ok()) first_error = s;
+      }
+    }
+    if (unreached.empty()) return value;
+    for (uint32_t server : unreached) {
+      suspect_[server] = true;
+      resync_[server] = true;
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "invalidate ", name, ": applied to ", applied, " of ",
+        layout_.buckets(), " buckets (", first_error.message(),
+        "); the keys of an unreachable server answer UNAVAILABLE and take "
+        "the new value when it answers again"));
+  }
+
+  // Whether entries and expiry keys may be imported here: only when the
+  // expiry map knows every expiry key's value (a floor of 0: made new from
+  // a ledger). A map made without one counts every key it does not list
+  // as invalidated when it was made, since that key's real value may have
+  // been lost with an earlier map; against that floor every entry older
+  // than the map would be stale once imported, and lowering it could make
+  // fresh again what the lost value had invalidated.
+  absl::Status CheckImportable(McHandle& h) {
+    absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+    if (!master.ok()) return master.status();
+    if (!*master) {
+      return absl::UnavailableError(
+          "memcached: the expiry-key map is being made; import again");
+    }
+    std::optional<std::map<std::string, int64_t>> values =
+        DecodeExpiryMap((*master)->value);
+    if (!values) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("memcached: cannot import: the expiry-key map (",
+                       layout_.MasterItem(), ") cannot be read"));
+    }
+    auto floor = values->find(std::string(kFloor));
+    if (floor == values->end() || floor->second == 0) {
+      return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "memcached: cannot import: this pool's expiry-key map was made at ",
+        absl::FormatTime(absl::FromUnixMicros(floor->second)),
+        " without a ledger to fill it, so every expiry key it does not list "
+        "counts from then and every entry imported from before then would "
+        "be stale; import into memcached with a ledger beside it "
+        "(--ledger=mysql://...), which makes the map from the ledger"));
+  }
+
+  // Moves bucket b's clock to at least `value` (read first).
+  absl::Status LiftClockTo(McHandle& h, int b, int64_t value) {
+    const std::string clock = layout_.ClockItem(b);
+    absl::StatusOr<Items> got = h.MultiGet(layout_.Group(b), {clock});
+    if (!got.ok()) return got.status();
+    return LiftClock(h, b, value, Find(*got, clock));
+  }
+
+  // Import's work in bucket b for entries[i], i in `list`.
+  absl::Status ImportInBucket(McHandle& h, int b,
+                              const std::vector<EntryRef>& entries,
+                              const std::vector<size_t>& list,
+                              std::vector<ImportOutcome>& out) {
+    const std::string group = layout_.Group(b);
+    std::map<std::string, std::set<std::string>> names_by_scope;
+    int64_t latest = 0;
+    for (size_t i : list) {
+      const EntryMeta& m = entries[i]->meta;
+      std::set<std::string>& names = names_by_scope[std::string(m.key.scope())];
+      names.insert(std::string(kExpiryAll));
+      names.insert(ScopeExpiryKey(m.key.scope()));
+      names.insert(m.tags.begin(), m.tags.end());
+      latest = std::max({latest, m.mtime, m.expired_at});
+    }
+    for (const auto& [scope, names] : names_by_scope) {
+      if (absl::Status s = EnsureCopies(
+              h, b, scope,
+              std::vector<std::string>(names.begin(), names.end()));
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = LiftClockTo(h, b, latest); !s.ok()) return s;
+    std::vector<size_t> pending = list;
+    for (int attempt = 0; !pending.empty(); ++attempt) {
+      if (attempt == kMaxAttempts) {
+        return absl::AbortedError(absl::StrCat(
+            "import into bucket ", b, ": too many concurrent changes"));
+      }
+      std::vector<std::string> items;
+      for (size_t i : pending) {
+        items.push_back(layout_.EntryItem(entries[i]->meta.key));
+      }
+      absl::StatusOr<Items> got = h.MultiGet(group, items);
+      if (!got.ok()) return got.status();
+      absl::StatusOr<int64_t> now = Tick(h, b);  // after what was read
+      if (!now.ok()) return now.status();
+      std::vector<size_t> again;
+      for (size_t k = 0; k < pending.size(); ++k) {
+        const Entry& e = *entries[pending[k]];
+        std::optional<McItem> current;
+        if (const McItem* item = Find(*got, items[k])) current = *item;
+        if (current) {
+          std::optional<McHead> head = DecodeHead(current->value, head_limits_);
+          if (head && !head->tombstone && head->meta.key == e.meta.key &&
+              head->meta.mtime >= e.meta.mtime) {
+            out[pending[k]] = ImportOutcome::kKept;
+            continue;
+          }
+        }
+        absl::StatusOr<bool> written =
+            WriteEntry(h, group, e.meta, *e.payload, current, *now);
+        if (!written.ok()) return written.status();
+        if (*written) {
+          out[pending[k]] = ImportOutcome::kImported;
+        } else {
+          again.push_back(pending[k]);  // changed meanwhile: judge again
+        }
+      }
+      pending = std::move(again);
+    }
+    return absl::OkStatus();
+  }
+
   // Creates the bucket's copies of `names` that are missing, from the
   // expiry map, and its void list of `scope`. A missing list was evicted
   // (or never made): it is made with a void of the whole scope as an
@@ -987,11 +1142,22 @@ class MemcachedStore : public Store {
           h.Add(group, void_item, EncodeVoids({McVoid{false, *now, ""}}));
       if (!added.ok()) return added.status();
     }
+    std::vector<size_t> missing;
     for (size_t i = 0; i < names.size(); ++i) {
-      if (Find(*got, items[i]) != nullptr) continue;
-      absl::StatusOr<int64_t> value = MasterValue(h, names[i]);
-      if (!value.ok()) return value.status();
-      absl::StatusOr<bool> added = h.Add(group, items[i], absl::StrCat(*value));
+      if (Find(*got, items[i]) == nullptr) missing.push_back(i);
+    }
+    if (missing.empty()) return absl::OkStatus();
+    absl::StatusOr<std::optional<McItem>> master = ReadMaster(h);
+    if (!master.ok()) return master.status();
+    std::optional<std::map<std::string, int64_t>> values;
+    if (*master) values = DecodeExpiryMap((*master)->value);
+    for (size_t i : missing) {
+      int64_t value = clock_->NowMicros();  // no map to read: as of now
+      if (values) {
+        auto it = values->find(names[i]);
+        value = it != values->end() ? it->second : Unlisted(*values, names[i]);
+      }
+      absl::StatusOr<bool> added = h.Add(group, items[i], absl::StrCat(value));
       if (!added.ok()) return added.status();
     }
     return absl::OkStatus();
@@ -1014,11 +1180,13 @@ class MemcachedStore : public Store {
 
   // Writes chunks (if the payload needs them), then the head: by CAS over
   // `current` when given, by add when not. false: the head changed
-  // meanwhile (the chunks written for it are removed again).
+  // meanwhile (the chunks written for it are removed again). `written_at`:
+  // see McHead (0: the mtime).
   absl::StatusOr<bool> WriteEntry(McHandle& h, const std::string& group,
                                   const EntryMeta& meta,
                                   absl::string_view payload,
-                                  const std::optional<McItem>& current) {
+                                  const std::optional<McItem>& current,
+                                  int64_t written_at = 0) {
     int chunks = 0;
     absl::string_view inline_payload = payload;
     if (static_cast<int64_t>(payload.size()) > chunk_size_) {
@@ -1032,7 +1200,8 @@ class MemcachedStore : public Store {
       }
       inline_payload = absl::string_view();
     }
-    const std::string head = EncodeHead(meta, chunks, inline_payload);
+    const std::string head =
+        EncodeHead(meta, chunks, inline_payload, written_at);
     const std::string item = layout_.EntryItem(meta.key);
     absl::StatusOr<bool> written = current
                                        ? h.Cas(group, item, head, current->cas)
@@ -1086,14 +1255,14 @@ class MemcachedStore : public Store {
             // tick): this call came first. Voiding it as of `now` would
             // leave a tombstone older than a lease granted meanwhile, and
             // that lease's older entry could then land over the newer one.
-            if (live && head->meta.mtime > *now) return 0;
+            if (live && head->Written() > *now) return 0;
             std::string value;
             int64_t result = 0;
             if (live && !remove) {
               result = head->meta.expired() ? 0 : 1;
               head->meta.expired_at = *now;
-              value =
-                  EncodeHead(head->meta, head->chunks, head->inline_payload);
+              value = EncodeHead(head->meta, head->chunks, head->inline_payload,
+                                 head->written_at);
             } else {
               result = live ? 1 : 0;
               value = TombstoneHead(*now);
@@ -1186,43 +1355,59 @@ class MemcachedStore : public Store {
   }
 
   // Replaces heads by tombstones (by CAS, so a newer version that lands
-  // meanwhile is kept). mtime 0 = whatever version is there. Buckets are
-  // split over a few handles working at once (a purge batch is large).
+  // meanwhile is kept). mtime 0 = whatever version is there.
   absl::StatusOr<Removed> RemoveHeads(const std::vector<KeyVersion>& keys) {
     std::map<int, std::vector<const KeyVersion*>> by_bucket;
     for (const KeyVersion& kv : keys) {
       by_bucket[layout_.BucketOf(kv.key)].push_back(&kv);
     }
+    std::map<int, Removed> removed;
+    for (const auto& [b, list] : by_bucket) removed[b];  // no insert below
+    absl::Status s = ForBuckets(by_bucket, [&](McHandle& h, int b) {
+      absl::StatusOr<Removed> r = RemoveInBucket(h, b, by_bucket.at(b));
+      if (!r.ok()) return r.status();
+      removed.at(b) = *r;
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    Removed total;
+    for (const auto& [b, r] : removed) {
+      total.count += r.count;
+      total.bytes += r.bytes;
+    }
+    return total;
+  }
+
+  // Runs work(handle, b) for each bucket b of `by_bucket`, the buckets split
+  // over up to four handles at once (a purge or import batch is large).
+  // The first error, if any.
+  template <typename List>
+  absl::Status ForBuckets(
+      const std::map<int, List>& by_bucket,
+      const std::function<absl::Status(McHandle&, int)>& work) {
     constexpr size_t kWorkers = 4;
     std::vector<std::vector<int>> shares(std::min(kWorkers, by_bucket.size()));
     size_t next = 0;
     for (const auto& [b, list] : by_bucket) {
       shares[next++ % shares.size()].push_back(b);
     }
-    std::vector<absl::StatusOr<Removed>> results(shares.size());
-    auto work = [&](size_t w) {
-      results[w] = pool_->With([&](McHandle& h) -> absl::StatusOr<Removed> {
-        Removed removed;
+    std::vector<absl::Status> results(shares.size());
+    auto run = [&](size_t w) {
+      results[w] = pool_->With([&](McHandle& h) -> absl::Status {
         for (int b : shares[w]) {
-          absl::StatusOr<Removed> r = RemoveInBucket(h, b, by_bucket.at(b));
-          if (!r.ok()) return r.status();
-          removed.count += r->count;
-          removed.bytes += r->bytes;
+          if (absl::Status s = work(h, b); !s.ok()) return s;
         }
-        return removed;
+        return absl::OkStatus();
       });
     };
     std::vector<std::thread> threads;
-    for (size_t w = 1; w < shares.size(); ++w) threads.emplace_back(work, w);
-    if (!shares.empty()) work(0);
+    for (size_t w = 1; w < shares.size(); ++w) threads.emplace_back(run, w);
+    if (!shares.empty()) run(0);
     for (std::thread& t : threads) t.join();
-    Removed total;
-    for (const absl::StatusOr<Removed>& r : results) {
-      if (!r.ok()) return r.status();
-      total.count += r->count;
-      total.bytes += r->bytes;
+    for (const absl::Status& r : results) {
+      if (!r.ok()) return r;
     }
-    return total;
+    return absl::OkStatus();
   }
 
   absl::StatusOr<Removed> RemoveInBucket(

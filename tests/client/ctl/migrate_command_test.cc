@@ -17,26 +17,38 @@
 namespace clustercache {
 namespace {
 
+// A run's namespace suffix: no other run uses it.
+std::string RunId() {
+  return absl::StrCat(getpid(), "-", absl::ToUnixMicros(absl::Now()) % 1000000);
+}
+
+// Puts news/<name_prefix><i> = "<value_prefix><i>", i < n, through a node
+// on `store` under `ns`, as an application would.
+void PutThroughNode(const std::string& store, const std::string& ns,
+                    const std::string& name_prefix,
+                    const std::string& value_prefix, int n) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> node =
+      ServerProcess::Start({"--store=" + store, "--namespace=" + ns});
+  ASSERT_TRUE(node.ok()) << node.status();
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(Shell(absl::StrCat("printf '", value_prefix, i, "' | ",
+                                 CLUSTERCACHECTL_BIN,
+                                 " --server=", (*node)->address(), " put news ",
+                                 name_prefix, i))
+                  .exit_code,
+              0);
+  }
+}
+
 TEST(MigrateCommandTest, CopiesBetweenStoresAndANodeServesTheCopy) {
   CLUSTERCACHE_NEED_SERVER(redis, "CLUSTERCACHE_TEST_REDIS");
   CLUSTERCACHE_NEED_SERVER(cluster, "CLUSTERCACHE_TEST_REDIS_CLUSTER");
-  const std::string run =
-      absl::StrCat(getpid(), "-", absl::ToUnixMicros(absl::Now()) % 1000000);
+  const std::string run = RunId();
   const std::string from_ns = "ctlsrc-" + run, to_ns = "ctldst-" + run;
   const std::string from = "redis://" + redis;
   const std::string to = "redis-cluster://" + cluster;
-  {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> source =
-        ServerProcess::Start({"--store=" + from, "--namespace=" + from_ns});
-    ASSERT_TRUE(source.ok()) << source.status();
-    for (int i = 0; i < 30; ++i) {
-      ASSERT_EQ(Shell(absl::StrCat("printf 'v", i, "' | ", CLUSTERCACHECTL_BIN,
-                                   " --server=", (*source)->address(),
-                                   " put news p/", i))
-                    .exit_code,
-                0);
-    }
-  }
+  PutThroughNode(from, from_ns, "p/", "v", 30);
+  if (HasFatalFailure()) return;
   ShellResult described = Shell(absl::StrCat(CLUSTERCACHECTL_BIN, " store ",
                                              from, " --namespace=", from_ns));
   EXPECT_EQ(described.exit_code, 0);
@@ -82,14 +94,54 @@ TEST(MigrateCommandTest, CopiesBetweenStoresAndANodeServesTheCopy) {
   EXPECT_NE(same.out.find("the same store"), std::string::npos) << same.out;
 }
 
+// Into memcached only with its ledger: alone it is refused, naming the
+// flag, before the pool is touched (so the same move with the ledger works
+// after); with one, a node on that pool and ledger serves the copy and the
+// ledger lists it.
+TEST(MigrateCommandTest, AMoveIntoMemcachedTakesItsLedger) {
+  CLUSTERCACHE_NEED_SERVER(redis, "CLUSTERCACHE_TEST_REDIS");
+  CLUSTERCACHE_NEED_SERVER(memcached, "CLUSTERCACHE_TEST_MEMCACHED");
+  CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
+  const std::string run = RunId();
+  const std::string from_ns = "ctlmsrc-" + run, to_ns = "ctlmdst-" + run;
+  const std::string from = "redis://" + redis;
+  const std::string to = "memcached://" + memcached;
+  PutThroughNode(from, from_ns, "m/", "m", 5);
+  if (HasFatalFailure()) return;
+  const std::string migrate = absl::StrCat(
+      CLUSTERCACHECTL_BIN, " migrate --from=", from,
+      " --from-namespace=", from_ns, " --to=", to, " --to-namespace=", to_ns);
+  ShellResult alone = Shell(migrate + " 2>&1");
+  EXPECT_EQ(alone.exit_code, 2) << alone.out;
+  EXPECT_NE(alone.out.find("--to-ledger"), std::string::npos) << alone.out;
+  ShellResult copied =
+      Shell(migrate + " --to-ledger=" + mysql + " --json 2>/dev/null");
+  ASSERT_EQ(copied.exit_code, 0) << copied.out;
+  nlohmann::json summary = nlohmann::json::parse(copied.out, nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << copied.out;
+  EXPECT_EQ(summary["copied"], 5);
+
+  absl::StatusOr<std::unique_ptr<ServerProcess>> target = ServerProcess::Start(
+      {"--store=" + to, "--ledger=" + mysql, "--namespace=" + to_ns});
+  ASSERT_TRUE(target.ok()) << target.status();
+  ShellResult got =
+      Shell(absl::StrCat(CLUSTERCACHECTL_BIN,
+                         " --server=", (*target)->address(), " get news m/3"));
+  EXPECT_EQ(got.exit_code, 0);
+  EXPECT_EQ(got.out, "m3");
+  ShellResult listed =
+      Shell(absl::StrCat(CLUSTERCACHECTL_BIN, " store ", to,
+                         " --ledger=", mysql, " --namespace=", to_ns));
+  EXPECT_NE(listed.out.find("entries\t5"), std::string::npos) << listed.out;
+}
+
 // A node's embedded memory store has no URL: `--from=node` reads it through
 // the node --server names. What the node judges fresh arrives fresh; what
 // it does not (a tag invalidated there) arrives as a stale copy, never
 // fresh; the expiry keys come too.
 TEST(MigrateCommandTest, ANodesEmbeddedMemoryStoreMovesThroughTheNode) {
   CLUSTERCACHE_NEED_SERVER(redis, "CLUSTERCACHE_TEST_REDIS");
-  const std::string ns = absl::StrCat(
-      "ctlnode-", getpid(), "-", absl::ToUnixMicros(absl::Now()) % 1000000);
+  const std::string ns = "ctlnode-" + RunId();
   absl::StatusOr<std::unique_ptr<ServerProcess>> source =
       ServerProcess::Start({"--store=memory://"});
   ASSERT_TRUE(source.ok()) << source.status();
@@ -149,8 +201,7 @@ TEST(MigrateCommandTest, ANodesEmbeddedMemoryStoreMovesThroughTheNode) {
 TEST(MigrateCommandTest, ALiveMoveEndsWithFinish) {
   CLUSTERCACHE_NEED_SERVER(redis, "CLUSTERCACHE_TEST_REDIS");
   CLUSTERCACHE_NEED_SERVER(cluster, "CLUSTERCACHE_TEST_REDIS_CLUSTER");
-  const std::string ns = absl::StrCat(
-      "live-", getpid(), "-", absl::ToUnixMicros(absl::Now()) % 1000000);
+  const std::string ns = "live-" + RunId();
   const std::string from = "redis://" + redis;
   const std::string to = "redis-cluster://" + cluster;
   absl::StatusOr<std::unique_ptr<ServerProcess>> old_node =

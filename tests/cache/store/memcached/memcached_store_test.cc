@@ -786,6 +786,34 @@ TEST(McHeadDecodingTest, AHeadBreakingItsLimitsIsNoHead) {
   }
 }
 
+// Issue 18: an imported head carries the time it was written here beside
+// its source's mtime; a head without one was written at its mtime.
+TEST(McHeadDecodingTest, AHeadKeepsTheTimeItWasWrittenWhenNotItsMtime) {
+  const McHeadLimits limits{/*max_size=*/1000, /*chunk_size=*/100};
+  McHead h = HeadOf(3);
+  std::optional<McHead> plain =
+      DecodeHead(EncodeHead(h.meta, 0, "abc"), limits);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->Written(), h.meta.mtime);
+  const int64_t later = h.meta.mtime + 5'000'000;
+  const std::string imported = EncodeHead(h.meta, 0, "abc", later);
+  std::optional<McHead> read = DecodeHead(imported, limits);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->Written(), later);
+  EXPECT_EQ(read->meta.mtime, h.meta.mtime);
+  EXPECT_EQ(read->inline_payload, "abc");
+  // The same time as the mtime is written as a plain head.
+  EXPECT_EQ(EncodeHead(h.meta, 0, "abc", h.meta.mtime),
+            EncodeHead(h.meta, 0, "abc"));
+  for (size_t cut = 0; cut < imported.size(); ++cut) {
+    EXPECT_FALSE(DecodeHead(imported.substr(0, cut), limits)) << cut;
+  }
+  // A written time of 0 or below in an imported head: not ours.
+  std::string zero = imported;
+  for (size_t i = 4; i < 12; ++i) zero[i] = '\0';
+  EXPECT_FALSE(DecodeHead(zero, limits));
+}
+
 TEST_F(MemcachedStoreTest, APoisonedHeadIsAMissAndIsWrittenOver) {
   Open();
   const Key key("content-view", "poisoned");
