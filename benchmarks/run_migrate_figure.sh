@@ -4,7 +4,8 @@
 # `redis-benchmark -t set -d 4096` against the same cluster in the same run.
 # Starts two memcached, a MariaDB and a 3-master Redis Cluster on loopback,
 # fills the pool through a node, times `clustercachectl migrate`, and stops
-# what it started.
+# what it started. The first round also times the copy back, Redis Cluster
+# -> memcached + ledger (no issue figure: for the README).
 #   benchmarks/run_migrate_figure.sh [entries] [rounds]
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -59,4 +60,13 @@ for round in $(seq "$ROUNDS"); do
     sed -nE 's/^SET: ([0-9.]+) requests per second.*/\1/p' | tail -1)
   echo "redis-benchmark -t set -d 4096 -c 50 --cluster: $RB requests/s"
   ratio "migrate / redis-benchmark SET" "$MIGRATE" "$RB"
+  # Once (the pool holds the source too): the copy back.
+  [ "$round" = 1 ] || continue
+  start=$(date +%s.%N)
+  "$BIN/clustercachectl" migrate --from="$TO" --from-namespace="fig$round" \
+    --to="$FROM" --to-ledger="$LEDGER" --to-namespace=back \
+    --batch=1000 2>/dev/null
+  end=$(date +%s.%N)
+  echo "back into memcached + ledger: $(awk -v s="$start" -v e="$end" \
+    -v n="$ENTRIES" 'BEGIN { printf "%.0f", n / (e - s) }') entries/s"
 done

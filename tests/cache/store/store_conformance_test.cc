@@ -841,6 +841,20 @@ TEST_P(StoreConformanceTest, ImportKeepsTheSourcesMtimeAndMetadata) {
   EXPECT_FALSE(IsFresh(gone.entry->meta, gone.expiry, {}, gone.now));
 }
 
+// A payload larger than one memcached item (kept there in chunks).
+TEST_P(StoreConformanceTest, ImportOfALargePayloadReadsBackWhole) {
+  if (!Imports()) return;
+  std::string big(3 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = 'a' + (i / 4096) % 26;
+  EntryRef e = Foreign(key_, big, absl::Minutes(2));
+  ASSERT_TRUE(store_->Import({e}).ok());
+  Lookup l = MustRead(key_);
+  ASSERT_NE(l.entry, nullptr);
+  EXPECT_TRUE(*l.entry->payload == big);
+  EXPECT_EQ(l.entry->meta.mtime, e->meta.mtime);
+  EXPECT_TRUE(IsFresh(l.entry->meta, l.expiry, {}, l.now));
+}
+
 TEST_P(StoreConformanceTest, ImportNeverReplacesANewerEntry) {
   if (!Imports()) return;
   harness_->Advance(absl::Seconds(1));
