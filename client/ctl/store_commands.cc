@@ -94,7 +94,9 @@ void MigrateFlags(FlagTable* t, CtlOptions* o) {
   t->AddString("from-ledger", &o->from_ledger,
                "the source's ledger (mysql://...), beside memcached: it "
                "lists what memcached cannot");
-  t->AddString("to-ledger", &o->to_ledger, "the target's ledger");
+  t->AddString("to-ledger", &o->to_ledger,
+               "the target's ledger (mysql://...): beside memcached, which "
+               "takes a copy only with its ledger");
   t->AddString("from-namespace", &o->from_namespace,
                "the source's --namespace");
   t->AddString("to-namespace", &o->to_namespace, "the target's --namespace");
