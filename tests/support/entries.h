@@ -21,6 +21,16 @@ inline EntryWrite WriteOf(const Key& key, std::string payload,
   return w;
 }
 
+// An entry as another store held it (what Store::Import takes): `key`
+// written at `mtime` by that store's clock, an hour's TTL from then.
+inline EntryRef EntryFrom(const Key& key, std::string payload, int64_t mtime,
+                          std::vector<std::string> tags = {}) {
+  EntryWrite w = WriteOf(key, std::move(payload), std::move(tags));
+  w.ttl_us = 3'600'000'000;
+  return std::make_shared<Entry>(
+      Entry{MetaForWrite(w, mtime, mtime), w.payload});
+}
+
 }  // namespace clustercache
 
 #endif  // CLUSTERCACHE_TESTS_SUPPORT_ENTRIES_H_

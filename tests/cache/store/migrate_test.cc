@@ -253,9 +253,7 @@ TEST_P(MigrateTest, NothingFromFarAheadMovesTheTargetsClock) {
       *from_->Now() + absl::ToInt64Microseconds(absl::Hours(1));
   // An entry stamped an hour ahead (a source whose clock ran ahead): only
   // a source that imports can be made to hold one.
-  EntryWrite w = WriteOf(KeyOf(1), "from the future");
-  auto future =
-      std::make_shared<Entry>(Entry{MetaForWrite(w, ahead, ahead), w.payload});
+  EntryRef future = EntryFrom(KeyOf(1), "from the future", ahead);
   const bool holds_future = from_->Import({future}).ok();
   absl::StatusOr<MigrateProgress> copied = Run();
   ASSERT_TRUE(copied.ok()) << copied.status();

@@ -267,11 +267,9 @@ class StoreConformanceTest : public testing::TestWithParam<HarnessParam> {
   // this store's now (negative: after, a source clock ahead).
   EntryRef Foreign(const Key& key, std::string payload, absl::Duration age,
                    std::vector<std::string> tags = {}) {
-    EntryWrite w = WriteOf(key, std::move(payload), std::move(tags));
-    w.ttl_us = 3'600'000'000;
-    const int64_t mtime = *store_->Now() - absl::ToInt64Microseconds(age);
-    return std::make_shared<Entry>(
-        Entry{MetaForWrite(w, mtime, mtime), w.payload});
+    return EntryFrom(key, std::move(payload),
+                     *store_->Now() - absl::ToInt64Microseconds(age),
+                     std::move(tags));
   }
 
   // Whether the store imports. One that must not (memcached without a

@@ -684,6 +684,69 @@ TEST_F(MemcachedStoreTest, ARunawayBucketClockIsReported) {
   EXPECT_NE(err.find("memcflush"), std::string::npos) << err;
 }
 
+// Issue 18: memcached orders a grant against when an imported head was
+// written here, not against the source's (older) mtime: a lease granted
+// before the import does not replace it, one granted after does.
+TEST_F(MemcachedStoreTest, AnImportBetweenAGrantAndItsCommitSupersedesIt) {
+  CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
+  std::shared_ptr<Ledger> ledger = OpenLedger(nullptr);
+  ASSERT_NE(ledger, nullptr);
+  Open(ledger);
+  const Key key("content-view", "raced");
+  absl::StatusOr<Grant> before = store_->AcquireLease(key, 0, absl::Minutes(1));
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->outcome, GrantOutcome::kGranted);
+  EntryRef e = EntryFrom(key, "imported",
+                         absl::ToUnixMicros(absl::Now() - absl::Minutes(10)));
+  ASSERT_LT(e->meta.mtime, before->lease.granted_at);
+  absl::StatusOr<std::vector<ImportOutcome>> imported = store_->Import({e});
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  ASSERT_EQ(*imported, std::vector<ImportOutcome>{ImportOutcome::kImported});
+  absl::StatusOr<Commit> late =
+      store_->CommitLeased(WriteOf(key, "generated"), before->lease.token);
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->outcome, CommitOutcome::kSuperseded);
+  absl::StatusOr<Lookup> l = store_->Read(key);
+  ASSERT_TRUE(l.ok() && l->entry != nullptr);
+  EXPECT_EQ(*l->entry->payload, "imported");
+  EXPECT_TRUE(IsFresh(l->entry->meta, l->expiry, {}, l->now));
+  // A grant after the import, on what it read, commits over it.
+  absl::StatusOr<Grant> after =
+      store_->AcquireLease(key, e->meta.mtime, absl::Minutes(1));
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->outcome, GrantOutcome::kGranted);
+  absl::StatusOr<Commit> stored =
+      store_->CommitLeased(WriteOf(key, "generated"), after->lease.token);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->outcome, CommitOutcome::kStored);
+  EXPECT_GT(stored->mtime, e->meta.mtime);
+}
+
+// Issue 18: a pool whose expiry-key map was made without a ledger keeps
+// refusing imports once a ledger is beside it: the map's floor stands for
+// values it may have lost, and a ledger that came later cannot know them.
+TEST_F(MemcachedStoreTest, APoolUsedWithoutALedgerRefusesImportsWithOne) {
+  CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
+  Open();
+  ASSERT_TRUE(store_->Put(WriteOf(Key("rss", "a"), "v")).ok());
+  std::shared_ptr<Ledger> ledger = OpenLedger(nullptr);
+  ASSERT_NE(ledger, nullptr);
+  Open(ledger);
+  const absl::Status refused =
+      store_
+          ->Import({EntryFrom(Key("rss", "b"), "x",
+                              absl::ToUnixMicros(absl::Now()))})
+          .status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+  EXPECT_NE(refused.message().find("--ledger"), absl::string_view::npos)
+      << refused;
+  EXPECT_TRUE(
+      absl::IsFailedPrecondition(store_->ImportExpiryKeys({{"all", 5}})));
+  absl::StatusOr<Lookup> l = store_->Read(Key("rss", "b"));
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->entry, nullptr) << "a refused import wrote";
+}
+
 TEST_F(MemcachedStoreTest, AFreshHitSendsNothingToTheLedger) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   std::unique_ptr<TcpProxy> proxy;
