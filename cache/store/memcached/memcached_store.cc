@@ -1042,8 +1042,9 @@ class MemcachedStore : public Store {
         absl::FormatTime(absl::FromUnixMicros(floor->second)),
         " without a ledger to fill it, so every expiry key it does not list "
         "counts from then and every entry imported from before then would "
-        "be stale; import into memcached with a ledger beside it "
-        "(--ledger=mysql://...), which makes the map from the ledger"));
+        "be stale (a ledger added later cannot know what the pool lost); "
+        "import under a new namespace, or into a flushed pool, with a "
+        "ledger beside it (--ledger=mysql://...), which makes the map"));
   }
 
   // Moves bucket b's clock to at least `value` (read first).
