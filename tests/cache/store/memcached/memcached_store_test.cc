@@ -118,8 +118,8 @@ class MemcachedStoreTest : public testing::Test {
     return *std::move(ledger);
   }
 
-  // The store with a ledger reached through `proxy`.
-  void OpenBehindProxy(std::unique_ptr<TcpProxy>* proxy) {
+  // The store with a ledger of its own, reached through `proxy` if given.
+  void OpenWithLedger(std::unique_ptr<TcpProxy>* proxy = nullptr) {
     std::shared_ptr<Ledger> ledger = OpenLedger(proxy);
     ASSERT_NE(ledger, nullptr);
     Open(ledger);
@@ -334,9 +334,7 @@ TEST_F(MemcachedStoreTest, ADeadServerCostsOnlyItsOwnKeys) {
 TEST_F(MemcachedStoreTest,
        RestartedServersReviveNothingAndTheLedgerKeepsExpiry) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
-  std::shared_ptr<Ledger> ledger = OpenLedger(nullptr);
-  ASSERT_NE(ledger, nullptr);
-  Open(ledger);
+  ASSERT_NO_FATAL_FAILURE(OpenWithLedger());
   Key key("content-view", "before");
   ASSERT_TRUE(store_->Put(WriteOf(key, "old")).ok());
   absl::StatusOr<int64_t> t = store_->Invalidate("scope:content-view", 0);
@@ -689,9 +687,7 @@ TEST_F(MemcachedStoreTest, ARunawayBucketClockIsReported) {
 // before the import does not replace it, one granted after does.
 TEST_F(MemcachedStoreTest, AnImportBetweenAGrantAndItsCommitSupersedesIt) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
-  std::shared_ptr<Ledger> ledger = OpenLedger(nullptr);
-  ASSERT_NE(ledger, nullptr);
-  Open(ledger);
+  ASSERT_NO_FATAL_FAILURE(OpenWithLedger());
   const Key key("content-view", "raced");
   absl::StatusOr<Grant> before = store_->AcquireLease(key, 0, absl::Minutes(1));
   ASSERT_TRUE(before.ok()) << before.status();
@@ -729,9 +725,7 @@ TEST_F(MemcachedStoreTest, APoolUsedWithoutALedgerRefusesImportsWithOne) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   Open();
   ASSERT_TRUE(store_->Put(WriteOf(Key("rss", "a"), "v")).ok());
-  std::shared_ptr<Ledger> ledger = OpenLedger(nullptr);
-  ASSERT_NE(ledger, nullptr);
-  Open(ledger);
+  ASSERT_NO_FATAL_FAILURE(OpenWithLedger());
   const absl::Status refused =
       store_
           ->Import({EntryFrom(Key("rss", "b"), "x",
@@ -750,7 +744,7 @@ TEST_F(MemcachedStoreTest, APoolUsedWithoutALedgerRefusesImportsWithOne) {
 TEST_F(MemcachedStoreTest, AFreshHitSendsNothingToTheLedger) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   std::unique_ptr<TcpProxy> proxy;
-  ASSERT_NO_FATAL_FAILURE(OpenBehindProxy(&proxy));
+  ASSERT_NO_FATAL_FAILURE(OpenWithLedger(&proxy));
   Key key("content-view", "hot");
   ASSERT_TRUE(store_->Put(WriteOf(key, "v", {"class:article"})).ok());
   // The store's own ledger traffic (its statement close is sent without a
@@ -769,7 +763,7 @@ TEST_F(MemcachedStoreTest, AFreshHitSendsNothingToTheLedger) {
 TEST_F(MemcachedStoreTest, AnUnreachableLedgerStopsAdminNotFetches) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   std::unique_ptr<TcpProxy> proxy;
-  ASSERT_NO_FATAL_FAILURE(OpenBehindProxy(&proxy));
+  ASSERT_NO_FATAL_FAILURE(OpenWithLedger(&proxy));
   Key key("content-view", "kept");
   ASSERT_TRUE(store_->Put(WriteOf(key, "v")).ok());
   proxy->Cut();
@@ -914,7 +908,7 @@ TEST_F(MemcachedStoreTest, APoisonedHeadIsAMissAndIsWrittenOver) {
 TEST_F(MemcachedStoreTest, AHungLedgerAddsNothingToStores) {
   CLUSTERCACHE_NEED_SERVER(mysql, "CLUSTERCACHE_TEST_MYSQL");
   std::unique_ptr<TcpProxy> proxy;
-  ASSERT_NO_FATAL_FAILURE(OpenBehindProxy(&proxy));  // ledger timeout 1 s
+  ASSERT_NO_FATAL_FAILURE(OpenWithLedger(&proxy));  // ledger timeout 1 s
   ASSERT_TRUE(store_->Put(WriteOf(Key("content-view", "warm"), "v")).ok());
   proxy->Hang(true);
   testing::internal::CaptureStderr();
